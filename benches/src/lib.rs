@@ -1,0 +1,1 @@
+//! Criterion benchmarks of the crate family, peers side by side: see `benches/*.rs`.

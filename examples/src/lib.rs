@@ -1,0 +1,1 @@
+//! Runnable programs built from the crate family: see the `examples/` directory.

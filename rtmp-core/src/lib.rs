@@ -1,0 +1,4 @@
+//! Sans-IO RTMP.
+
+pub mod chunk;
+pub mod handshake;
