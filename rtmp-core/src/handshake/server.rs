@@ -144,11 +144,7 @@ impl ServerHandshake {
             Some((scheme, c1_pos)) => {
                 self.peer_kind = Some(HandshakeKind::Digest { scheme });
                 s1[4..8].copy_from_slice(&SERVER_VERSION);
-                self.s1_digest_pos = Some(digest::imprint(
-                    s1,
-                    scheme,
-                    digest::SERVER_KEY_PARTIAL,
-                ));
+                self.s1_digest_pos = Some(digest::imprint(s1, scheme, digest::SERVER_KEY_PARTIAL));
                 out.extend_from_slice(&s1[..]);
 
                 let mut s2 = [0u8; HANDSHAKE_SIZE];
