@@ -65,3 +65,8 @@ pub use crate::limits::Limits;
 pub use crate::object::Object;
 pub use crate::str::Str;
 pub use crate::value::Value;
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
