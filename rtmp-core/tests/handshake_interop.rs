@@ -158,13 +158,18 @@ struct Served {
 }
 
 /// Accepts one connection, runs our server handshake, and waits for the
-/// first bytes after C2.
-fn serve_one(listener: &TcpListener, deadline: Instant) -> Result<Served, String> {
+/// first bytes after C2. `tamper` flips one byte of S0+S1+S2 (a negative
+/// control: the peer must then refuse us).
+fn serve_one(
+    listener: &TcpListener,
+    deadline: Instant,
+    tamper: Option<usize>,
+) -> Result<Served, String> {
     let mut stream = accept(listener, deadline)?;
     configure(&stream);
     let mut hs = ServerHandshake::new(0x5EED, 12_345);
     let (mut input, mut out) = (BytesMut::new(), BytesMut::new());
-    while !(hs.is_done() && !input.is_empty()) {
+    while !hs.is_done() || input.is_empty() {
         if Instant::now() > deadline {
             return Err(format!(
                 "timed out (handshake done: {}, bytes after C2: {})",
@@ -175,6 +180,9 @@ fn serve_one(listener: &TcpListener, deadline: Instant) -> Result<Served, String
         read_some(&mut stream, &mut input)?;
         hs.advance(&mut input, &mut out)
             .map_err(|e| format!("our server: {e}"))?;
+        if let Some(at) = tamper.filter(|&at| at < out.len()) {
+            out[at] ^= 0x01;
+        }
         stream.write_all(&out).map_err(|e| format!("write: {e}"))?;
         out.clear();
     }
@@ -186,6 +194,19 @@ fn serve_one(listener: &TcpListener, deadline: Instant) -> Result<Served, String
         c2_verified: hs.peer_c2_verified(),
         after_c2: input.to_vec(),
     })
+}
+
+fn report(served: &Result<Served, String>) {
+    match served {
+        Ok(s) => eprintln!(
+            "our server saw: kind {:?}, version {:?}, C2 verified {:?}, first bytes after C2 {:02x?}",
+            s.kind,
+            s.version,
+            s.c2_verified,
+            &s.after_c2[..s.after_c2.len().min(12)]
+        ),
+        Err(e) => eprintln!("our server: {e}"),
+    }
 }
 
 fn show(peer: &str, log: &str, needles: &[&str]) {
@@ -225,7 +246,7 @@ fn ffmpeg9_player_accepts_our_digest_s1_and_s2() {
             "-",
         ],
     );
-    let served = serve_one(&listener, Instant::now() + TEST_TIMEOUT);
+    let served = serve_one(&listener, Instant::now() + TEST_TIMEOUT, None);
     let log = peer.finish(Duration::from_secs(5));
     show(
         "ffmpeg9 (player)",
@@ -239,7 +260,7 @@ fn ffmpeg9_player_accepts_our_digest_s1_and_s2() {
             "handshake",
         ],
     );
-    eprintln!("our server saw: {served:?}");
+    report(&served);
     let served = served.unwrap_or_else(|e| panic!("{e}\nffmpeg log:\n{log}"));
 
     assert_eq!(served.kind, Some(HandshakeKind::Digest { scheme: 0 }));
@@ -266,13 +287,51 @@ fn ffmpeg9_player_accepts_our_digest_s1_and_s2() {
     );
 }
 
+/// Negative control: FFmpeg really checks what we send. A flipped byte in
+/// S1 (outside its digest) or in S2's signature makes it give up before
+/// `connect`.
+#[test]
+#[ignore = "needs peers: ffmpeg9, rtmpdump (../shared/peers/install.sh)"]
+fn ffmpeg9_player_refuses_a_tampered_s1_or_s2() {
+    // S1 byte 1000: past the scheme-0 digest (which ends before byte 772).
+    let s1_byte = 1 + 1000;
+    let s2_signature = 1 + 2 * 1536 - 1;
+    for (at, expected) in [
+        (s1_byte, "Server response validating failed"),
+        (s2_signature, "Signature mismatch"),
+    ] {
+        let (listener, port) = listener();
+        let url = format!("rtmp://127.0.0.1:{port}/live/x");
+        let peer = Peer::spawn(
+            FFMPEG9,
+            &[
+                "-hide_banner",
+                "-loglevel",
+                "debug",
+                "-rw_timeout",
+                "5000000",
+                "-i",
+                &url,
+                "-f",
+                "null",
+                "-",
+            ],
+        );
+        let served = serve_one(&listener, Instant::now() + TEST_TIMEOUT, Some(at));
+        let log = peer.finish(Duration::from_secs(5));
+        show("ffmpeg9 (player, tampered)", &log, &[expected]);
+        assert!(served.is_err(), "FFmpeg went on after a tampered byte {at}");
+        assert!(log.contains(expected), "{log}");
+    }
+}
+
 fn run_rtmpdump(extra: &[&str]) -> (Result<Served, String>, String) {
     let (listener, port) = listener();
     let url = format!("rtmp://127.0.0.1:{port}/live/x");
     let mut args = vec!["-r", &url, "-m", "3", "-z", "-o", "/dev/null"];
     args.extend_from_slice(extra);
     let peer = Peer::spawn(rtmpdump(), &args);
-    let served = serve_one(&listener, Instant::now() + TEST_TIMEOUT);
+    let served = serve_one(&listener, Instant::now() + TEST_TIMEOUT, None);
     let log = peer.finish(Duration::from_secs(5));
     show(
         "rtmpdump",
@@ -286,7 +345,7 @@ fn run_rtmpdump(extra: &[&str]) -> (Result<Served, String>, String) {
             "signature",
         ],
     );
-    eprintln!("our server saw: {served:?}");
+    report(&served);
     (served, log)
 }
 
@@ -370,47 +429,8 @@ fn client_against_ffmpeg_listen(mut hs: ClientHandshake) {
             "-",
         ],
     );
-    let deadline = Instant::now() + TEST_TIMEOUT;
-    let result = (|| -> Result<Vec<u8>, String> {
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        let mut stream = loop {
-            match TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
-                Ok(s) => break s,
-                Err(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(50)),
-                Err(e) => return Err(format!("connect: {e}")),
-            }
-        };
-        configure(&stream);
-        let (mut input, mut out) = (BytesMut::new(), BytesMut::new());
-        let mut progress = hs
-            .advance(&mut input, &mut out)
-            .map_err(|e| e.to_string())?;
-        loop {
-            stream.write_all(&out).map_err(|e| format!("write: {e}"))?;
-            out.clear();
-            if progress == Progress::Done {
-                break;
-            }
-            if Instant::now() > deadline {
-                return Err("handshake timed out".into());
-            }
-            read_some(&mut stream, &mut input)?;
-            progress = hs
-                .advance(&mut input, &mut out)
-                .map_err(|e| format!("our client: {e}"))?;
-        }
-        // The handshake is over; if ffmpeg agrees, it answers a connect.
-        stream
-            .write_all(&connect_chunk())
-            .map_err(|e| format!("write: {e}"))?;
-        while input.len() < 12 {
-            if Instant::now() > deadline {
-                return Err(format!("no answer to connect: {:?}", &input[..]));
-            }
-            read_some(&mut stream, &mut input)?;
-        }
-        Ok(input.to_vec())
-    })();
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let result = client_exchange(&mut hs, addr);
     let log = peer.finish(Duration::from_secs(2));
     show(
         "ffmpeg9 -listen 1",
@@ -464,4 +484,131 @@ fn our_digest_client_against_ffmpeg9_listen() {
 #[ignore = "needs peers: ffmpeg9, rtmpdump (../shared/peers/install.sh)"]
 fn our_simple_client_against_ffmpeg9_listen() {
     client_against_ffmpeg_listen(ClientHandshake::simple(0xC11E, 0));
+}
+
+// ------------------------------------------------------------ nginx-rtmp
+
+/// A private nginx-rtmp started by `nginx-rtmp.sh`, stopped (by its own pid
+/// file) on drop.
+struct Nginx {
+    script: std::path::PathBuf,
+    dir: std::path::PathBuf,
+}
+
+impl Nginx {
+    fn start(port: u16, http_port: u16) -> Self {
+        let peers = std::env::var_os("PEERS_DIR").map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers"),
+            Into::into,
+        );
+        let script = peers.join("nginx-rtmp.sh");
+        require(script.to_str().unwrap_or(""));
+        let dir = std::env::temp_dir().join(format!("peers-hs-nginx-{port}"));
+        let nginx = Self { script, dir };
+        let status = Command::new(&nginx.script)
+            .arg("start")
+            .arg(&nginx.dir)
+            .arg(port.to_string())
+            .arg(http_port.to_string())
+            .stdin(Stdio::null())
+            .status()
+            .expect("nginx-rtmp.sh start");
+        assert!(status.success(), "nginx-rtmp.sh start failed");
+        nginx
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = Command::new(&self.script)
+            .arg("stop")
+            .arg(&self.dir)
+            .stdin(Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port() -> u16 {
+    listener().1
+}
+
+/// Runs our client handshake against `addr`, then sends `connect` and returns
+/// the first bytes of the answer.
+fn client_exchange(hs: &mut ClientHandshake, addr: SocketAddr) -> Result<Vec<u8>, String> {
+    let deadline = Instant::now() + TEST_TIMEOUT;
+    // the peer may still be starting up
+    let mut stream = loop {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
+            Ok(s) => break s,
+            Err(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(50)),
+            Err(e) => return Err(format!("connect: {e}")),
+        }
+    };
+    configure(&stream);
+    let (mut input, mut out) = (BytesMut::new(), BytesMut::new());
+    let mut progress = hs
+        .advance(&mut input, &mut out)
+        .map_err(|e| e.to_string())?;
+    loop {
+        stream.write_all(&out).map_err(|e| format!("write: {e}"))?;
+        out.clear();
+        if progress == Progress::Done {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err("handshake timed out".into());
+        }
+        read_some(&mut stream, &mut input)?;
+        progress = hs
+            .advance(&mut input, &mut out)
+            .map_err(|e| format!("our client: {e}"))?;
+    }
+    stream
+        .write_all(&connect_chunk())
+        .map_err(|e| format!("write: {e}"))?;
+    while input.len() < 12 {
+        if Instant::now() > deadline {
+            return Err(format!("no answer to connect: {:?}", &input[..]));
+        }
+        read_some(&mut stream, &mut input)?;
+    }
+    Ok(input.to_vec())
+}
+
+/// nginx-rtmp answers a digest C1 with a digest S1 (version 13.14.10.13) and
+/// a signed S2: the check of our client's digest code against an independent
+/// server. A simple C1 gets a simple answer.
+#[test]
+#[ignore = "needs peers: nginx-rtmp (../shared/peers/install.sh)"]
+fn our_clients_against_nginx_rtmp() {
+    let (port, http_port) = (free_port(), free_port());
+    let _nginx = Nginx::start(port, http_port);
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    for (mut hs, label) in [
+        (ClientHandshake::new(7, 0), "digest"),
+        (ClientHandshake::simple(7, 0), "simple"),
+    ] {
+        let answer = client_exchange(&mut hs, addr).unwrap_or_else(|e| panic!("{label}: {e}"));
+        eprintln!(
+            "our {label} client vs nginx-rtmp: server kind {:?}, server version {:?}, S2 verified {:?}, first bytes after S2 {:02x?}",
+            hs.server_kind(),
+            hs.server_version(),
+            hs.server_s2_verified(),
+            &answer[..12]
+        );
+        if label == "digest" {
+            assert_eq!(hs.server_kind(), Some(HandshakeKind::Digest { scheme: 0 }));
+            assert_eq!(hs.server_version(), Some([13, 14, 10, 13]));
+        } else {
+            // to a zero-version C1, nginx-rtmp answers simply
+            assert_eq!(hs.server_kind(), Some(HandshakeKind::Simple));
+            assert_eq!(hs.server_version(), Some([0; 4]));
+        }
+        assert_eq!(hs.server_s2_verified(), Some(true), "{label}");
+        // nginx answers connect (Window Acknowledgement Size on csid 2)
+        // only after accepting our C2.
+        assert_eq!(answer[0] & 0x3F, 0x02, "{answer:02x?}");
+        assert_eq!(answer[7], 0x05, "{answer:02x?}");
+    }
 }
