@@ -10,7 +10,7 @@ use crate::{marker, Error, Limits, Object, Str, Value};
 
 /// Most elements or properties reserved up front for one container; beyond
 /// this the vectors grow as real elements arrive.
-const MAX_PREALLOC: usize = 256;
+const MAX_PREALLOC: usize = 64;
 
 /// Decodes AMF0 values one after another from a [`Bytes`] buffer.
 ///

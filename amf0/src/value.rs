@@ -189,51 +189,72 @@ impl Value {
     /// assert!(!Value::Number(0.0).bitwise_eq(&Value::Number(-0.0)));
     /// ```
     pub fn bitwise_eq(&self, other: &Value) -> bool {
-        fn objects(a: &Object, b: &Object) -> bool {
-            a.len() == b.len()
-                && a.iter()
-                    .zip(b.iter())
-                    .all(|((ka, va), (kb, vb))| ka == kb && va.bitwise_eq(vb))
-        }
-        match (self, other) {
-            (Value::Number(a), Value::Number(b)) => a.to_bits() == b.to_bits(),
-            (
-                Value::Date {
-                    millis: a,
-                    time_zone: ta,
-                },
-                Value::Date {
-                    millis: b,
-                    time_zone: tb,
-                },
-            ) => a.to_bits() == b.to_bits() && ta == tb,
-            (Value::Object(a), Value::Object(b)) => objects(a, b),
-            (
-                Value::EcmaArray {
-                    declared_len: la,
-                    properties: a,
-                },
-                Value::EcmaArray {
-                    declared_len: lb,
-                    properties: b,
-                },
-            ) => la == lb && objects(a, b),
-            (
-                Value::TypedObject {
-                    class_name: ca,
-                    properties: a,
-                },
-                Value::TypedObject {
-                    class_name: cb,
-                    properties: b,
-                },
-            ) => ca == cb && objects(a, b),
-            (Value::StrictArray(a), Value::StrictArray(b)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.bitwise_eq(y))
+        // Iterative, like the decoder and encoder, so that hand-built deep
+        // values compare without deep recursion.
+        let mut pending: Vec<(&Value, &Value)> = vec![(self, other)];
+        while let Some(pair) = pending.pop() {
+            let same = match pair {
+                (Value::Number(a), Value::Number(b)) => a.to_bits() == b.to_bits(),
+                (
+                    Value::Date {
+                        millis: a,
+                        time_zone: ta,
+                    },
+                    Value::Date {
+                        millis: b,
+                        time_zone: tb,
+                    },
+                ) => a.to_bits() == b.to_bits() && ta == tb,
+                (Value::Object(a), Value::Object(b)) => push_props(&mut pending, a, b),
+                (
+                    Value::EcmaArray {
+                        declared_len: la,
+                        properties: a,
+                    },
+                    Value::EcmaArray {
+                        declared_len: lb,
+                        properties: b,
+                    },
+                ) => la == lb && push_props(&mut pending, a, b),
+                (
+                    Value::TypedObject {
+                        class_name: ca,
+                        properties: a,
+                    },
+                    Value::TypedObject {
+                        class_name: cb,
+                        properties: b,
+                    },
+                ) => ca == cb && push_props(&mut pending, a, b),
+                (Value::StrictArray(a), Value::StrictArray(b)) => {
+                    pending.extend(a.iter().zip(b));
+                    a.len() == b.len()
+                }
+                // Scalars, or different kinds (derived `==` then compares
+                // only the discriminants, without recursing).
+                (a, b) => a == b,
+            };
+            if !same {
+                return false;
             }
-            (a, b) => a == b,
         }
+        true
     }
+}
+
+/// Queues the values of two property lists for comparison; whether their
+/// lengths and keys match.
+fn push_props<'a>(pending: &mut Vec<(&'a Value, &'a Value)>, a: &'a Object, b: &'a Object) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    for ((ka, va), (kb, vb)) in a.iter().zip(b.iter()) {
+        if ka != kb {
+            return false;
+        }
+        pending.push((va, vb));
+    }
+    true
 }
 
 impl From<f64> for Value {

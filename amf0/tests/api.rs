@@ -104,7 +104,7 @@ fn over_long_keys_are_cut_to_what_amf0_can_hold() {
 #[test]
 fn encoding_very_deep_hand_built_values_does_not_recurse() {
     // Built by hand (not decoded), 100,000 levels deep: encode and
-    // encoded_len walk it with a heap stack. The value is dismantled
+    // encoded_len (and bitwise_eq) walk it with a heap stack. The value is dismantled
     // iteratively at the end, since the derived Drop recurses.
     let mut value = Value::Null;
     for _ in 0..100_000 {
@@ -115,8 +115,33 @@ fn encoding_very_deep_hand_built_values_does_not_recurse() {
     value.encode(&mut out);
     assert_eq!(out.len(), 100_000 * 5 + 1);
     assert_eq!(&out[..5], [0x0A, 0, 0, 0, 1]);
+    assert!(value.bitwise_eq(&value));
     while let Value::StrictArray(mut items) = value {
         value = items.pop().unwrap();
     }
     assert_eq!(value, Value::Null);
+}
+
+#[test]
+fn bitwise_eq_compares_structure_and_bits() {
+    let nan = Value::Number(f64::NAN);
+    let obj = |v: Value| Value::Object(Object::from_iter([("a", v)]));
+    assert!(obj(nan.clone()).bitwise_eq(&obj(nan.clone())));
+    assert_ne!(obj(nan.clone()), obj(nan.clone()));
+    assert!(!obj(Value::Number(0.0)).bitwise_eq(&obj(Value::Number(-0.0))));
+    assert!(!obj(Value::Null).bitwise_eq(&Value::Object(Object::from_iter([("b", Value::Null)]))));
+    let ecma = |n| Value::EcmaArray {
+        declared_len: n,
+        properties: Object::new(),
+    };
+    assert!(ecma(1).bitwise_eq(&ecma(1)) && !ecma(1).bitwise_eq(&ecma(0)));
+    let arr = |v: Vec<Value>| Value::StrictArray(v);
+    assert!(!arr(vec![Value::Null]).bitwise_eq(&arr(vec![Value::Null, Value::Null])));
+    assert!(!arr(vec![nan.clone()]).bitwise_eq(&arr(vec![Value::Number(f64::from_bits(1))])));
+    let date = |tz| Value::Date {
+        millis: f64::NAN,
+        time_zone: tz,
+    };
+    assert!(date(0).bitwise_eq(&date(0)) && !date(0).bitwise_eq(&date(1)));
+    assert!(!Value::Null.bitwise_eq(&Value::Undefined));
 }
