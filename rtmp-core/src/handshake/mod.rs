@@ -29,7 +29,9 @@
 //! Version bytes other than 3 are refused on both sides, as FFmpeg, nginx-rtmp
 //! and SRS do: 6, 8 and 9 ask for RTMPE (encrypted RTMP), which this crate does
 //! not implement; anything else is not RTMP (an HTTP request starts with `G`,
-//! 71).
+//! 71). Our client also refuses an S0 other than 3, where FFmpeg ignores S0
+//! and librtmp only warns: a server that answers 6 encrypts what follows, and
+//! nothing after it could be read.
 //!
 //! Both state machines are fed with whatever bytes arrived, in any split:
 //! [`advance`](ServerHandshake::advance) takes what it needs from the front of
