@@ -6,13 +6,13 @@
 //!   length and element count against the remaining input before allocating,
 //!   caps the number of values ([`Limits::max_values`]) and keeps
 //!   [`Value::Reference`]s as indices instead of resolving them.
-//! - **Zero-copy.** Strings are [`Str`]s: slices of the input [`Bytes`].
+//! - **Zero-copy.** Strings are [`Str`]s: slices of the input [`Bytes`](bytes::Bytes).
 //! - **Byte-exact.** Objects keep their property order and duplicates, ECMA
 //!   arrays keep the count as written, numbers keep their bits, and string
 //!   bytes are not required to be UTF-8, so decoding then encoding gives back
 //!   the input (a Boolean byte other than 0 or 1 is the one exception: it is
 //!   re-encoded as 1).
-//! - **Sans-IO.** Values are decoded from a [`Bytes`] and encoded into a
+//! - **Sans-IO.** Values are decoded from a [`Bytes`](bytes::Bytes) and encoded into a
 //!   [`BytesMut`](bytes::BytesMut).
 //!
 //! AMF3 (the AVM+ marker `0x11`) is recognised and reported as [`Error::Amf3`].
