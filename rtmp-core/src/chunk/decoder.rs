@@ -73,6 +73,12 @@ enum Step {
 /// input buffer must be able to hold one whole chunk (at most
 /// `min(chunk size, max_message_size)` bytes plus an 18-byte header): a chunk
 /// is consumed only once all of it is present.
+///
+/// After a header with an extended timestamp, a type-3 chunk is parsed only
+/// once 4 bytes follow its basic header, to tell a repeated extended timestamp
+/// from payload (see the [module documentation](super)).
+///
+/// After an error the chunk stream is out of sync: drop the connection.
 #[derive(Debug)]
 pub struct ChunkDecoder {
     chunk_size: u32,
