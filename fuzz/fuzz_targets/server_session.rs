@@ -118,7 +118,9 @@ fuzz_target!(|raw: &[u8]| {
         assert!(server.buffered() <= cap, "buffered {}", server.buffered());
         // Simulated time: up to 4 s per step; honour the session's deadline.
         now += Duration::from_millis(next() % 4000);
-        if server.poll_timeout().is_some_and(|deadline| now >= deadline)
+        if server
+            .poll_timeout()
+            .is_some_and(|deadline| now >= deadline)
             && server.handle_timeout(now).is_err()
         {
             assert!(server.is_closed());
