@@ -1,0 +1,2 @@
+//! AMF0 decode (placeholder, filled in below).
+fn main() {}
