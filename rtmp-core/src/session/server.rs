@@ -202,12 +202,15 @@ impl ServerSession {
     }
 
     fn queue(&mut self, raw: RawMessage) -> Result<(), SessionError> {
-        self.pending_bytes += raw.payload.len();
-        if self.pending_bytes > self.config.max_pending_bytes {
+        // Empty messages cost memory too: count each one's bookkeeping, or a flood of
+        // zero-length chunks could queue millions of them under a byte limit.
+        let cost = queued_cost(&raw);
+        if self.pending_bytes + cost > self.config.max_pending_bytes {
             return Err(SessionError::PendingLimit {
                 limit: self.config.max_pending_bytes,
             });
         }
+        self.pending_bytes += cost;
         self.pending.push_back(raw);
         Ok(())
     }
@@ -218,7 +221,7 @@ impl ServerSession {
             let Some(raw) = self.pending.pop_front() else {
                 break;
             };
-            self.pending_bytes -= raw.payload.len();
+            self.pending_bytes -= queued_cost(&raw);
             if let Err(error) = self.process_message(raw) {
                 self.phase = Phase::Closed;
                 return Err(error);
@@ -262,7 +265,15 @@ impl ServerSession {
                         type_id: raw.type_id,
                         source,
                     })?;
-                    if sub.type_id != crate::message::type_id::AGGREGATE {
+                    // Only media may ride in an aggregate; anything else (control,
+                    // commands, nested aggregates) is dropped, never passed on as data.
+                    if matches!(
+                        sub.type_id,
+                        crate::message::type_id::AUDIO
+                            | crate::message::type_id::VIDEO
+                            | crate::message::type_id::DATA_AMF0
+                            | crate::message::type_id::DATA_AMF3
+                    ) {
                         self.process_media(sub)?;
                     }
                 }
@@ -735,16 +746,24 @@ impl ServerSession {
         );
     }
 
-    /// Tells a player its publisher left (`NetStream.Play.UnpublishNotify`, `StreamEOF`).
+    /// Tells a player its publisher left with `StreamEOF` only, as nginx-rtmp does by
+    /// default: players stay connected and wait for the next publisher.
+    pub fn send_stream_eof(&mut self, stream_id: u32) {
+        let eof = Message::UserControl(UserControl::StreamEof(stream_id));
+        self.transport.send(chunk_stream::CONTROL, 0, 0, &eof);
+    }
+
+    /// Tells a player its publisher left: `StreamEOF`, then `NetStream.Play.UnpublishNotify`
+    /// (nginx-rtmp's `publish_notify on`). FFmpeg and librtmp players end on the status;
+    /// GStreamer's rtmp2src ends too but drops the last media message it had received.
     pub fn notify_publish_end(&mut self, stream_id: u32) {
+        self.send_stream_eof(stream_id);
         self.send_status(
             stream_id,
             Level::Status,
             code::PLAY_UNPUBLISH_NOTIFY,
             "Stream is now unpublished.",
         );
-        let eof = Message::UserControl(UserControl::StreamEof(stream_id));
-        self.transport.send(chunk_stream::CONTROL, 0, 0, &eof);
     }
 
     /// The next event for the application, if any.
@@ -764,8 +783,13 @@ impl ServerSession {
             Phase::Handshake | Phase::AwaitingConnect if self.decision.is_none() => {
                 Some(self.started + self.config.handshake_timeout)
             }
-            _ if self.ping_outstanding => Some(self.last_input + self.config.idle_timeout),
-            _ => Some(self.last_input + self.config.ping_interval.min(self.config.idle_timeout)),
+            // Pings go only to connected peers; otherwise (a ping already out, or the
+            // application still deciding on connect) the next deadline is the idle one,
+            // so the deadline always moves past `now` after `handle_timeout`.
+            Phase::Connected if !self.ping_outstanding => {
+                Some(self.last_input + self.config.ping_interval.min(self.config.idle_timeout))
+            }
+            _ => Some(self.last_input + self.config.idle_timeout),
         }
     }
 
@@ -827,6 +851,11 @@ impl ServerSession {
     pub fn buffered(&self) -> usize {
         self.transport.decoder.buffered() + self.pending_bytes
     }
+}
+
+/// What a message queued for a decision counts against `max_pending_bytes`.
+fn queued_cost(raw: &RawMessage) -> usize {
+    raw.payload.len() + std::mem::size_of::<RawMessage>()
 }
 
 fn string_argument(command: &Command, index: usize) -> String {
