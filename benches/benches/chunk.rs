@@ -106,7 +106,12 @@ fn decode_rml(data: &[u8], mut f: impl FnMut(u8, u32, u64, &Bytes)) {
                 dec.set_max_chunk_size(chunk_size_of(&m.data) as usize)
                     .expect("rml_rtmp chunk size");
             }
-            f(m.type_id, m.message_stream_id, u64::from(m.timestamp.value), &m.data);
+            f(
+                m.type_id,
+                m.message_stream_id,
+                u64::from(m.timestamp.value),
+                &m.data,
+            );
         }
     }
 }
@@ -130,7 +135,11 @@ fn decode_scuffle(data: &[u8], mut f: impl FnMut(u8, u32, u64, &Bytes)) {
             f(t, h.msg_stream_id, u64::from(h.timestamp), &c.payload);
         }
     }
-    assert!(buf.is_empty(), "scuffle_rtmp: {} bytes left over", buf.len());
+    assert!(
+        buf.is_empty(),
+        "scuffle_rtmp: {} bytes left over",
+        buf.len()
+    );
 }
 
 // ---- correctness check ----------------------------------------------------------------------
@@ -186,11 +195,17 @@ fn compare(peer: &str, at: u32, ours: &[Rec], theirs: &[Rec]) {
     let hdr = pairs()
         .filter(|(a, b)| a.type_id != b.type_id || a.stream_id != b.stream_id)
         .count();
-    let pay = pairs().filter(|(a, b)| (a.len, a.md5) != (b.len, b.md5)).count();
+    let pay = pairs()
+        .filter(|(a, b)| (a.len, a.md5) != (b.len, b.md5))
+        .count();
     let count = if ours.len() == theirs.len() {
         String::new()
     } else {
-        format!(" MESSAGE COUNT {} vs {} (compared the first {n});", theirs.len(), ours.len())
+        format!(
+            " MESSAGE COUNT {} vs {} (compared the first {n});",
+            theirs.len(),
+            ours.len()
+        )
     };
     let what = |k: usize, s: &str| {
         if k == 0 {
@@ -205,7 +220,10 @@ fn compare(peer: &str, at: u32, ours: &[Rec], theirs: &[Rec]) {
         what(hdr, "type/stream ids"),
         what(pay, "payloads")
     );
-    if let Some((i, (a, b))) = pairs().enumerate().find(|(_, (a, b))| a.timestamp != b.timestamp) {
+    if let Some((i, (a, b))) = pairs()
+        .enumerate()
+        .find(|(_, (a, b))| a.timestamp != b.timestamp)
+    {
         println!(
             "    first timestamp difference: message #{i} type {} ours {} {peer} {}",
             a.type_id, a.timestamp, b.timestamp
@@ -232,7 +250,9 @@ fn flv_tags(d: &[u8]) -> Result<Vec<Tag<'_>>, String> {
         let h = d.get(off..off + 11).ok_or("truncated tag header")?;
         let size = u32::from_be_bytes([0, h[1], h[2], h[3]]) as usize;
         let timestamp = u32::from_be_bytes([h[7], h[4], h[5], h[6]]);
-        let body = d.get(off + 11..off + 11 + size).ok_or("truncated tag body")?;
+        let body = d
+            .get(off + 11..off + 11 + size)
+            .ok_or("truncated tag body")?;
         tags.push(Tag {
             type_id: h[0] & 0x1F,
             timestamp,
@@ -355,7 +375,12 @@ fn alloc_report(data: &[u8], at: u32) -> (f64, f64) {
 }
 
 /// Allocations per message of a whole decode run (feeding copies included).
-fn alloc_total(name: &str, at: u32, data: &[u8], decode: fn(&[u8], &mut dyn FnMut(u8, u32, u64, &Bytes))) {
+fn alloc_total(
+    name: &str,
+    at: u32,
+    data: &[u8],
+    decode: fn(&[u8], &mut dyn FnMut(u8, u32, u64, &Bytes)),
+) {
     let mut n = 0u64;
     let before = allocs();
     decode(data, &mut |_, _, _, p| {
@@ -441,8 +466,10 @@ const DECODERS: [(&str, fn(&[u8], &mut dyn FnMut(u8, u32, u64, &Bytes))); 3] = [
 ];
 
 fn main() {
-    let (Some(d4096), Some(d128)) = (common::load("publish_4096.bin"), common::load("publish_128.bin"))
-    else {
+    let (Some(d4096), Some(d128)) = (
+        common::load("publish_4096.bin"),
+        common::load("publish_128.bin"),
+    ) else {
         return;
     };
     let flv = common::load("bench_720p30.flv");
@@ -491,7 +518,12 @@ fn main() {
         );
         for (name, dec) in &DECODERS[1..] {
             let theirs = records(*dec, &inp.data);
-            compare(name.split('/').next().unwrap_or(name), inp.chunk_size, &ours, &theirs);
+            compare(
+                name.split('/').next().unwrap_or(name),
+                inp.chunk_size,
+                &ours,
+                &theirs,
+            );
         }
         match &reference {
             None => reference = Some(ours),
@@ -516,7 +548,9 @@ fn main() {
         let mut bytes = BytesMut::new();
         out.copy_to(&mut bytes);
         let back = records(DECODERS[0].1, &with_set_chunk_size(&bytes, inp.chunk_size));
-        let same = reference.as_ref().is_some_and(|r| back.get(1..) == Some(&r[..]));
+        let same = reference
+            .as_ref()
+            .is_some_and(|r| back.get(1..) == Some(&r[..]));
         println!(
             "check @{}: rtmp_core encode -> {} bytes ({} captured); decodes back to the same messages: {}",
             inp.name,
@@ -637,11 +671,41 @@ fn main() {
             128 => Some(3.0),
             _ => Some(1.2),
         };
-        common::print_ratio(&g, "rtmp_core/decode", "rml_rtmp/decode", &format!("decode {at}"), target);
-        common::print_ratio(&g, "rtmp_core/decode", "scuffle_rtmp/decode", &format!("decode {at}"), None);
-        common::print_ratio(&g, "rtmp_core/decode", "memcpy", &format!("{at} (memcpy time / ours)"), None);
-        common::print_ratio(&g, "rtmp_core/encode", "rml_rtmp/encode", &format!("encode {at}"), None);
-        common::print_ratio(&g, "rtmp_core/encode", "scuffle_rtmp/encode", &format!("encode {at}"), None);
+        common::print_ratio(
+            &g,
+            "rtmp_core/decode",
+            "rml_rtmp/decode",
+            &format!("decode {at}"),
+            target,
+        );
+        common::print_ratio(
+            &g,
+            "rtmp_core/decode",
+            "scuffle_rtmp/decode",
+            &format!("decode {at}"),
+            None,
+        );
+        common::print_ratio(
+            &g,
+            "rtmp_core/decode",
+            "memcpy",
+            &format!("{at} (memcpy time / ours)"),
+            None,
+        );
+        common::print_ratio(
+            &g,
+            "rtmp_core/encode",
+            "rml_rtmp/encode",
+            &format!("encode {at}"),
+            None,
+        );
+        common::print_ratio(
+            &g,
+            "rtmp_core/encode",
+            "scuffle_rtmp/encode",
+            &format!("encode {at}"),
+            None,
+        );
     }
 }
 

@@ -96,7 +96,13 @@ pub(crate) fn rate(per_s: f64, unit: &str) -> String {
 
 /// Prints `ratio A/B LABEL: 4.10x (target >= 3x)` from criterion's means of
 /// `group/a` and `group/b` (time of b over time of a), or `n/a`.
-pub(crate) fn print_ratio(group: &str, a: &str, b: &str, label: &str, target: Option<f64>) -> Option<f64> {
+pub(crate) fn print_ratio(
+    group: &str,
+    a: &str,
+    b: &str,
+    label: &str,
+    target: Option<f64>,
+) -> Option<f64> {
     let r = match (mean_ns(group, a), mean_ns(group, b)) {
         (Some(ta), Some(tb)) if ta > 0.0 => Some(tb / ta),
         _ => None,
@@ -111,7 +117,9 @@ pub(crate) fn print_ratio(group: &str, a: &str, b: &str, label: &str, target: Op
     };
     match r {
         Some(r) => println!("ratio {a} / {b} {label}: {r:.2}x{t}"),
-        None => println!("ratio {a} / {b} {label}: n/a (no criterion estimate; run the whole bench){t}"),
+        None => {
+            println!("ratio {a} / {b} {label}: n/a (no criterion estimate; run the whole bench){t}")
+        }
     }
     r
 }
