@@ -181,7 +181,10 @@ fn at_chunk_size(msgs: &[RawMessage], size: u32) -> Vec<RawMessage> {
     v
 }
 
-fn records(decode: fn(&[u8], &mut dyn FnMut(u8, u32, u64, &Bytes)), data: &[u8]) -> Vec<Rec> {
+/// A decoder under test: feeds the bytes, calls back with (type, stream id, timestamp, payload).
+type DecodeFn = fn(&[u8], &mut dyn FnMut(u8, u32, u64, &Bytes));
+
+fn records(decode: DecodeFn, data: &[u8]) -> Vec<Rec> {
     let mut v = Vec::new();
     decode(data, &mut |t, s, ts, p| v.push(rec(t, s, ts, p)));
     v
@@ -375,12 +378,7 @@ fn alloc_report(data: &[u8], at: u32) -> (f64, f64) {
 }
 
 /// Allocations per message of a whole decode run (feeding copies included).
-fn alloc_total(
-    name: &str,
-    at: u32,
-    data: &[u8],
-    decode: fn(&[u8], &mut dyn FnMut(u8, u32, u64, &Bytes)),
-) {
+fn alloc_total(name: &str, at: u32, data: &[u8], decode: DecodeFn) {
     let mut n = 0u64;
     let before = allocs();
     decode(data, &mut |_, _, _, p| {
@@ -459,7 +457,7 @@ struct Input {
     data: Vec<u8>,
 }
 
-const DECODERS: [(&str, fn(&[u8], &mut dyn FnMut(u8, u32, u64, &Bytes))); 3] = [
+const DECODERS: [(&str, DecodeFn); 3] = [
     ("rtmp_core/decode", |d, f| decode_ours(d, f)),
     ("rml_rtmp/decode", |d, f| decode_rml(d, f)),
     ("scuffle_rtmp/decode", |d, f| decode_scuffle(d, f)),

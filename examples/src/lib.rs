@@ -1,1 +1,10 @@
-//! Runnable programs built from the crate family: see the `examples/` directory.
+//! Runnable programs assembled only from the crate family's public API.
+//!
+//! - [`relay`]: the `rtmp_relay` example, an RTMP server that relays every published
+//!   stream to any number of players and, optionally, to upstream servers.
+//!
+//! The examples in this crate's `examples` targets are thin command lines around these
+//! modules, so the interop tests can run the same code in-process.
+
+pub mod flv_tag;
+pub mod relay;

@@ -442,8 +442,10 @@ fn unpublish_and_stream_end_notifications() {
 
 #[test]
 fn too_many_streams_is_an_error() {
-    let mut config = ServerConfig::default();
-    config.max_streams = 2;
+    let config = ServerConfig {
+        max_streams: 2,
+        ..ServerConfig::default()
+    };
     let mut pair = Pair::new(config, ClientConfig::new("live", "rtmp://h/live"));
     pair.client.play("k");
     pair.pump(ACCEPT_ALL);

@@ -1,0 +1,204 @@
+//! Helpers for interop tests that drive the real peers of `../shared/peers/`.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use examples::relay::{self, Relay, RelayConfig};
+
+/// `../shared/peers` (or `$PEERS_DIR`).
+pub fn peers() -> PathBuf {
+    std::env::var_os("PEERS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers"))
+}
+
+pub fn ffmpeg9() -> PathBuf {
+    std::env::var_os("FFMPEG9")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/peers/bin/ffmpeg9"))
+}
+
+/// The FLV corpus of `make-corpus.sh`, made once per test process if missing.
+pub fn corpus() -> &'static Path {
+    static CORPUS: OnceLock<PathBuf> = OnceLock::new();
+    CORPUS.get_or_init(|| {
+        let dir = std::env::var_os("PEERS_CORPUS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/tmp/peers/corpus"));
+        if !dir.join("MANIFEST.tsv").exists() {
+            let status = Command::new(peers().join("make-corpus.sh"))
+                .arg(&dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("run make-corpus.sh (needs ../shared/peers/install.sh)");
+            assert!(status.success(), "make-corpus.sh failed");
+        }
+        dir
+    })
+}
+
+/// A scratch directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join("rtmp-relay-interop").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// A loopback port free right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Runs the relay in-process on an ephemeral port, on its own runtime thread.
+pub fn start_relay(config: RelayConfig) -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let addr = relay::start("127.0.0.1:0".parse().unwrap(), Relay::new(config))
+                .await
+                .expect("bind relay");
+            tx.send(addr).expect("report address");
+            std::future::pending::<()>().await;
+        });
+    });
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("relay started")
+}
+
+/// A child process killed when dropped.
+pub struct Process(pub Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Process {
+    /// Waits for the process to end, up to `limit` (then kills it).
+    pub fn wait(mut self, limit: Duration) -> Output {
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                break;
+            }
+            if start.elapsed() > limit {
+                let _ = self.0.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let child = std::mem::replace(
+            &mut self.0,
+            Command::new("true").spawn().expect("spawn true"),
+        );
+        child.wait_with_output().expect("collect output")
+    }
+}
+
+/// Starts a peers script with its output captured.
+pub fn script(name: &str, args: &[&str]) -> Process {
+    Process(
+        Command::new(peers().join(name))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name}: {e}")),
+    )
+}
+
+/// The payload fingerprint of `../shared/peers/selftest.sh`: sorted (stream type, packet MD5)
+/// of every audio and video packet as FFmpeg 9 reads it, timestamps ignored.
+pub fn fingerprint(file: &Path) -> String {
+    summarize(packets(file))
+}
+
+/// The fingerprint of `file` without its last packet (in file order).
+pub fn fingerprint_without_last(file: &Path) -> String {
+    let mut all = packets(file);
+    all.pop();
+    summarize(all)
+}
+
+fn summarize(mut lines: Vec<String>) -> String {
+    lines.sort();
+    format!(
+        "{} packets, {:x}",
+        lines.len(),
+        digest(lines.join("\n").as_bytes())
+    )
+}
+
+/// (stream index, packet MD5) of every audio and video packet, in file order.
+fn packets(file: &Path) -> Vec<String> {
+    let output = Command::new(ffmpeg9())
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(file)
+        .args([
+            "-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "framemd5", "-",
+        ])
+        .output()
+        .expect("run ffmpeg9");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let fields: Vec<&str> = l.split(',').map(str::trim).collect();
+            Some(format!("{} {}", fields.first()?, fields.get(5)?))
+        })
+        .collect()
+}
+
+/// The per-track summary of `flvinfo.py`.
+pub fn flvinfo(file: &Path) -> String {
+    let output = Command::new("python3")
+        .arg(peers().join("flvinfo.py"))
+        .arg(file)
+        .output()
+        .expect("run flvinfo.py");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The `--tags` listing of `flvinfo.py`: one line per tag.
+pub fn flv_tags(file: &Path) -> Vec<String> {
+    let output = Command::new("python3")
+        .arg(peers().join("flvinfo.py"))
+        .arg(file)
+        .arg("--tags")
+        .output()
+        .expect("run flvinfo.py --tags");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| l.contains("type="))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// FNV-1a (128-bit) over the sorted per-packet MD5s that FFmpeg computed: enough to
+/// compare two lists without another dependency.
+fn digest(data: &[u8]) -> u128 {
+    let mut hash: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    for byte in data {
+        hash ^= u128::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013B);
+    }
+    hash
+}
