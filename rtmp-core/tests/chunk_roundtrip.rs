@@ -138,22 +138,29 @@ fn encoder_header_bytes() {
     // each type-3 header repeating the extended timestamp.
     let m = message(320, 9, 0x0403_0201, 0x0123_4567, 300);
     enc.encode(&m, &mut out);
-    let pieces: Vec<Bytes> = out.pieces().cloned().collect();
-    assert_eq!(
-        &pieces[0][..],
-        &[
-            0x01, 0x00, 0x01, 0xFF, 0xFF, 0xFF, 0x00, 0x01, 0x2C, 9, 1, 2, 3, 4, 0x01, 0x23, 0x45,
-            0x67
-        ]
-    );
-    assert_eq!(&pieces[1][..], &m.payload[..128]);
-    assert_eq!(&pieces[2][..], &[0xC1, 0x00, 0x01, 0x01, 0x23, 0x45, 0x67]);
-    assert_eq!(&pieces[3][..], &m.payload[128..256]);
-    assert_eq!(&pieces[4][..], &pieces[2][..]);
-    assert_eq!(&pieces[5][..], &m.payload[256..]);
-    assert_eq!(pieces.len(), 6);
-    // Payload pieces are slices of the message's own buffer.
-    assert_eq!(pieces[1].as_ptr(), m.payload.as_ptr());
+    let wire: Vec<u8> = out.pieces().flatten().copied().collect();
+    let header = [
+        0x01, 0x00, 0x01, 0xFF, 0xFF, 0xFF, 0x00, 0x01, 0x2C, 9, 1, 2, 3, 4, 0x01, 0x23, 0x45, 0x67,
+    ];
+    let continuation = [0xC1, 0x00, 0x01, 0x01, 0x23, 0x45, 0x67];
+    let mut expected = header.to_vec();
+    expected.extend_from_slice(&m.payload[..128]);
+    expected.extend_from_slice(&continuation);
+    expected.extend_from_slice(&m.payload[128..256]);
+    expected.extend_from_slice(&continuation);
+    expected.extend_from_slice(&m.payload[256..]);
+    assert_eq!(wire, expected);
+    assert_eq!(out.len(), expected.len());
+    // At 4096-byte chunks the payload pieces are slices of the message's own buffer.
+    let mut enc4096 = ChunkEncoder::new();
+    enc4096.set_chunk_size(4096).unwrap();
+    let big = message(5, 9, 1, 0, 10_000);
+    let mut out = ChunkOutput::new();
+    enc4096.encode(&big, &mut out);
+    let pieces: Vec<&[u8]> = out.pieces().collect();
+    assert_eq!(pieces[1].as_ptr(), big.payload.as_ptr());
+    assert_eq!(pieces[3].as_ptr(), big.payload[4096..].as_ptr());
+    assert_eq!(out.pieces().map(<[u8]>::len).sum::<usize>(), out.len());
     // A small one on csid 64: 2-byte basic header, type 2 with delta 16.
     let mut out = ChunkOutput::new();
     enc.encode(&message(64, 9, 1, 0, 1), &mut out);
@@ -161,7 +168,7 @@ fn encoder_header_bytes() {
     out.advance(14);
     assert_eq!(
         &out.pop_front().unwrap()[..],
-        &[0x80, 0x00, 0x00, 0x00, 0x10]
+        &[0x80, 0x00, 0x00, 0x00, 0x10, 1]
     );
 }
 

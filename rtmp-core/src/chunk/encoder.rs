@@ -80,8 +80,10 @@ impl ChunkEncoder {
     }
 
     /// Appends the chunks of `msg` to `out`: header bytes are written into
-    /// out's internal `BytesMut` and split off; payload pieces are
-    /// `Bytes::slice`s of `msg.payload` (no copy).
+    /// out's internal `BytesMut`; payload pieces are `Bytes::slice`s of
+    /// `msg.payload` (no copy), except pieces under
+    /// [`COPY_BELOW`](crate::chunk::COPY_BELOW) bytes, which are cheaper to copy
+    /// next to their header.
     ///
     /// A message that cannot be represented (chunk stream id outside
     /// `2..=65599`, payload longer than `0xFFFFFF` bytes) is not written and
@@ -173,7 +175,7 @@ impl ChunkEncoder {
         let mut off = 0;
         loop {
             let end = len.min(off + chunk_size);
-            out.push(msg.payload.slice(off..end));
+            out.push_payload(&msg.payload, off..end);
             off = end;
             if off >= len {
                 break;

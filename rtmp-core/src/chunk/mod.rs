@@ -58,7 +58,7 @@ pub use decoder::ChunkDecoder;
 pub use encoder::ChunkEncoder;
 pub use error::ChunkError;
 pub use limits::DecoderLimits;
-pub use output::ChunkOutput;
+pub use output::{ChunkOutput, COPY_BELOW};
 
 use bytes::Bytes;
 
