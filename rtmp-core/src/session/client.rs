@@ -214,17 +214,7 @@ impl ClientSession {
             object.push("videoFunction", 1.0);
         }
         if let Some(enhanced) = &self.config.enhanced {
-            let list = enhanced.four_cc_list().map(Value::from).collect();
-            object.push("fourCcList", Value::StrictArray(list));
-            let map = |entries: &[(String, u32)]| -> Object {
-                entries
-                    .iter()
-                    .map(|(c, m)| (c.as_str(), f64::from(*m)))
-                    .collect()
-            };
-            object.push("videoFourCcInfoMap", map(&enhanced.video));
-            object.push("audioFourCcInfoMap", map(&enhanced.audio));
-            object.push("capsEx", f64::from(enhanced.caps_ex));
+            enhanced.write_to(&mut object);
         }
         let connect = Command {
             name: "connect".into(),
@@ -271,11 +261,8 @@ impl ClientSession {
                         type_id: raw.type_id,
                         source,
                     })?;
-                    let kind = match sub.type_id {
-                        type_id::AUDIO => MediaKind::Audio,
-                        type_id::VIDEO => MediaKind::Video,
-                        type_id::DATA_AMF0 => MediaKind::Data,
-                        _ => continue,
+                    let Some(kind) = MediaKind::from_type_id(sub.type_id) else {
+                        continue;
                     };
                     self.push_media(sub.stream_id, kind, sub.timestamp, sub.payload);
                 }

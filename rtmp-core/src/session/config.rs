@@ -44,6 +44,22 @@ impl EnhancedCapabilities {
         }
     }
 
+    /// Adds `fourCcList`, `videoFourCcInfoMap`, `audioFourCcInfoMap` and `capsEx` to a
+    /// `connect` command object or its answer's properties.
+    pub fn write_to(&self, object: &mut amf0::Object) {
+        let list = self.four_cc_list().map(amf0::Value::from).collect();
+        object.push("fourCcList", amf0::Value::StrictArray(list));
+        let map = |entries: &[(String, u32)]| -> amf0::Object {
+            entries
+                .iter()
+                .map(|(c, m)| (c.as_str(), f64::from(*m)))
+                .collect()
+        };
+        object.push("videoFourCcInfoMap", map(&self.video));
+        object.push("audioFourCcInfoMap", map(&self.audio));
+        object.push("capsEx", f64::from(self.caps_ex));
+    }
+
     /// Every FourCC, video then audio (the `fourCcList`).
     pub fn four_cc_list(&self) -> impl Iterator<Item = &str> {
         self.video

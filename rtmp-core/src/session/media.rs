@@ -16,6 +16,17 @@ pub enum MediaKind {
 }
 
 impl MediaKind {
+    /// The kind a message type id carries: 8 audio, 9 video, 18 and 15 (AMF3-framed)
+    /// data; `None` for anything else.
+    pub fn from_type_id(type_id: u8) -> Option<MediaKind> {
+        match type_id {
+            type_id::AUDIO => Some(MediaKind::Audio),
+            type_id::VIDEO => Some(MediaKind::Video),
+            type_id::DATA_AMF0 | type_id::DATA_AMF3 => Some(MediaKind::Data),
+            _ => None,
+        }
+    }
+
     /// The RTMP message type id.
     pub fn type_id(self) -> u8 {
         match self {

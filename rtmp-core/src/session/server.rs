@@ -255,31 +255,23 @@ impl ServerSession {
             // Media on a stream that is not an accepted publisher: dropped, as nginx-rtmp does.
             return Ok(());
         }
-        let kind = match raw.type_id {
-            crate::message::type_id::AUDIO => MediaKind::Audio,
-            crate::message::type_id::VIDEO => MediaKind::Video,
-            crate::message::type_id::AGGREGATE => {
-                for sub in split_aggregate(&raw) {
-                    let sub = sub.map_err(|source| SessionError::Message {
-                        chunk_stream_id: raw.chunk_stream_id,
-                        type_id: raw.type_id,
-                        source,
-                    })?;
-                    // Only media may ride in an aggregate; anything else (control,
-                    // commands, nested aggregates) is dropped, never passed on as data.
-                    if matches!(
-                        sub.type_id,
-                        crate::message::type_id::AUDIO
-                            | crate::message::type_id::VIDEO
-                            | crate::message::type_id::DATA_AMF0
-                            | crate::message::type_id::DATA_AMF3
-                    ) {
-                        self.process_media(sub)?;
-                    }
+        if raw.type_id == crate::message::type_id::AGGREGATE {
+            for sub in split_aggregate(&raw) {
+                let sub = sub.map_err(|source| SessionError::Message {
+                    chunk_stream_id: raw.chunk_stream_id,
+                    type_id: raw.type_id,
+                    source,
+                })?;
+                // Only media may ride in an aggregate; anything else (control, commands,
+                // nested aggregates) is dropped, never passed on as data.
+                if MediaKind::from_type_id(sub.type_id).is_some() {
+                    self.process_media(sub)?;
                 }
-                return Ok(());
             }
-            _ => MediaKind::Data,
+            return Ok(());
+        }
+        let Some(kind) = MediaKind::from_type_id(raw.type_id) else {
+            return Ok(());
         };
         let payload = match raw.type_id {
             // An AMF3-framed data message: hand out the AMF0 body, like a type 18.
@@ -545,17 +537,7 @@ impl ServerSession {
         properties.push("capabilities", 31.0);
         properties.push("mode", 1.0);
         if let (Some(ours), true) = (&self.config.enhanced, self.offered_enhanced()) {
-            let list = ours.four_cc_list().map(Value::from).collect();
-            properties.push("fourCcList", Value::StrictArray(list));
-            let map = |entries: &[(String, u32)]| -> Object {
-                entries
-                    .iter()
-                    .map(|(c, m)| (c.as_str(), f64::from(*m)))
-                    .collect()
-            };
-            properties.push("videoFourCcInfoMap", map(&ours.video));
-            properties.push("audioFourCcInfoMap", map(&ours.audio));
-            properties.push("capsEx", f64::from(ours.caps_ex));
+            ours.write_to(&mut properties);
         }
         let mut info = status::info(
             Level::Status,
