@@ -37,17 +37,20 @@ fuzz_target!(|data: &[u8]| {
         drain(&mut dec, &mut buf, &mut msgs);
     }
 
-    // Re-encode what was decoded (Set Chunk Size / Abort change the receiver's
-    // state, so follow them the same way on both sides) and decode again.
+    // Re-encode everything that was decoded, control messages included (an Abort's
+    // timestamp moves its chunk stream's timeline), following Set Chunk Size as the
+    // receiver does, and decode again.
     let mut enc = ChunkEncoder::new();
     let mut out = ChunkOutput::new();
     let mut expected = Vec::new();
     for m in &msgs {
-        if m.type_id == 1 || m.type_id == 2 {
-            continue;
-        }
         enc.encode(m, &mut out);
         expected.push(m.clone());
+        if m.type_id == 1 {
+            if let Some(&[a, b, c, d]) = m.payload.get(..4) {
+                let _ = enc.set_chunk_size(u32::from_be_bytes([a, b, c, d]) & 0x7FFF_FFFF);
+            }
+        }
     }
     let mut wire = BytesMut::new();
     out.copy_to(&mut wire);
