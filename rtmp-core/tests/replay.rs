@@ -508,7 +508,11 @@ fn check_answers(capture: &Capture, fed: &Fed) {
                 };
                 assert_eq!(code(mine), code(theirs), "{name}");
                 assert_eq!(code(mine).as_deref(), Some("NetConnection.Connect.Success"));
-                let offers = mine.object.get("fourCcList").is_some();
+                let offers = mine.object.get("videoFourCcInfoMap").is_some();
+                assert!(
+                    mine.object.get("fourCcList").is_none(),
+                    "fourCcList is the client's"
+                );
                 assert_eq!(offers, !capture.four_cc_list.is_empty(), "{name}");
             }
             "createStream" => {

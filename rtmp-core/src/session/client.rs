@@ -214,7 +214,7 @@ impl ClientSession {
             object.push("videoFunction", 1.0);
         }
         if let Some(enhanced) = &self.config.enhanced {
-            enhanced.write_to(&mut object);
+            enhanced.write_connect(&mut object);
         }
         let connect = Command {
             name: "connect".into(),

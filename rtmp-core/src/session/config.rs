@@ -44,11 +44,19 @@ impl EnhancedCapabilities {
         }
     }
 
-    /// Adds `fourCcList`, `videoFourCcInfoMap`, `audioFourCcInfoMap` and `capsEx` to a
-    /// `connect` command object or its answer's properties.
-    pub fn write_to(&self, object: &mut amf0::Object) {
+    /// Adds what a client declares in `connect`: `fourCcList` (the original E-RTMP
+    /// property, which servers still read) and the v2 `videoFourCcInfoMap`,
+    /// `audioFourCcInfoMap` and `capsEx`.
+    pub fn write_connect(&self, object: &mut amf0::Object) {
         let list = self.four_cc_list().map(amf0::Value::from).collect();
         object.push("fourCcList", amf0::Value::StrictArray(list));
+        self.write_result(object);
+    }
+
+    /// Adds what a server states in its `connect` answer (E-RTMP v2: "the server SHOULD
+    /// state its support via attributes such as videoFourCcInfoMap, capsEx"): the info
+    /// maps and `capsEx`, not the client-side `fourCcList`.
+    pub fn write_result(&self, object: &mut amf0::Object) {
         let map = |entries: &[(String, u32)]| -> amf0::Object {
             entries
                 .iter()

@@ -537,7 +537,7 @@ impl ServerSession {
         properties.push("capabilities", 31.0);
         properties.push("mode", 1.0);
         if let (Some(ours), true) = (&self.config.enhanced, self.offered_enhanced()) {
-            ours.write_to(&mut properties);
+            ours.write_result(&mut properties);
         }
         let mut info = status::info(
             Level::Status,

@@ -303,7 +303,11 @@ fn enhanced_rtmp_is_negotiated_only_when_offered() {
             _ => None,
         });
         let properties = properties.unwrap();
-        assert_eq!(properties.get("fourCcList").is_some(), offered);
+        assert_eq!(properties.get("videoFourCcInfoMap").is_some(), offered);
+        assert!(
+            properties.get("fourCcList").is_none(),
+            "fourCcList is the client's"
+        );
         assert_eq!(
             properties
                 .get("capsEx")
