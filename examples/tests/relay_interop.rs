@@ -356,3 +356,123 @@ fn push_republishes_to_ffmpeg_listen_and_nginx_rtmp() {
     nginx_player.wait(PLAY_LIMIT);
     assert_eq!(fingerprint(&from_nginx), expected, "through nginx-rtmp");
 }
+
+/// A player that stops reading must not slow the publisher or the other players: the
+/// relay drops what its queue cannot hold and moves it to the next keyframe.
+#[test]
+#[ignore = "needs peers: ../shared/peers/install.sh (rtmpdump, python3)"]
+fn a_stalled_player_slows_neither_the_publisher_nor_other_players() {
+    use std::io::{Read, Write};
+    use std::time::Instant;
+
+    let relay = start_relay(RelayConfig::default());
+    let dir = scratch("stalled");
+    let source = corpus().join("k_h264_gop30.flv");
+    let url = url(relay, "stalled");
+
+    // The stalled player: our own client, which reads until Play.Start and then never again.
+    let mut stalled = std::net::TcpStream::connect(relay).unwrap();
+    stalled
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let parsed = RtmpUrl::parse(&url).unwrap();
+    let mut client = rtmp_core::ClientSession::new(
+        rtmp_core::ClientConfig::new(&parsed.app, parsed.tc_url()),
+        Instant::now(),
+    );
+    client.play(&parsed.key);
+    let (mut input, mut buffer) = (bytes::BytesMut::new(), [0u8; 4096]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !client.is_active() {
+        assert!(
+            Instant::now() < deadline,
+            "the stalled player never started"
+        );
+        let mut out = bytes::BytesMut::new();
+        client.output().copy_to(&mut out);
+        stalled.write_all(&out).unwrap();
+        if let Ok(n) = stalled.read(&mut buffer) {
+            input.extend_from_slice(&buffer[..n]);
+            client.handle_input(&mut input, Instant::now()).unwrap();
+            while client.poll_event().is_some() {}
+        }
+    }
+
+    let out = dir.join("rtmpdump.flv");
+    let player = script(
+        "client-play.sh",
+        &["rtmpdump", &url, out.to_str().unwrap(), "25"],
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    // About 12 MB of media as fast as the publisher can send it: far more than the
+    // stalled player's queue and socket buffers hold.
+    let started = Instant::now();
+    let rawpub = peers().join("rtmp-rawpub.py");
+    let published = Process(
+        std::process::Command::new("python3")
+            .arg(rawpub)
+            .args([
+                url.as_str(),
+                source.to_str().unwrap(),
+                "--fast",
+                "--loop",
+                "40",
+                "--timeout",
+                "30",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start rtmp-rawpub.py"),
+    )
+    .wait(Duration::from_secs(60));
+    let publish_time = started.elapsed();
+    assert!(
+        published.status.success(),
+        "publisher: {}",
+        String::from_utf8_lossy(&published.stderr)
+    );
+    assert!(
+        publish_time < Duration::from_secs(20),
+        "the publisher was held back: {publish_time:?}"
+    );
+
+    player.wait(Duration::from_secs(45));
+    let info = flvinfo(&out);
+    let last = |track: &str| -> u64 {
+        let track = info
+            .split(&format!("\"{track}\""))
+            .nth(1)
+            .unwrap_or_default();
+        let value = track.split("\"last_ts\":").nth(1).unwrap_or_default();
+        value
+            .trim()
+            .split([',', '\n'])
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    };
+    let source_info = flvinfo(&source);
+    let source_last = {
+        let track = source_info.split("\"video\"").nth(1).unwrap_or_default();
+        let value = track.split("\"last_ts\":").nth(1).unwrap_or_default();
+        value
+            .trim()
+            .split([',', '\n'])
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .parse::<u64>()
+            .unwrap_or(0)
+    };
+    // 40 passes, each shifted by the previous one's end: the other player saw the last one.
+    assert!(
+        last("video") >= 39 * source_last,
+        "rtmpdump stopped at {} ms of {} ms: {info}",
+        last("video"),
+        40 * source_last
+    );
+    drop(stalled);
+}
