@@ -175,7 +175,14 @@ impl AacConfig {
         put_frequency(&mut w, sample_rate)?;
         w.bits(4, channel_configuration.into());
         if matches!(object_type, 1..=4 | 6 | 7 | 17 | 19..=23) {
+            // frameLengthFlag, dependsOnCoreCoder, extensionFlag
             w.bits(3, 0);
+            if object_type == 6 || object_type == 20 {
+                w.bits(3, 0); // layerNr
+            }
+            if matches!(object_type, 17 | 19..=23) {
+                w.bits(2, 0); // epConfig
+            }
         }
         AacConfig::parse(&w.finish())
     }
