@@ -23,6 +23,11 @@
 //!   as FFmpeg hands it out) and a [`ConfigChange`] for each sequence header
 //!   (its record parsed by [`config`]).
 //!   [`FrameReader`] does it for a whole file.
+//! - **Mux.** [`Writer`] writes the header and tags (as read, or built from
+//!   frames and configurations by [`Body`], legacy or Enhanced), script data
+//!   and `onMetaData`, and at [`finish`](Writer::finish) the patches that
+//!   make a file seekable (duration, file size, keyframe index); sans-IO,
+//!   into a `BytesMut` or zero-copy [`Pieces`].
 //!
 //! Nothing panics on any input, every size is checked before use, and
 //! memory is bounded by one tag ([`ReaderOptions::max_tag_size`]).
@@ -57,6 +62,7 @@ mod codec;
 mod error;
 mod frame;
 mod reader;
+mod writer;
 
 pub use crate::codec::{Codec, FourCc, MediaType};
 pub use crate::error::Error;
@@ -67,4 +73,7 @@ pub use crate::frame::{
 pub use crate::reader::{
     read_all, read_all_with, Header, ReadAll, ReadEvent, Reader, ReaderOptions, SkipReason, Tag,
     TagType, Timeline, HEADER_SIZE, MAX_TAG_DATA_SIZE, PREVIOUS_TAG_SIZE_SIZE, TAG_HEADER_SIZE,
+};
+pub use crate::writer::{
+    Body, BodyForm, Finish, Output, Patch, Pieces, Rewrite, Writer, WriterOptions,
 };
