@@ -9,8 +9,8 @@
 use bytes::Bytes;
 
 use crate::tag::{
-    AudioPacketType, AudioTag, AudioTracks, MultichannelConfig, VideoCommand, VideoFrameType,
-    VideoPacketType, VideoTag, VideoTracks,
+    AudioPacketType, AudioTag, AudioTrack, AudioTracks, MultichannelConfig, VideoCommand,
+    VideoFrameType, VideoPacketType, VideoTag, VideoTrack, VideoTracks,
 };
 use crate::{
     Codec, Error, Header, MediaType, ReadAll, ReadEvent, ReaderOptions, SkipReason, Tag, TagType,
@@ -260,6 +260,18 @@ impl MediaEvents {
                             dts: shared.dts,
                             offset: shared.offset,
                         })
+                    } else if video.multitrack.is_none() {
+                        // One track at most: no iteration state.
+                        let (frame_type, packet_type) = (video.frame_type, video.packet_type);
+                        match video.into_iter().next() {
+                            Some(Ok(track)) => {
+                                match video_event(track, frame_type, packet_type, &shared) {
+                                    Some(event) => State::Single(event),
+                                    None => State::Done,
+                                }
+                            }
+                            _ => State::Done,
+                        }
                     } else {
                         State::Video {
                             frame_type: video.frame_type,
@@ -272,11 +284,27 @@ impl MediaEvents {
             },
             MediaType::Audio => match AudioTag::parse_owned(tag.body) {
                 Err(error) => State::Failed(error.shifted(shared.body_offset)),
-                Ok(audio) => State::Audio {
-                    packet_type: audio.packet_type,
-                    shared: Shared::new_with(&shared, audio.timestamp_offset_nanos, tag.timestamp),
-                    tracks: audio.into_iter(),
-                },
+                Ok(audio) => {
+                    let shared =
+                        Shared::new_with(&shared, audio.timestamp_offset_nanos, tag.timestamp);
+                    let packet_type = audio.packet_type;
+                    if audio.multitrack.is_none() {
+                        match audio.into_iter().next() {
+                            Some(Ok(track)) => match audio_event(track, packet_type, &shared) {
+                                Some(Ok(event)) => State::Single(event),
+                                Some(Err(error)) => State::Failed(error),
+                                None => State::Done,
+                            },
+                            _ => State::Done,
+                        }
+                    } else {
+                        State::Audio {
+                            packet_type,
+                            shared,
+                            tracks: audio.into_iter(),
+                        }
+                    }
+                }
             },
         };
         MediaEvents { state }
@@ -293,12 +321,121 @@ impl Shared {
     }
 }
 
+fn video_event(
+    track: VideoTrack,
+    frame_type: VideoFrameType,
+    packet_type: VideoPacketType,
+    s: &Shared,
+) -> Option<MediaEvent> {
+    Some(match packet_type {
+        VideoPacketType::CodedFrames | VideoPacketType::CodedFramesX => {
+            if track.data.is_empty() {
+                return None;
+            }
+            MediaEvent::Frame(Frame {
+                media: MediaType::Video,
+                codec: track.codec,
+                track: track.track_id,
+                dts: s.dts,
+                pts: s.dts.saturating_add(i64::from(track.composition_time)),
+                nanos: s.nanos,
+                key: frame_type == VideoFrameType::Key,
+                data: track.data,
+                offset: s.offset,
+            })
+        }
+        VideoPacketType::SequenceStart | VideoPacketType::Mpeg2TsSequenceStart => {
+            MediaEvent::Config(ConfigChange {
+                media: MediaType::Video,
+                codec: track.codec,
+                track: track.track_id,
+                dts: s.dts,
+                kind: if packet_type == VideoPacketType::SequenceStart {
+                    ConfigChangeKind::SequenceStart
+                } else {
+                    ConfigChangeKind::Mpeg2TsSequenceStart
+                },
+                data: track.data,
+                offset: s.offset,
+            })
+        }
+        VideoPacketType::SequenceEnd => MediaEvent::EndOfSequence {
+            media: MediaType::Video,
+            codec: track.codec,
+            track: track.track_id,
+            dts: s.dts,
+            offset: s.offset,
+        },
+        VideoPacketType::Metadata => MediaEvent::VideoMetadata {
+            codec: track.codec,
+            track: track.track_id,
+            dts: s.dts,
+            data: track.data,
+            offset: s.offset,
+        },
+        VideoPacketType::Command | VideoPacketType::Other(_) => return None,
+    })
+}
+
+fn audio_event(
+    track: AudioTrack,
+    packet_type: AudioPacketType,
+    s: &Shared,
+) -> Option<Result<MediaEvent, Error>> {
+    Some(Ok(match packet_type {
+        AudioPacketType::CodedFrames => {
+            if track.data.is_empty() {
+                return None;
+            }
+            MediaEvent::Frame(Frame {
+                media: MediaType::Audio,
+                codec: track.codec,
+                track: track.track_id,
+                dts: s.dts,
+                pts: s.dts,
+                nanos: s.nanos,
+                key: true,
+                data: track.data,
+                offset: s.offset,
+            })
+        }
+        AudioPacketType::SequenceStart => MediaEvent::Config(ConfigChange {
+            media: MediaType::Audio,
+            codec: track.codec,
+            track: track.track_id,
+            dts: s.dts,
+            kind: ConfigChangeKind::SequenceStart,
+            data: track.data,
+            offset: s.offset,
+        }),
+        AudioPacketType::SequenceEnd => MediaEvent::EndOfSequence {
+            media: MediaType::Audio,
+            codec: track.codec,
+            track: track.track_id,
+            dts: s.dts,
+            offset: s.offset,
+        },
+        AudioPacketType::MultichannelConfig => match MultichannelConfig::parse(&track.data) {
+            Ok(config) => MediaEvent::Channels {
+                codec: track.codec,
+                track: track.track_id,
+                dts: s.dts,
+                config,
+                offset: s.offset,
+            },
+            // The offset is within the track data; name the tag's body.
+            Err(error) => return Some(Err(error.shifted(s.body_offset))),
+        },
+        AudioPacketType::Other(_) => return None,
+    }))
+}
+
 impl Iterator for MediaEvents {
     type Item = Result<MediaEvent, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            match &mut self.state {
+            let result = match &mut self.state {
                 State::Done => return None,
                 State::Failed(_) | State::Single(_) => {
                     return match std::mem::replace(&mut self.state, State::Done) {
@@ -312,142 +449,32 @@ impl Iterator for MediaEvents {
                     frame_type,
                     packet_type,
                     shared,
-                } => {
-                    let track = match tracks.next() {
-                        None => {
-                            self.state = State::Done;
-                            return None;
+                } => match tracks.next() {
+                    None => None,
+                    Some(Err(error)) => Some(Err(error.shifted(shared.body_offset))),
+                    Some(Ok(track)) => {
+                        match video_event(track, *frame_type, *packet_type, shared) {
+                            Some(event) => return Some(Ok(event)),
+                            None => continue,
                         }
-                        Some(Err(error)) => {
-                            let error = error.shifted(shared.body_offset);
-                            self.state = State::Done;
-                            return Some(Err(error));
-                        }
-                        Some(Ok(track)) => track,
-                    };
-                    let s = *shared;
-                    let event = match packet_type {
-                        VideoPacketType::CodedFrames | VideoPacketType::CodedFramesX => {
-                            if track.data.is_empty() {
-                                continue;
-                            }
-                            MediaEvent::Frame(Frame {
-                                media: MediaType::Video,
-                                codec: track.codec,
-                                track: track.track_id,
-                                dts: s.dts,
-                                pts: s.dts.saturating_add(i64::from(track.composition_time)),
-                                nanos: s.nanos,
-                                key: *frame_type == VideoFrameType::Key,
-                                data: track.data,
-                                offset: s.offset,
-                            })
-                        }
-                        VideoPacketType::SequenceStart | VideoPacketType::Mpeg2TsSequenceStart => {
-                            MediaEvent::Config(ConfigChange {
-                                media: MediaType::Video,
-                                codec: track.codec,
-                                track: track.track_id,
-                                dts: s.dts,
-                                kind: if *packet_type == VideoPacketType::SequenceStart {
-                                    ConfigChangeKind::SequenceStart
-                                } else {
-                                    ConfigChangeKind::Mpeg2TsSequenceStart
-                                },
-                                data: track.data,
-                                offset: s.offset,
-                            })
-                        }
-                        VideoPacketType::SequenceEnd => MediaEvent::EndOfSequence {
-                            media: MediaType::Video,
-                            codec: track.codec,
-                            track: track.track_id,
-                            dts: s.dts,
-                            offset: s.offset,
-                        },
-                        VideoPacketType::Metadata => MediaEvent::VideoMetadata {
-                            codec: track.codec,
-                            track: track.track_id,
-                            dts: s.dts,
-                            data: track.data,
-                            offset: s.offset,
-                        },
-                        VideoPacketType::Command | VideoPacketType::Other(_) => continue,
-                    };
-                    return Some(Ok(event));
-                }
+                    }
+                },
                 State::Audio {
                     tracks,
                     packet_type,
                     shared,
-                } => {
-                    let track = match tracks.next() {
-                        None => {
-                            self.state = State::Done;
-                            return None;
-                        }
-                        Some(Err(error)) => {
-                            let error = error.shifted(shared.body_offset);
-                            self.state = State::Done;
-                            return Some(Err(error));
-                        }
-                        Some(Ok(track)) => track,
-                    };
-                    let s = *shared;
-                    let event = match packet_type {
-                        AudioPacketType::CodedFrames => {
-                            if track.data.is_empty() {
-                                continue;
-                            }
-                            MediaEvent::Frame(Frame {
-                                media: MediaType::Audio,
-                                codec: track.codec,
-                                track: track.track_id,
-                                dts: s.dts,
-                                pts: s.dts,
-                                nanos: s.nanos,
-                                key: true,
-                                data: track.data,
-                                offset: s.offset,
-                            })
-                        }
-                        AudioPacketType::SequenceStart => MediaEvent::Config(ConfigChange {
-                            media: MediaType::Audio,
-                            codec: track.codec,
-                            track: track.track_id,
-                            dts: s.dts,
-                            kind: ConfigChangeKind::SequenceStart,
-                            data: track.data,
-                            offset: s.offset,
-                        }),
-                        AudioPacketType::SequenceEnd => MediaEvent::EndOfSequence {
-                            media: MediaType::Audio,
-                            codec: track.codec,
-                            track: track.track_id,
-                            dts: s.dts,
-                            offset: s.offset,
-                        },
-                        AudioPacketType::MultichannelConfig => {
-                            match MultichannelConfig::parse(&track.data) {
-                                Ok(config) => MediaEvent::Channels {
-                                    codec: track.codec,
-                                    track: track.track_id,
-                                    dts: s.dts,
-                                    config,
-                                    offset: s.offset,
-                                },
-                                Err(error) => {
-                                    // Offsets relative to the track data; name the tag.
-                                    let error = error.shifted(s.body_offset);
-                                    return Some(Err(error));
-                                }
-                            }
-                        }
-                        AudioPacketType::Other(_) => continue,
-                    };
-                    return Some(Ok(event));
-                }
-            }
+                } => match tracks.next() {
+                    None => None,
+                    Some(Err(error)) => Some(Err(error.shifted(shared.body_offset))),
+                    Some(Ok(track)) => match audio_event(track, *packet_type, shared) {
+                        Some(event) => return Some(event),
+                        None => continue,
+                    },
+                },
+            };
+            // The tracks are exhausted or broken: nothing follows.
+            self.state = State::Done;
+            return result;
         }
     }
 }
