@@ -77,3 +77,8 @@ pub use crate::reader::{
 pub use crate::writer::{
     Body, BodyForm, Finish, Output, Patch, Pieces, Rewrite, Writer, WriterOptions,
 };
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
