@@ -575,7 +575,17 @@ impl Iterator for FrameReader {
                     }))
                 }
                 ReadEvent::Tag(tag) => match tag.tag_type {
-                    TagType::Audio | TagType::Video => self.current = MediaEvents::new(tag),
+                    TagType::Audio | TagType::Video => {
+                        // Nearly every tag has one event: hand it out at once rather than
+                        // parking it in `current` and taking it back (a measured cost of
+                        // ~100 instructions per tag in the frame-view benchmark).
+                        match MediaEvents::new(tag).state {
+                            State::Single(event) => return Some(Ok(FrameEvent::Media(event))),
+                            State::Failed(error) => return Some(Err(error)),
+                            State::Done => {}
+                            state => self.current = MediaEvents { state },
+                        }
+                    }
                     TagType::Script => return Some(Ok(FrameEvent::Script(tag))),
                     TagType::Other(_) => return Some(Ok(FrameEvent::Other(tag))),
                 },
