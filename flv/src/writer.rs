@@ -373,7 +373,9 @@ impl Body {
             } => {
                 let (tag_type, mut body) = Body::start(MediaType::Video, *dts);
                 let layout = Layout::new(*codec, *track, 0, BodyForm::Enhanced, false)?;
-                layout.video_header(&mut body, 5, 4);
+                // Frame type 5 as FFmpeg writes it; in a multitrack tag a
+                // frame type 5 would read as a command frame, so 1 there.
+                layout.video_header(&mut body, if *track == 0 { 5 } else { 1 }, 4);
                 body.tag_type = tag_type;
                 body.payload = data.clone();
                 Ok(body)

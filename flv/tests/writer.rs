@@ -603,3 +603,23 @@ fn body_layouts() {
     .unwrap();
     assert_eq!(mp3.prefix(), b"\x2a");
 }
+
+/// Video metadata (colorInfo) on a track other than 0: a multitrack tag,
+/// which must not read back as a command frame (found by the fuzzer).
+#[test]
+fn video_metadata_on_a_track() {
+    for track in [0, 157] {
+        let event = MediaEvent::VideoMetadata {
+            codec: Codec::Hevc,
+            track,
+            dts: 40,
+            data: Bytes::from_static(b"\x02\x00\x09colorInfo\x03\x00\x00\x09"),
+            offset: 13,
+        };
+        let mut writer = Writer::new(WriterOptions::default());
+        let mut out = BytesMut::new();
+        writer.header(false, true, &mut out);
+        writer.write_media_event(&event, &mut out).unwrap();
+        assert_eq!(media(out.freeze()), vec![event]);
+    }
+}
