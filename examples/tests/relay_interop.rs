@@ -439,40 +439,25 @@ fn a_stalled_player_slows_neither_the_publisher_nor_other_players() {
 
     player.wait(Duration::from_secs(45));
     let info = flvinfo(&out);
-    let last = |track: &str| -> u64 {
-        let track = info
-            .split(&format!("\"{track}\""))
-            .nth(1)
-            .unwrap_or_default();
-        let value = track.split("\"last_ts\":").nth(1).unwrap_or_default();
-        value
-            .trim()
-            .split([',', '\n'])
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .parse()
-            .unwrap_or(0)
-    };
-    let source_info = flvinfo(&source);
-    let source_last = {
-        let track = source_info.split("\"video\"").nth(1).unwrap_or_default();
-        let value = track.split("\"last_ts\":").nth(1).unwrap_or_default();
-        value
-            .trim()
-            .split([',', '\n'])
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .parse::<u64>()
-            .unwrap_or(0)
-    };
+    let (got, source_last) = (last_video_ts(&info), last_video_ts(&flvinfo(&source)));
     // 40 passes, each shifted by the previous one's end: the other player saw the last one.
     assert!(
-        last("video") >= 39 * source_last,
-        "rtmpdump stopped at {} ms of {} ms: {info}",
-        last("video"),
+        got >= 39 * source_last,
+        "rtmpdump stopped at {got} ms of {} ms: {info}",
         40 * source_last
     );
     drop(stalled);
+}
+
+/// The video track's `last_ts` in a `flvinfo.py` summary (0 when absent).
+fn last_video_ts(info: &str) -> u64 {
+    let track = info.split("\"video\"").nth(1).unwrap_or_default();
+    let value = track.split("\"last_ts\":").nth(1).unwrap_or_default();
+    value
+        .split([',', '\n'])
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .parse()
+        .unwrap_or(0)
 }

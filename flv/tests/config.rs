@@ -12,8 +12,8 @@
 //!   hevc_metadata`: without the bsf the stream has no profile/level and FFmpeg
 //!   writes no `CODECS` at all).
 //!
-//! `live_oracles_agree` re-derives all of them from the corpus (`#[ignore]`: it
-//! needs the peers).
+//! `live_oracles_agree` re-derives all of them from the corpus (ignored by default:
+//! it needs the peers).
 
 #[path = "config_common.rs"]
 mod common;
