@@ -6,7 +6,7 @@
 //! data (and as an MP4 sample holds it); sequence headers become
 //! [`ConfigChange`]s. Empty payloads give no frame, as in FFmpeg.
 
-use bytes::Bytes;
+use bytes::{Buf as _, Bytes};
 
 use crate::tag::{
     AudioPacketType, AudioTag, AudioTrack, AudioTracks, MultichannelConfig, VideoCommand,
@@ -232,7 +232,17 @@ pub fn media_events(tag: &Tag) -> MediaEvents {
 
 impl MediaEvents {
     /// The media events of `tag`, taking it (no reference count touched).
-    pub fn new(tag: Tag) -> MediaEvents {
+    pub fn new(mut tag: Tag) -> MediaEvents {
+        if let Some(frame) = legacy_frame(&mut tag) {
+            return MediaEvents {
+                state: State::Single(MediaEvent::Frame(frame)),
+            };
+        }
+        MediaEvents::general(tag)
+    }
+
+    /// Every tag form, through the tag body parsers.
+    fn general(tag: Tag) -> MediaEvents {
         let media = match tag.tag_type {
             TagType::Audio => MediaType::Audio,
             TagType::Video => MediaType::Video,
@@ -309,6 +319,77 @@ impl MediaEvents {
         };
         MediaEvents { state }
     }
+}
+
+/// The common case, read without the general parsers' layers: a legacy
+/// AVC/HEVC coded frame or a legacy audio frame (raw AAC, MP3...). `None`
+/// (and the tag untouched) for anything else, which takes the general path;
+/// both give the same frame (a unit test holds them together).
+///
+/// Why: the general path moves a `VideoTag` into `VideoTracks` into a
+/// `VideoTrack` into a `MediaEvent`; measured, those moves cost twice the
+/// parsing itself, and nearly every tag of a real stream is one of these.
+#[inline]
+fn legacy_frame(tag: &mut Tag) -> Option<Frame> {
+    if tag.encrypted {
+        return None;
+    }
+    let body = &tag.body;
+    let first = *body.first()?;
+    let (media, codec, key, composition_time, header_len) = match tag.tag_type {
+        TagType::Video => {
+            let codec = match first & 0x0F {
+                7 => Codec::Avc,
+                12 => Codec::Hevc,
+                _ => return None,
+            };
+            let frame_type = (first >> 4) & 0x07;
+            // Bit 7 set is an enhanced header; frame type 5 a command.
+            if first & 0x80 != 0 || frame_type == 5 || body.len() <= 5 || body[1] != 1 {
+                return None;
+            }
+            let composition_time =
+                crate::tag::si24(u32::from_be_bytes([0, body[2], body[3], body[4]]));
+            (
+                MediaType::Video,
+                codec,
+                frame_type == 1,
+                composition_time,
+                5,
+            )
+        }
+        TagType::Audio => {
+            let sound_format = first >> 4;
+            match sound_format {
+                9 => return None,
+                10 if body.len() <= 2 || body[1] != 1 => return None,
+                10 => (MediaType::Audio, Codec::Aac, true, 0, 2),
+                _ if body.len() <= 1 => return None,
+                _ => (
+                    MediaType::Audio,
+                    Codec::from_sound_format(sound_format),
+                    true,
+                    0,
+                    1,
+                ),
+            }
+        }
+        _ => return None,
+    };
+    let dts = tag.timestamp;
+    let mut data = std::mem::take(&mut tag.body);
+    data.advance(header_len);
+    Some(Frame {
+        media,
+        codec,
+        track: 0,
+        dts,
+        pts: dts.saturating_add(i64::from(composition_time)),
+        nanos: 0,
+        key,
+        data,
+        offset: tag.offset,
+    })
 }
 
 impl Shared {
@@ -591,5 +672,60 @@ impl Iterator for FrameReader {
                 },
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(tag_type: TagType, body: Vec<u8>) -> Tag {
+        Tag {
+            tag_type,
+            timestamp: 1_000,
+            raw_timestamp: 1_000,
+            stream_id: 0,
+            encrypted: false,
+            offset: 13,
+            body: Bytes::from(body),
+        }
+    }
+
+    /// The fast path for legacy frames gives exactly what the general
+    /// parsers give, for every first byte, packet type and short length.
+    #[test]
+    fn legacy_fast_path_agrees_with_the_general_path() {
+        let mut fast_taken = 0;
+        for tag_type in [TagType::Audio, TagType::Video] {
+            for first in 0..=255u8 {
+                for second in [0u8, 1, 2, 3] {
+                    for len in 0..9usize {
+                        let mut body = vec![first, second, 0xFF, 0xFF, 0xDF, 0, 0, 1, 9];
+                        body.truncate(len);
+                        let mut probe = tag(tag_type, body.clone());
+                        fast_taken += usize::from(legacy_frame(&mut probe).is_some());
+                        let fast: Vec<_> = MediaEvents::new(tag(tag_type, body.clone())).collect();
+                        let general: Vec<_> = MediaEvents::general(tag(tag_type, body)).collect();
+                        assert_eq!(
+                            fast, general,
+                            "{tag_type:?} {first:#04x} {second} len {len}"
+                        );
+                    }
+                }
+            }
+        }
+        // The comparison means something only if the fast path was taken.
+        assert!(fast_taken > 1_000, "fast path taken {fast_taken} times");
+    }
+
+    #[test]
+    fn legacy_fast_path_reads_negative_composition_times() {
+        let frame = legacy_frame(&mut tag(
+            TagType::Video,
+            b"\x27\x01\xff\xff\xdf\x00\x00\x00\x01\x09".to_vec(),
+        ))
+        .expect("a legacy AVC frame");
+        assert_eq!((frame.dts, frame.pts, frame.key), (1_000, 967, false));
+        assert_eq!(&frame.data[..], b"\x00\x00\x00\x01\x09");
     }
 }
