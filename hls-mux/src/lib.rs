@@ -1,0 +1,22 @@
+//! Repackaging without re-encoding: frames in, MPEG-TS or fMP4/CMAF segments
+//! and HLS playlists out.
+//!
+//! - [`media`]: the input, [`Frame`]s on the 90 kHz [`CLOCK`] and a
+//!   [`TrackConfig`] per track (one video, one audio, or only one of them);
+//!   [`FlvAdapter`] builds both from the `flv` crate's frame view.
+//! - [`ts`]: the MPEG-TS writer (PAT/PMT, PES, PCR, Annex B, ADTS).
+//! - [`fmp4`]: the fMP4/CMAF writer (init segment, `moof`/`mdat` fragments,
+//!   and single-file fragmented MP4).
+//! - [`playlist`]: media playlists (live window, EVENT, VOD, LL-HLS with
+//!   parts, delta updates and the sans-IO blocking-reload answer) and the
+//!   multivariant playlist.
+//! - [`Segmenter`]: where segments and parts are cut, and discontinuities.
+//!
+//! Everything is sans-IO: bytes out as [`bytes::Bytes`], time passed in.
+
+pub mod fmp4;
+pub mod media;
+pub mod playlist;
+pub mod ts;
+
+pub use media::{Frame, MediaKind, Mp3Config, TrackConfig, Tracks, CLOCK};

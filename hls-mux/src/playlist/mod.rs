@@ -1,0 +1,1 @@
+//! playlist (being written).

@@ -1,0 +1,1 @@
+//! ts (being written).
