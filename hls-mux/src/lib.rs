@@ -17,6 +17,8 @@
 pub mod fmp4;
 pub mod media;
 pub mod playlist;
+mod segmenter;
 pub mod ts;
 
 pub use media::{Frame, MediaKind, Mp3Config, TrackConfig, Tracks, CLOCK};
+pub use segmenter::{Cut, CutReason, Segmenter, SegmenterOptions};

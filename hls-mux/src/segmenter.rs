@@ -1,0 +1,577 @@
+//! Where segments and parts begin, and which segments are discontinuous.
+//!
+//! The segmenter sees every frame in decode order and says, before the frame
+//! is written, whether it starts a new segment (and why) or a new part, and
+//! at which output timestamps it goes. It writes nothing itself: the
+//! [`Muxer`](crate::Segmenter) turns its decisions into bytes, and an application
+//! with its own writer can use it alone.
+//!
+//! The rules:
+//! - A segment starts with a video key frame once the target duration is
+//!   reached; a stream without video is cut on any audio frame. A GOP longer
+//!   than the target makes a longer segment (never a cut inside a GOP).
+//! - Video before the first key frame is dropped: every segment is
+//!   decodable on its own.
+//! - A timestamp jump beyond [`SegmenterOptions::jump_threshold`] forward, or
+//!   any step backward, makes the next segment discontinuous. A backward
+//!   step is also remapped: the output goes on from where it was, so it stays
+//!   monotonic (an fMP4 `tfdt` cannot go back) and audio and video, which jump
+//!   together, stay together. A forward jump is kept as it is (the gap is
+//!   real time that passed).
+//! - A change of configuration ([`Segmenter::config_changed`]) starts a new
+//!   discontinuous segment at the next video key frame (at once for audio
+//!   only), where a new init segment goes.
+//! - Parts (Low-Latency HLS) are cut so that no part exceeds the part
+//!   target; a part that starts with a key frame is independent.
+
+use crate::media::{Frame, MediaKind, CLOCK};
+
+/// How to cut.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SegmenterOptions {
+    /// Target segment duration, 90 kHz ticks (default 6 s, Apple's
+    /// recommendation).
+    pub target_duration: i64,
+    /// Part target for Low-Latency HLS, 90 kHz ticks; `None` for no parts.
+    pub part_duration: Option<i64>,
+    /// A forward DTS step larger than this is a discontinuity, 90 kHz ticks
+    /// (default 5 s). Any backward step is one.
+    pub jump_threshold: i64,
+}
+
+impl Default for SegmenterOptions {
+    fn default() -> SegmenterOptions {
+        SegmenterOptions {
+            target_duration: 6 * i64::from(CLOCK),
+            part_duration: None,
+            jump_threshold: 5 * i64::from(CLOCK),
+        }
+    }
+}
+
+impl SegmenterOptions {
+    /// Options with the target duration in seconds (clamped to at least 1 ms).
+    pub fn with_target_seconds(seconds: f64) -> SegmenterOptions {
+        SegmenterOptions {
+            target_duration: seconds_to_ticks(seconds),
+            ..SegmenterOptions::default()
+        }
+    }
+}
+
+pub(crate) fn seconds_to_ticks(seconds: f64) -> i64 {
+    let ticks = (seconds * f64::from(CLOCK)).round();
+    if ticks.is_finite() {
+        (ticks as i64).max(90)
+    } else {
+        90
+    }
+}
+
+/// Why a segment starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CutReason {
+    /// The first segment.
+    Start,
+    /// The target duration was reached.
+    Duration,
+    /// A timestamp jump: `delta` is the DTS step in 90 kHz ticks (negative
+    /// backward) of the track that jumped.
+    Jump {
+        /// The track that jumped first.
+        media: MediaKind,
+        /// The step, 90 kHz ticks.
+        delta: i64,
+    },
+    /// The configuration changed (new codec parameters or a new track).
+    ConfigChange,
+}
+
+impl CutReason {
+    /// Whether the segment is discontinuous (EXT-X-DISCONTINUITY).
+    pub fn is_discontinuity(self) -> bool {
+        matches!(self, CutReason::Jump { .. } | CutReason::ConfigChange)
+    }
+}
+
+/// What to do with one frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Cut {
+    /// Drop it (video before the first key frame).
+    Drop,
+    /// Write it into the current segment (and part).
+    Continue {
+        /// Output DTS, 90 kHz ticks.
+        dts: i64,
+        /// Output PTS, 90 kHz ticks.
+        pts: i64,
+        /// It starts a new part (only with a part target): the current part
+        /// ends before it.
+        new_part: bool,
+    },
+    /// End the current segment (if any) and start a new one with it; it
+    /// also starts the segment's first part.
+    Segment {
+        /// Why.
+        reason: CutReason,
+        /// Output DTS, 90 kHz ticks.
+        dts: i64,
+        /// Output PTS, 90 kHz ticks.
+        pts: i64,
+    },
+}
+
+/// Per-track timing.
+#[derive(Clone, Copy, Debug, Default)]
+struct TrackClock {
+    /// Last input DTS.
+    last_dts: Option<i64>,
+    /// Last output DTS and the step before it (to place a remapped frame one
+    /// frame after the last one).
+    last_out: Option<i64>,
+    last_step: i64,
+    /// Which remapping epoch the track is in.
+    epoch: usize,
+}
+
+/// The segmenter; see the [module docs](self).
+///
+/// ```
+/// use hls_mux::{Cut, CutReason, Frame, MediaKind, Segmenter, SegmenterOptions};
+/// let mut segmenter = Segmenter::new(SegmenterOptions::with_target_seconds(2.0), true);
+/// let frame = |ms: i64, key: bool| Frame {
+///     media: MediaKind::Video,
+///     dts: ms * 90,
+///     pts: ms * 90,
+///     key,
+///     data: bytes::Bytes::from_static(b"x"),
+/// };
+/// assert!(matches!(segmenter.push(&frame(0, false)), Cut::Drop));
+/// assert!(matches!(segmenter.push(&frame(40, true)), Cut::Segment { reason: CutReason::Start, .. }));
+/// assert!(matches!(segmenter.push(&frame(2040, false)), Cut::Continue { .. }));
+/// assert!(matches!(segmenter.push(&frame(2080, true)), Cut::Segment { reason: CutReason::Duration, .. }));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Segmenter {
+    options: SegmenterOptions,
+    has_video: bool,
+    video: TrackClock,
+    audio: TrackClock,
+    /// Offsets (output - input) of each remapping epoch.
+    epochs: Vec<i64>,
+    started: bool,
+    segment_start: i64,
+    part_start: i64,
+    pending: Option<CutReason>,
+}
+
+/// At most this many remapping epochs are remembered (a stream that jumps
+/// back more often reuses the last one: the bound keeps memory fixed).
+const MAX_EPOCHS: usize = 64;
+
+impl Segmenter {
+    /// A segmenter; `has_video` says whether the stream has a video track
+    /// (cuts then wait for video key frames).
+    pub fn new(options: SegmenterOptions, has_video: bool) -> Segmenter {
+        Segmenter {
+            options,
+            has_video,
+            video: TrackClock::default(),
+            audio: TrackClock::default(),
+            epochs: vec![0],
+            started: false,
+            segment_start: 0,
+            part_start: 0,
+            pending: None,
+        }
+    }
+
+    /// The options.
+    pub fn options(&self) -> &SegmenterOptions {
+        &self.options
+    }
+
+    /// Whether the stream has video (cuts wait for video key frames).
+    pub fn has_video(&self) -> bool {
+        self.has_video
+    }
+
+    /// Say that the tracks changed: video appeared or left.
+    pub fn set_has_video(&mut self, has_video: bool) {
+        self.has_video = has_video;
+    }
+
+    /// The configuration changed: the next cut point starts a
+    /// discontinuous segment.
+    pub fn config_changed(&mut self) {
+        if self.started {
+            self.pending = Some(CutReason::ConfigChange);
+        }
+    }
+
+    /// Output DTS of the current segment's first frame (90 kHz).
+    pub fn segment_start(&self) -> i64 {
+        self.segment_start
+    }
+
+    /// Decide for the next frame, in decode order.
+    pub fn push(&mut self, frame: &Frame) -> Cut {
+        let media = frame.media;
+        if media == MediaKind::Video && !self.has_video {
+            self.has_video = true;
+        }
+        let (dts, pts) = self.remap(frame);
+        let cut_point = if self.has_video {
+            media == MediaKind::Video && frame.key
+        } else {
+            media == MediaKind::Audio
+        };
+        if !self.started {
+            if !cut_point {
+                // Video before the first key frame cannot be decoded; audio
+                // before it is kept only without video.
+                return Cut::Drop;
+            }
+            self.started = true;
+            self.pending = None;
+            return self.start_segment(CutReason::Start, dts, pts);
+        }
+        if cut_point {
+            if let Some(reason) = self.pending.take() {
+                return self.start_segment(reason, dts, pts);
+            }
+            if dts - self.segment_start >= self.options.target_duration {
+                return self.start_segment(CutReason::Duration, dts, pts);
+            }
+        }
+        let new_part = match self.options.part_duration {
+            // Parts end on video frames when there is video (audio frames
+            // follow the video they are interleaved with).
+            Some(part) if !self.has_video || media == MediaKind::Video => {
+                let step = self.track(media).last_step.max(0);
+                dts + step - self.part_start > part && dts > self.part_start
+            }
+            _ => false,
+        };
+        if new_part {
+            self.part_start = dts;
+        }
+        Cut::Continue { dts, pts, new_part }
+    }
+
+    fn start_segment(&mut self, reason: CutReason, dts: i64, pts: i64) -> Cut {
+        self.segment_start = dts;
+        self.part_start = dts;
+        Cut::Segment { reason, dts, pts }
+    }
+
+    fn track(&mut self, media: MediaKind) -> &mut TrackClock {
+        match media {
+            MediaKind::Video => &mut self.video,
+            MediaKind::Audio => &mut self.audio,
+        }
+    }
+
+    /// Detects jumps and maps the frame onto the output timeline.
+    fn remap(&mut self, frame: &Frame) -> (i64, i64) {
+        let threshold = self.options.jump_threshold;
+        let track = *self.track(frame.media);
+        let mut epoch = track.epoch;
+        if let Some(last) = track.last_dts {
+            let delta = frame.dts.saturating_sub(last);
+            if delta < 0 || delta > threshold {
+                if self.started {
+                    self.pending = Some(CutReason::Jump {
+                        media: frame.media,
+                        delta,
+                    });
+                }
+                if delta < 0 {
+                    epoch = self.backward_epoch(epoch, frame, track);
+                }
+            }
+        }
+        let offset = self.epochs[epoch];
+        let dts = frame.dts.saturating_add(offset);
+        let pts = frame.pts.saturating_add(offset);
+        let track = self.track(frame.media);
+        if let Some(last_out) = track.last_out {
+            track.last_step = dts - last_out;
+        }
+        track.last_dts = Some(frame.dts);
+        track.last_out = Some(dts);
+        track.epoch = epoch;
+        (dts, pts)
+    }
+
+    /// The epoch a track enters when it steps back: the one the other track
+    /// already entered (they jumped together), or a new one that continues
+    /// this track's output one frame after its last frame.
+    fn backward_epoch(&mut self, epoch: usize, frame: &Frame, track: TrackClock) -> usize {
+        let other = match frame.media {
+            MediaKind::Video => self.audio,
+            MediaKind::Audio => self.video,
+        };
+        if other.epoch > epoch {
+            return epoch + 1;
+        }
+        let continue_at = track
+            .last_out
+            .unwrap_or(0)
+            .saturating_add(track.last_step.max(1));
+        let offset = continue_at.saturating_sub(frame.dts);
+        if self.epochs.len() < MAX_EPOCHS {
+            self.epochs.push(offset);
+        } else if let Some(last) = self.epochs.last_mut() {
+            *last = offset;
+        }
+        self.epochs.len() - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+
+    fn video(ms: i64, key: bool) -> Frame {
+        Frame {
+            media: MediaKind::Video,
+            dts: ms * 90,
+            pts: ms * 90,
+            key,
+            data: Bytes::from_static(b"v"),
+        }
+    }
+
+    fn audio(ms: i64) -> Frame {
+        Frame {
+            media: MediaKind::Audio,
+            dts: ms * 90,
+            pts: ms * 90,
+            key: true,
+            data: Bytes::from_static(b"a"),
+        }
+    }
+
+    fn options(target_s: f64) -> SegmenterOptions {
+        SegmenterOptions::with_target_seconds(target_s)
+    }
+
+    fn reasons(segmenter: &mut Segmenter, frames: &[Frame]) -> Vec<(i64, CutReason)> {
+        frames
+            .iter()
+            .filter_map(|f| match segmenter.push(f) {
+                Cut::Segment { reason, dts, .. } => Some((dts / 90, reason)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cuts_at_keyframes_once_the_target_is_reached() {
+        let mut s = Segmenter::new(options(2.0), true);
+        // 25 fps, key frames every 1.2 s.
+        let frames: Vec<_> = (0..150).map(|i| video(i * 40, i % 30 == 0)).collect();
+        let cuts = reasons(&mut s, &frames);
+        // Key frames at 0, 1.2, 2.4, 3.6, 4.8 s: cut when 2 s have passed.
+        assert_eq!(
+            cuts,
+            vec![
+                (0, CutReason::Start),
+                (2400, CutReason::Duration),
+                (4800, CutReason::Duration)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_long_gop_gives_a_long_segment() {
+        let mut s = Segmenter::new(options(2.0), true);
+        let frames: Vec<_> = (0..300).map(|i| video(i * 40, i % 250 == 0)).collect();
+        assert_eq!(
+            reasons(&mut s, &frames),
+            vec![(0, CutReason::Start), (10_000, CutReason::Duration)]
+        );
+    }
+
+    #[test]
+    fn video_before_the_first_keyframe_is_dropped_audio_kept_after() {
+        let mut s = Segmenter::new(options(2.0), true);
+        assert_eq!(s.push(&video(0, false)), Cut::Drop);
+        assert_eq!(s.push(&audio(10)), Cut::Drop);
+        assert!(matches!(s.push(&video(40, true)), Cut::Segment { .. }));
+        assert!(matches!(s.push(&audio(50)), Cut::Continue { .. }));
+    }
+
+    #[test]
+    fn audio_only_cuts_on_audio_frames() {
+        let mut s = Segmenter::new(options(1.0), false);
+        let frames: Vec<_> = (0..100).map(|i| audio(i * 23)).collect();
+        let cuts = reasons(&mut s, &frames);
+        assert_eq!(cuts[0], (0, CutReason::Start));
+        assert_eq!(cuts[1], (1012, CutReason::Duration));
+        assert_eq!(cuts.len(), 3);
+    }
+
+    #[test]
+    fn audio_never_cuts_when_there_is_video() {
+        let mut s = Segmenter::new(options(1.0), true);
+        let mut frames = vec![video(0, true)];
+        frames.extend((1..200).map(|i| audio(i * 23)));
+        assert_eq!(reasons(&mut s, &frames).len(), 1);
+    }
+
+    #[test]
+    fn a_forward_jump_is_a_discontinuity_kept_as_it_is() {
+        let mut s = Segmenter::new(options(2.0), true);
+        let mut frames: Vec<_> = (0..50).map(|i| video(i * 40, i % 25 == 0)).collect();
+        frames.extend((0..50).map(|i| video(12_000 + i * 40, i % 25 == 0)));
+        let cuts = reasons(&mut s, &frames);
+        assert_eq!(
+            cuts,
+            vec![
+                (0, CutReason::Start),
+                (
+                    12_000,
+                    CutReason::Jump {
+                        media: MediaKind::Video,
+                        delta: (12_000 - 1960) * 90
+                    }
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_jump_inside_a_gop_waits_for_the_next_keyframe() {
+        let mut s = Segmenter::new(options(20.0), true);
+        let mut frames: Vec<_> = (0..10).map(|i| video(i * 40, i == 0)).collect();
+        frames.push(video(9_000, false));
+        frames.push(video(9_040, true));
+        let cuts = reasons(&mut s, &frames);
+        assert_eq!(cuts.len(), 2);
+        assert_eq!(cuts[1].0, 9_040);
+        assert!(cuts[1].1.is_discontinuity());
+    }
+
+    #[test]
+    fn a_backward_jump_is_remapped_and_both_tracks_stay_together() {
+        let mut s = Segmenter::new(options(2.0), true);
+        let mut out = Vec::new();
+        let mut push = |f: Frame| {
+            let cut = s.push(&f);
+            out.push((f.media, cut));
+        };
+        for i in 0..75 {
+            push(video(i * 40, i % 25 == 0));
+            push(audio(i * 40 + 5));
+        }
+        // The encoder restarts: both tracks go back to 1000 ms.
+        for i in 0..50 {
+            push(video(1000 + i * 40, i % 25 == 0));
+            push(audio(1000 + i * 40 + 5));
+        }
+        let dts: Vec<(MediaKind, i64)> = out
+            .iter()
+            .filter_map(|(m, c)| match c {
+                Cut::Continue { dts, .. } | Cut::Segment { dts, .. } => Some((*m, *dts)),
+                Cut::Drop => None,
+            })
+            .collect();
+        for media in [MediaKind::Video, MediaKind::Audio] {
+            let track: Vec<i64> = dts
+                .iter()
+                .filter(|(m, _)| *m == media)
+                .map(|(_, d)| *d)
+                .collect();
+            assert!(
+                track.windows(2).all(|w| w[1] > w[0]),
+                "{media:?} not monotonic"
+            );
+        }
+        // The jump: video continues one frame after 2960 ms; audio keeps its
+        // 5 ms distance to the video.
+        let jump = out
+            .iter()
+            .position(|(_, c)| {
+                matches!(
+                    c,
+                    Cut::Segment {
+                        reason: CutReason::Jump { .. },
+                        ..
+                    }
+                )
+            })
+            .expect("a discontinuous segment");
+        assert_eq!(dts[jump].1, 3000 * 90);
+        assert_eq!(dts[jump + 1], (MediaKind::Audio, 3005 * 90));
+    }
+
+    #[test]
+    fn a_config_change_cuts_at_the_next_keyframe() {
+        let mut s = Segmenter::new(options(10.0), true);
+        let frames: Vec<_> = (0..20).map(|i| video(i * 40, i % 10 == 0)).collect();
+        let mut cuts = Vec::new();
+        for (i, f) in frames.iter().enumerate() {
+            if i == 5 {
+                s.config_changed();
+            }
+            if let Cut::Segment { reason, dts, .. } = s.push(f) {
+                cuts.push((dts / 90, reason));
+            }
+        }
+        assert_eq!(
+            cuts,
+            vec![(0, CutReason::Start), (400, CutReason::ConfigChange)]
+        );
+    }
+
+    #[test]
+    fn parts_never_exceed_the_part_target() {
+        let mut opts = options(2.0);
+        opts.part_duration = Some(seconds_to_ticks(0.5));
+        let mut s = Segmenter::new(opts, true);
+        let mut starts = vec![];
+        for i in 0..100 {
+            match s.push(&video(i * 33, i % 30 == 0)) {
+                Cut::Segment { dts, .. } => starts.push((dts, true)),
+                Cut::Continue {
+                    dts,
+                    new_part: true,
+                    ..
+                } => starts.push((dts, false)),
+                _ => {}
+            }
+        }
+        starts.push((100 * 33 * 90, true));
+        assert_eq!(starts.iter().filter(|s| s.1).count(), 3);
+        for w in starts.windows(2) {
+            let length = w[1].0 - w[0].0;
+            assert!(length <= 45_000, "part of {length} ticks");
+            // Only the last part of a segment may be short.
+            assert!(w[1].1 || length >= 42_000, "part of {length} ticks");
+        }
+    }
+
+    #[test]
+    fn timestamps_past_32_bits_of_ms_stay_monotonic() {
+        let mut s = Segmenter::new(options(2.0), true);
+        let base = (1i64 << 32) - 1000;
+        let mut last = i64::MIN;
+        for i in 0..100 {
+            match s.push(&video(base + i * 40, i % 25 == 0)) {
+                Cut::Continue { dts, .. } | Cut::Segment { dts, .. } => {
+                    assert!(dts > last);
+                    last = dts;
+                }
+                Cut::Drop => panic!("dropped"),
+            }
+        }
+        assert_eq!(last, (base + 99 * 40) * 90);
+    }
+}
