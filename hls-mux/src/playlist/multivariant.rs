@@ -1,0 +1,231 @@
+//! The multivariant (master) playlist and bit rate measurement.
+
+use super::{check_uri, PlaylistError};
+
+/// Bit rates measured from segment sizes and durations, bits per second.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Bandwidth {
+    /// The largest bit rate of a single segment (`BANDWIDTH`, which
+    /// RFC 8216 4.3.4.2 defines as the peak segment bit rate).
+    pub peak: u64,
+    /// Total bits over total duration (`AVERAGE-BANDWIDTH`).
+    pub average: u64,
+}
+
+impl Bandwidth {
+    /// Measure `(bytes, seconds)` pairs. Segments of no duration (after
+    /// rounding to milliseconds) or of an invalid one are left out; `None`
+    /// if none is left.
+    ///
+    /// ```
+    /// use hls_mux::playlist::Bandwidth;
+    ///
+    /// let measured = Bandwidth::measure([(250_000, 2.0), (750_000, 2.0)]).unwrap();
+    /// assert_eq!((measured.peak, measured.average), (3_000_000, 2_000_000));
+    /// ```
+    pub fn measure(segments: impl IntoIterator<Item = (u64, f64)>) -> Option<Bandwidth> {
+        let mut peak = 0;
+        let mut total_bytes = 0u128;
+        let mut total_ms = 0u128;
+        for (bytes, seconds) in segments {
+            let Ok(ms) = super::millis("segment", seconds) else {
+                continue;
+            };
+            let Some(bps) = bits_per_second(bytes, ms) else {
+                continue;
+            };
+            peak = peak.max(bps);
+            total_bytes += u128::from(bytes);
+            total_ms += u128::from(ms);
+        }
+        if total_ms == 0 {
+            return None;
+        }
+        let average = (total_bytes * 8000).div_ceil(total_ms);
+        Some(Bandwidth {
+            peak,
+            average: u64::try_from(average).unwrap_or(u64::MAX),
+        })
+    }
+}
+
+/// `bytes` over `ms` in bits per second, rounded up; `None` for 0 ms.
+pub(super) fn bits_per_second(bytes: u64, ms: u64) -> Option<u64> {
+    if ms == 0 {
+        return None;
+    }
+    let bps = (u128::from(bytes) * 8000).div_ceil(u128::from(ms));
+    Some(u64::try_from(bps).unwrap_or(u64::MAX))
+}
+
+/// One variant stream (`EXT-X-STREAM-INF` and its URI).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Variant {
+    /// The media playlist's URI.
+    pub uri: String,
+    /// `BANDWIDTH`: peak bit rate, bits per second.
+    pub bandwidth: u64,
+    /// `AVERAGE-BANDWIDTH`: average bit rate, bits per second.
+    pub average_bandwidth: Option<u64>,
+    /// `CODECS`, as [`Tracks::codecs`](crate::Tracks::codecs) gives it.
+    pub codecs: Option<String>,
+    /// `RESOLUTION`: width and height of the video.
+    pub resolution: Option<(u32, u32)>,
+    /// `FRAME-RATE`, frames per second (written with 3 decimals).
+    pub frame_rate: Option<f64>,
+}
+
+impl Variant {
+    /// A variant at `uri` of peak bit rate `bandwidth`.
+    pub fn new(uri: impl Into<String>, bandwidth: u64) -> Variant {
+        Variant {
+            uri: uri.into(),
+            bandwidth,
+            average_bandwidth: None,
+            codecs: None,
+            resolution: None,
+            frame_rate: None,
+        }
+    }
+
+    /// A variant at `uri` with measured peak and average bit rates.
+    pub fn measured(uri: impl Into<String>, bandwidth: Bandwidth) -> Variant {
+        Variant::new(uri, bandwidth.peak).average_bandwidth(bandwidth.average)
+    }
+
+    /// Its average bit rate.
+    pub fn average_bandwidth(mut self, bits_per_second: u64) -> Variant {
+        self.average_bandwidth = Some(bits_per_second);
+        self
+    }
+
+    /// Its codec string.
+    pub fn codecs(mut self, codecs: impl Into<String>) -> Variant {
+        self.codecs = Some(codecs.into());
+        self
+    }
+
+    /// Its video resolution.
+    pub fn resolution(mut self, width: u32, height: u32) -> Variant {
+        self.resolution = Some((width, height));
+        self
+    }
+
+    /// Its frame rate.
+    pub fn frame_rate(mut self, frames_per_second: f64) -> Variant {
+        self.frame_rate = Some(frames_per_second);
+        self
+    }
+}
+
+/// The multivariant playlist: the variants a player chooses between.
+///
+/// ```
+/// use hls_mux::playlist::{Bandwidth, MultivariantPlaylist, Variant};
+///
+/// let mut playlist = MultivariantPlaylist::new();
+/// let measured = Bandwidth::measure([(500_000, 2.0), (250_000, 2.0)]).unwrap();
+/// playlist.push(
+///     Variant::measured("720p.m3u8", measured)
+///         .codecs("avc1.64001f,mp4a.40.2")
+///         .resolution(1280, 720)
+///         .frame_rate(30.0),
+/// )?;
+/// assert_eq!(
+///     playlist.render(),
+///     "#EXTM3U\n\
+///      #EXT-X-INDEPENDENT-SEGMENTS\n\
+///      #EXT-X-STREAM-INF:BANDWIDTH=2000000,AVERAGE-BANDWIDTH=1500000,\
+///      CODECS=\"avc1.64001f,mp4a.40.2\",RESOLUTION=1280x720,FRAME-RATE=30.000\n\
+///      720p.m3u8\n"
+/// );
+/// # Ok::<(), hls_mux::playlist::PlaylistError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct MultivariantPlaylist {
+    variants: Vec<Variant>,
+    independent_segments: bool,
+}
+
+impl Default for MultivariantPlaylist {
+    fn default() -> MultivariantPlaylist {
+        MultivariantPlaylist::new()
+    }
+}
+
+impl MultivariantPlaylist {
+    /// No variants yet; `EXT-X-INDEPENDENT-SEGMENTS` on.
+    pub fn new() -> MultivariantPlaylist {
+        MultivariantPlaylist {
+            variants: Vec::new(),
+            independent_segments: true,
+        }
+    }
+
+    /// Whether to write `EXT-X-INDEPENDENT-SEGMENTS` (every segment of every
+    /// variant starts with a key frame).
+    pub fn independent_segments(mut self, on: bool) -> MultivariantPlaylist {
+        self.independent_segments = on;
+        self
+    }
+
+    /// Add a variant. Fails on a URI or codec string that cannot be written,
+    /// or a frame rate that is not positive and finite.
+    pub fn push(&mut self, variant: Variant) -> Result<(), PlaylistError> {
+        check_uri(&variant.uri)?;
+        if let Some(codecs) = &variant.codecs {
+            if codecs.contains(['"', '\r', '\n']) {
+                return Err(PlaylistError::InvalidOptions(
+                    "CODECS contains a double quote or a line break",
+                ));
+            }
+        }
+        if let Some(rate) = variant.frame_rate {
+            if !(rate.is_finite() && rate > 0.0 && rate < 1.0e6) {
+                return Err(PlaylistError::InvalidOptions(
+                    "FRAME-RATE is not a positive number",
+                ));
+            }
+        }
+        self.variants.push(variant);
+        Ok(())
+    }
+
+    /// The variants, in order.
+    pub fn variants(&self) -> &[Variant] {
+        &self.variants
+    }
+
+    /// The playlist text.
+    pub fn render(&self) -> String {
+        let mut out = String::from("#EXTM3U\n");
+        if self.independent_segments {
+            out.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
+        }
+        for variant in &self.variants {
+            out.push_str(&format!(
+                "#EXT-X-STREAM-INF:BANDWIDTH={}",
+                variant.bandwidth
+            ));
+            if let Some(average) = variant.average_bandwidth {
+                out.push_str(&format!(",AVERAGE-BANDWIDTH={average}"));
+            }
+            if let Some(codecs) = &variant.codecs {
+                out.push_str(&format!(",CODECS=\"{codecs}\""));
+            }
+            if let Some((width, height)) = variant.resolution {
+                out.push_str(&format!(",RESOLUTION={width}x{height}"));
+            }
+            if let Some(rate) = variant.frame_rate {
+                // Checked finite and below 1e6 in push: `{:.3}` is positional.
+                out.push_str(&format!(",FRAME-RATE={rate:.3}"));
+            }
+            out.push('\n');
+            out.push_str(&variant.uri);
+            out.push('\n');
+        }
+        out
+    }
+}
