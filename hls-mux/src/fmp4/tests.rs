@@ -262,8 +262,11 @@ fn kind(t: &TrackType) -> Kind {
     }
 }
 
+/// What mp4parse says of a track: kind, id, timescale, codec.
+type ParsedTrack = (Kind, Option<u32>, Option<u64>, Option<CodecType>);
+
 struct Parsed {
-    tracks: Vec<(Kind, Option<u32>, Option<u64>, Option<CodecType>)>,
+    tracks: Vec<ParsedTrack>,
 }
 
 fn parse_init(init: &[u8]) -> Parsed {
