@@ -65,7 +65,10 @@ enum Payload {
     /// MP3 as is.
     Mp3,
     /// Opus behind the TS control header.
-    Opus,
+    Opus {
+        /// Pre-skip samples (48 kHz) still to trim at the start of the stream.
+        trim_left: u16,
+    },
 }
 
 /// One elementary stream.
@@ -164,7 +167,8 @@ fn map_track(config: &TrackConfig) -> Result<(u8, u8, Vec<u8>, Payload), TsError
                 // DVB extension_descriptor, tag 0x80: Opus channel_config_code.
                 0x7F, 2, 0x80, code,
             ];
-            (0x06, 0xBD, descriptors, Payload::Opus)
+            let trim_left = head.pre_skip;
+            (0x06, 0xBD, descriptors, Payload::Opus { trim_left })
         }
         other => {
             return Err(TsError::NoMapping {
@@ -225,6 +229,28 @@ fn opus_channel_config_code(head: &flv::config::OpusHead) -> Result<u8, TsError>
              configuration code"
         ))),
     }
+}
+
+/// Samples (at 48 kHz) in an Opus packet, from its TOC byte (RFC 6716
+/// 3.1); 0 when the packet is too short to say.
+fn opus_samples(packet: &[u8]) -> u16 {
+    let Some(&toc) = packet.first() else {
+        return 0;
+    };
+    let config = toc >> 3;
+    let per_frame: u16 = match config {
+        0..=11 => [480, 960, 1920, 2880][usize::from(config & 3)],
+        12..=15 => [480, 960][usize::from(config & 1)],
+        _ => [120, 240, 480, 960][usize::from(config & 3)],
+    };
+    let frames = match toc & 3 {
+        0 => 1,
+        1 | 2 => 2,
+        _ => packet.get(1).map_or(0, |&b| u16::from(b & 0x3F)),
+    };
+    // At most 48 frames of 2880 samples: no overflow in u32, capped at the
+    // 13-bit start_trim field.
+    (u32::from(per_frame) * u32::from(frames)).min(0x1FFF) as u16
 }
 
 impl TsWriter {
@@ -314,7 +340,7 @@ impl TsWriter {
         pes.clear();
         const HEADER_MAX: usize = 19;
         pes.resize(HEADER_MAX, 0);
-        match &stream.payload {
+        match &mut stream.payload {
             Payload::Video(annexb) => annexb.convert(data, frame.key, pes)?,
             Payload::Aac(adts) => {
                 let header = adts.header(data.len())?;
@@ -323,13 +349,22 @@ impl TsWriter {
                 pes.extend_from_slice(data);
             }
             Payload::Mp3 => pes.extend_from_slice(data),
-            Payload::Opus => {
-                // control_header_prefix 0x3FF, no trims, no extension; then
-                // au_size as 0xFF bytes and a last byte below 255.
-                pes.reserve(2 + data.len() / 255 + 1 + data.len());
-                pes.extend_from_slice(&[0x7F, 0xE0]);
+            Payload::Opus { trim_left } => {
+                // The OpusHead pre-skip becomes start_trim on the first
+                // packets of the stream (FFmpeg's demuxer ignores it and
+                // decodes them whole; other demuxers apply it).
+                let trim = (*trim_left).min(opus_samples(data));
+                *trim_left -= trim;
+                // control_header_prefix 0x3FF, start_trim_flag, no end trim,
+                // no extension; au_size as 0xFF bytes and a last byte below
+                // 255; then start_trim (3 reserved bits, 13 bits).
+                pes.reserve(2 + data.len() / 255 + 1 + 2 + data.len());
+                pes.extend_from_slice(&[0x7F, if trim > 0 { 0xF0 } else { 0xE0 }]);
                 pes.resize(pes.len() + data.len() / 255, 0xFF);
                 pes.push((data.len() % 255) as u8);
+                if trim > 0 {
+                    pes.extend_from_slice(&(trim & 0x1FFF).to_be_bytes());
+                }
                 pes.extend_from_slice(data);
             }
         }

@@ -448,10 +448,27 @@ fn opus_control_header_and_descriptors() {
     );
     let pes = &pes_of(&packets, 0x101)[0];
     assert_eq!(&pes[..4], &[0, 0, 1, 0xBD]);
-    assert_eq!(usize::from(pes[4]) << 8 | usize::from(pes[5]), 8 + 4 + 300);
-    // 0x7FE0, au_size 300 = 255 + 45.
-    assert_eq!(&pes[14..18], &[0x7F, 0xE0, 0xFF, 45]);
-    assert_eq!(&pes[18..], &packet[..]);
+    assert_eq!(usize::from(pes[4]) << 8 | usize::from(pes[5]), 8 + 6 + 300);
+    // 0x7FE0 with start_trim_flag, au_size 300 = 255 + 45, start_trim: the
+    // 312 pre-skip samples fit in this packet's 480 (TOC 0: one 10 ms SILK frame).
+    assert_eq!(&pes[14..20], &[0x7F, 0xF0, 0xFF, 45, 0x01, 0x38]);
+    assert_eq!(&pes[20..], &packet[..]);
+    // The next packet has no trim.
+    let mut out = BytesMut::new();
+    w.write_frame(
+        &frame(MediaKind::Audio, 900, 900, true, &packet[..255]),
+        &mut out,
+    )
+    .unwrap();
+    let pes = &pes_of(&parse(&out), 0x101)[0];
+    assert_eq!(&pes[14..18], &[0x7F, 0xE0, 0xFF, 0]);
+    assert_eq!(opus_samples(&[0xFF, 0]), 0, "code 3 with no frames");
+    assert_eq!(
+        opus_samples(&[0x1B, 0x30]),
+        0x1FFF,
+        "48 SILK frames of 60 ms, capped"
+    );
+    assert_eq!(opus_samples(&[0xF9]), 1_920, "two CELT 20 ms frames");
 
     // Family 0 beyond stereo, and a family-1 mapping with no code.
     let mut head = OpusHead::new(3, 312, 48_000);
