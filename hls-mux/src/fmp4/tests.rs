@@ -55,8 +55,8 @@ fn expect_box(b: &[u8], at: usize, kind: &[u8; 4]) -> usize {
 #[test]
 fn tiny_fragment_field_by_field() {
     let mut writer = Fmp4Writer::new(&tracks(Some(avc()), Some(aac()))).unwrap();
-    // A B-frame-like video sample (pts before... no: pts after dts, +2 frames)
-    // and one audio frame, interleaved audio first to check the grouping.
+    // A non-key video sample presented 2 frames after its decode time and one
+    // audio frame, audio first in decode order to check the per-track grouping.
     let samples = [
         sample(MediaKind::Audio, 90_000, 90_000, 2_090, true, b"AUDIO"),
         sample(MediaKind::Video, 90_000, 96_000, 3_000, false, b"VIDEO-1"),
@@ -417,4 +417,132 @@ fn styp_matches_ffmpeg() {
     let styp = writer.styp();
     assert_eq!(u32_at(&styp, 0) as usize, styp.len());
     assert_eq!(&styp[4..], b"stypmsdh\0\0\0\0msdhmsix");
+}
+
+#[test]
+fn init_vp9() {
+    let vp9 = flv::config::Vp9Config::parse(VP9).unwrap();
+    let parsed = parse_init(&init_of(Some(TrackConfig::Vp9(vp9)), None));
+    assert_eq!(
+        parsed.tracks,
+        vec![(Kind::Video, Some(1), Some(90_000), Some(CodecType::VP9))]
+    );
+}
+
+const VP9: &[u8] = include_bytes!("../../../flv/tests/data/config/vp9_profile0_8bit.bin");
+
+mod props {
+    use mp4_atom::{Decode as _, Moof};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn converted(t: i64, timescale: u32) -> i64 {
+        rescale(t.into(), timescale) as i64
+    }
+
+    prop_compose! {
+        fn samples()(
+            start in 0i64..10_000_000_000,
+            steps in prop::collection::vec(
+                (any::<bool>(), 0i64..10_000, -5_000i64..20_000, 0u32..5_000, any::<bool>(), 0usize..40),
+                1..40,
+            ),
+        ) -> Vec<Sample> {
+            let mut dts = [start, start];
+            steps
+                .into_iter()
+                .enumerate()
+                .map(|(i, (video, step, offset, duration, key, len))| {
+                    let media = if video { MediaKind::Video } else { MediaKind::Audio };
+                    let t = &mut dts[usize::from(video)];
+                    *t += step;
+                    let pts = if video { *t + offset } else { *t };
+                    Sample {
+                        media,
+                        dts: *t,
+                        pts,
+                        duration,
+                        key,
+                        data: Bytes::from(vec![i as u8; len]),
+                    }
+                })
+                .collect()
+        }
+    }
+
+    proptest! {
+        /// mp4-atom, an independent reader, finds in our moof what we put in.
+        #[test]
+        fn moof_reads_back(samples in samples(), sequence in any::<u32>()) {
+            let mut writer = Fmp4Writer::new(&tracks(Some(avc()), Some(aac()))).unwrap();
+            let mut out = Vec::new();
+            let written = writer.fragment(sequence, &samples, &mut out).unwrap();
+            let file: Vec<u8> = out.concat();
+            prop_assert_eq!(written, file.len());
+            let moof = Moof::decode(&mut &file[..]).unwrap();
+            prop_assert_eq!(moof.mfhd.sequence_number, sequence);
+            let mut traf = moof.traf.iter();
+            for (media, id, timescale) in [(MediaKind::Video, 1, 90_000), (MediaKind::Audio, 2, 44_100)] {
+                let mine: Vec<&Sample> = samples.iter().filter(|s| s.media == media).collect();
+                if mine.is_empty() {
+                    continue;
+                }
+                let traf = traf.next().unwrap();
+                prop_assert_eq!(traf.tfhd.track_id, id);
+                prop_assert!(traf.tfhd.default_base_is_moof);
+                let base = traf.tfdt.as_ref().unwrap().base_media_decode_time;
+                prop_assert_eq!(base as i64, converted(mine[0].dts, timescale));
+                prop_assert_eq!(traf.trun.len(), 1);
+                let trun = &traf.trun[0];
+                prop_assert_eq!(trun.entries.len(), mine.len());
+                let mut offset = trun.data_offset.unwrap() as usize;
+                let mut time = base as i64;
+                for (entry, sample) in trun.entries.iter().zip(&mine) {
+                    prop_assert_eq!(time, converted(sample.dts, timescale));
+                    time += i64::from(entry.duration.unwrap());
+                    let size = entry.size.unwrap() as usize;
+                    prop_assert_eq!(&file[offset..offset + size], &sample.data[..]);
+                    offset += size;
+                    let flags = if sample.key { SYNC_SAMPLE } else { NON_SYNC_SAMPLE };
+                    prop_assert_eq!(entry.flags, Some(flags));
+                    prop_assert_eq!(
+                        i64::from(entry.cts.unwrap()),
+                        converted(sample.pts, timescale) - converted(sample.dts, timescale)
+                    );
+                }
+                let last = mine.last().unwrap();
+                prop_assert_eq!(time, converted(last.dts + i64::from(last.duration), timescale));
+            }
+            prop_assert!(traf.next().is_none(), "no traf for a track without samples");
+        }
+
+        /// Any values: an error or a fragment, never a panic.
+        #[test]
+        fn never_panics(
+            raw in prop::collection::vec(
+                (any::<bool>(), any::<i64>(), any::<i64>(), any::<u32>(), any::<bool>()),
+                0..8,
+            ),
+        ) {
+            let samples: Vec<Sample> = raw
+                .into_iter()
+                .map(|(video, dts, pts, duration, key)| Sample {
+                    media: if video { MediaKind::Video } else { MediaKind::Audio },
+                    dts,
+                    pts,
+                    duration,
+                    key,
+                    data: Bytes::from_static(b"x"),
+                })
+                .collect();
+            let mut writer = Fmp4Writer::new(&tracks(Some(avc()), Some(aac()))).unwrap();
+            let mut out = Vec::new();
+            if let Ok(written) = writer.fragment(1, &samples, &mut out) {
+                prop_assert_eq!(written, out.iter().map(Bytes::len).sum::<usize>());
+            } else {
+                prop_assert!(out.is_empty());
+            }
+        }
+    }
 }
