@@ -338,8 +338,8 @@ impl TsWriter {
         // The PES payload, behind a header written once its length is known.
         let pes = &mut self.scratch;
         pes.clear();
-        const HEADER_MAX: usize = 19;
-        pes.resize(HEADER_MAX, 0);
+        pes.resize(pes::HEADER_MAX, 0);
+        let mut opus_trim = 0;
         match &mut stream.payload {
             Payload::Video(annexb) => annexb.convert(data, frame.key, pes)?,
             Payload::Aac(adts) => {
@@ -354,7 +354,7 @@ impl TsWriter {
                 // packets of the stream (FFmpeg's demuxer ignores it and
                 // decodes them whole; other demuxers apply it).
                 let trim = (*trim_left).min(opus_samples(data));
-                *trim_left -= trim;
+                opus_trim = trim;
                 // control_header_prefix 0x3FF, start_trim_flag, no end trim,
                 // no extension; au_size as 0xFF bytes and a last byte below
                 // 255; then start_trim (3 reserved bits, 13 bits).
@@ -368,7 +368,7 @@ impl TsWriter {
                 pes.extend_from_slice(data);
             }
         }
-        let payload_len = pes.len() - HEADER_MAX;
+        let payload_len = pes.len() - pes::HEADER_MAX;
         if media == MediaKind::Audio && payload_len > pes::MAX_BOUNDED_PAYLOAD {
             return Err(TsError::FrameTooLarge {
                 media,
@@ -377,16 +377,13 @@ impl TsWriter {
                 limit: pes::MAX_BOUNDED_PAYLOAD - (payload_len - data.len()),
             });
         }
-        let mut header = Vec::with_capacity(HEADER_MAX);
-        pes::write_header(
-            &mut header,
-            stream.stream_id,
-            payload_len,
-            frame.pts,
-            frame.dts,
-        );
-        let start = HEADER_MAX - header.len();
-        pes[start..HEADER_MAX].copy_from_slice(&header);
+        // Past the last check: the frame goes out.
+        if let Payload::Opus { trim_left } = &mut stream.payload {
+            *trim_left -= opus_trim;
+        }
+        let (header, header_len) = pes::header(stream.stream_id, payload_len, frame.pts, frame.dts);
+        let start = pes::HEADER_MAX - header_len;
+        pes[start..pes::HEADER_MAX].copy_from_slice(&header[..header_len]);
 
         // PCR: on every frame of the PCR PID; in a PCR-only packet before a
         // frame of the other PID when it is due or stale.
@@ -399,11 +396,13 @@ impl TsWriter {
             }
         };
         let pcr = match self.last_pcr {
-            Some(last) if candidate < last && last - candidate <= PCR_RESET => last,
+            Some(last) if candidate < last && last.saturating_sub(candidate) <= PCR_RESET => last,
             _ => candidate,
         };
         let on_pcr_pid = media == self.pcr_media;
-        let stale = self.last_pcr.is_none_or(|last| pcr - last >= PCR_REFRESH);
+        let stale = self
+            .last_pcr
+            .is_none_or(|last| pcr.saturating_sub(last) >= PCR_REFRESH);
         let first = FirstPacket {
             random_access: frame.key || media == MediaKind::Audio,
             pcr: on_pcr_pid.then(|| pes::ts33(pcr)),

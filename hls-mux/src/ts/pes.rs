@@ -22,36 +22,55 @@ pub(crate) fn timestamp_bytes(prefix: u8, ts: u64) -> [u8; 5] {
     ]
 }
 
-/// Appends a PES header to `out` for a payload of `payload_len` bytes.
+/// The most bytes a PES header takes here (with PTS and DTS).
+pub(crate) const HEADER_MAX: usize = 19;
+
+/// The PES header for a payload of `payload_len` bytes: the bytes and how
+/// many of them are used (14 or 19).
 ///
 /// `PES_packet_length` is the length after it when that fits 16 bits, else
 /// 0 (unbounded, allowed for video only: callers check audio lengths). The
 /// DTS is written only when it differs from the PTS (on the 33-bit clock).
 /// `data_alignment_indicator` is set: every PES starts an access unit.
-pub(crate) fn write_header(
-    out: &mut Vec<u8>,
+pub(crate) fn header(
     stream_id: u8,
     payload_len: usize,
     pts: i64,
     dts: i64,
-) {
+) -> ([u8; HEADER_MAX], usize) {
     let (pts, dts) = (ts33(pts), ts33(dts));
     let with_dts = pts != dts;
     let header_data_len: u8 = if with_dts { 10 } else { 5 };
-    let after_length = 3 + usize::from(header_data_len) + payload_len;
-    let length = u16::try_from(after_length).unwrap_or(0);
-    out.extend_from_slice(&[0, 0, 1, stream_id]);
-    out.extend_from_slice(&length.to_be_bytes());
-    // '10', not scrambled, priority 0, data_alignment_indicator 1, no copyright, copy.
-    out.push(0x84);
-    out.push(if with_dts { 0xC0 } else { 0x80 });
-    out.push(header_data_len);
+    let after_length = (3 + usize::from(header_data_len)).saturating_add(payload_len);
+    let [len_hi, len_lo] = u16::try_from(after_length).unwrap_or(0).to_be_bytes();
+    let mut h = [0u8; HEADER_MAX];
+    h[..9].copy_from_slice(&[
+        0,
+        0,
+        1,
+        stream_id,
+        len_hi,
+        len_lo,
+        // '10', not scrambled, priority 0, data_alignment_indicator 1, no
+        // copyright, copy.
+        0x84,
+        if with_dts { 0xC0 } else { 0x80 },
+        header_data_len,
+    ]);
     if with_dts {
-        out.extend_from_slice(&timestamp_bytes(0b0011, pts));
-        out.extend_from_slice(&timestamp_bytes(0b0001, dts));
+        h[9..14].copy_from_slice(&timestamp_bytes(0b0011, pts));
+        h[14..19].copy_from_slice(&timestamp_bytes(0b0001, dts));
     } else {
-        out.extend_from_slice(&timestamp_bytes(0b0010, pts));
+        h[9..14].copy_from_slice(&timestamp_bytes(0b0010, pts));
     }
+    (h, 9 + usize::from(header_data_len))
+}
+
+/// [`header`] appended to `out`.
+#[cfg(test)]
+fn write_header(out: &mut Vec<u8>, stream_id: u8, payload_len: usize, pts: i64, dts: i64) {
+    let (h, len) = header(stream_id, payload_len, pts, dts);
+    out.extend_from_slice(&h[..len]);
 }
 
 /// The largest payload whose PES packet still has a length: 65,535 bytes

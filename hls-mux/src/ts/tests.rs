@@ -470,6 +470,20 @@ fn opus_control_header_and_descriptors() {
     );
     assert_eq!(opus_samples(&[0xF9]), 1_920, "two CELT 20 ms frames");
 
+    // A rejected frame does not use up the trim.
+    let head = OpusHead::new(2, 312, 48_000);
+    let mut w = TsWriter::new(&tracks(None, Some(TrackConfig::Opus(head)))).unwrap();
+    let mut out = BytesMut::new();
+    let err = w
+        .write_frame(&frame(MediaKind::Audio, 0, 0, true, &[0; 70_000]), &mut out)
+        .unwrap_err();
+    assert!(matches!(err, TsError::FrameTooLarge { .. }), "{err}");
+    assert!(out.is_empty());
+    w.write_frame(&frame(MediaKind::Audio, 0, 0, true, &packet), &mut out)
+        .unwrap();
+    let pes = &pes_of(&parse(&out), 0x101)[0];
+    assert_eq!(&pes[14..20], &[0x7F, 0xF0, 0xFF, 45, 0x01, 0x38]);
+
     // Family 0 beyond stereo, and a family-1 mapping with no code.
     let mut head = OpusHead::new(3, 312, 48_000);
     assert!(TsWriter::new(&tracks(None, Some(TrackConfig::Opus(head.clone())))).is_err());
@@ -501,4 +515,52 @@ fn large_video_frame_is_unbounded() {
     let pes = &pes_of(&packets, 0x100)[0];
     assert_eq!(&pes[4..6], &[0, 0], "PES_packet_length 0");
     assert_eq!(pes.len(), 14 + 6 + 4 + 0x1_0000);
+}
+
+mod hostile {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn track() -> impl Strategy<Value = Tracks> {
+        let head = OpusHead::new(2, 3_840, 48_000);
+        prop_oneof![
+            Just(tracks(Some(avc()), Some(aac()))),
+            Just(tracks(None, Some(TrackConfig::Opus(head)))),
+            Just(tracks(
+                None,
+                Some(TrackConfig::Mp3(
+                    Mp3Config::from_frame(&[0xFF, 0xFB, 0x90, 0x64]).unwrap()
+                ))
+            )),
+        ]
+    }
+
+    proptest! {
+        /// Any bytes, any timestamps: an error or whole packets, never a panic,
+        /// and an error writes nothing.
+        #[test]
+        fn any_frame_is_packets_or_an_error(
+            tracks in track(),
+            frames in prop::collection::vec(
+                (any::<bool>(), any::<i64>(), any::<i64>(), any::<bool>(),
+                 prop::collection::vec(any::<u8>(), 0..600)),
+                1..12,
+            ),
+        ) {
+            let mut w = TsWriter::new(&tracks).unwrap();
+            let mut out = BytesMut::new();
+            w.begin_segment(&mut out);
+            for (video, dts, pts, key, data) in frames {
+                let media = if video { MediaKind::Video } else { MediaKind::Audio };
+                let before = out.len();
+                match w.write_frame(&frame(media, dts, pts, key, &data), &mut out) {
+                    Ok(()) => prop_assert!(out.len() > before),
+                    Err(_) => prop_assert_eq!(out.len(), before),
+                }
+                prop_assert_eq!(out.len() % 188, 0);
+            }
+            prop_assert!(out.chunks(188).all(|p| p[0] == 0x47));
+        }
+    }
 }
