@@ -11,14 +11,20 @@
 //!   parts, delta updates and the sans-IO blocking-reload answer) and the
 //!   multivariant playlist.
 //! - [`Segmenter`]: where segments and parts are cut, and discontinuities.
+//! - [`Muxer`]: all of it for one rendition: configurations and frames in,
+//!   init segments, segments, parts and the media playlist out.
 //!
 //! Everything is sans-IO: bytes out as [`bytes::Bytes`], time passed in.
 
 pub mod fmp4;
+mod from_flv;
 pub mod media;
+mod muxer;
 pub mod playlist;
 mod segmenter;
 pub mod ts;
 
+pub use from_flv::{AdapterError, FlvAdapter, FlvInput, Inputs};
 pub use media::{Frame, MediaKind, Mp3Config, TrackConfig, Tracks, CLOCK};
+pub use muxer::{Format, MuxError, Muxer, MuxerOptions, Output};
 pub use segmenter::{Cut, CutReason, Segmenter, SegmenterOptions};

@@ -1,0 +1,663 @@
+//! The whole repackager for one rendition: frames in; init segments,
+//! segments, parts and the media playlist out.
+//!
+//! [`Muxer`] joins the [`Segmenter`], a writer ([`TsWriter`] or
+//! [`Fmp4Writer`]) and a [`MediaPlaylist`]. It is sans-IO: the application
+//! pushes configurations and frames, then takes [`Output`]s (bytes to serve
+//! or store under a URI, URIs that left the window) and reads the playlist.
+
+use std::collections::VecDeque;
+use std::time::SystemTime;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::fmp4::{Fmp4Error, Fmp4Writer, Sample};
+use crate::media::{Frame, MediaKind, TrackConfig, Tracks, CLOCK};
+use crate::playlist::{
+    LowLatencyOptions, MediaPlaylist, MediaPlaylistOptions, Part, PlaylistError, PlaylistKind,
+    Segment, SegmentHead,
+};
+use crate::segmenter::{seconds_to_ticks, Cut, CutReason, Segmenter, SegmenterOptions};
+use crate::ts::{TsError, TsWriter};
+
+/// The segment container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// MPEG-TS segments (`.ts`).
+    Ts,
+    /// fMP4/CMAF: an init segment (`.mp4`) and media segments (`.m4s`).
+    Fmp4,
+}
+
+/// How to repackage.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct MuxerOptions {
+    /// The container.
+    pub format: Format,
+    /// Target segment duration, seconds (default 6).
+    pub target_duration: f64,
+    /// Part target for Low-Latency HLS, seconds (fMP4 only); `None` (the
+    /// default) for none.
+    pub part_duration: Option<f64>,
+    /// Live window, EVENT or VOD (default: a live window of 6 segments).
+    pub kind: PlaylistKind,
+    /// A forward DTS step longer than this many seconds is a discontinuity
+    /// (default 5); any backward step is one.
+    pub jump_threshold: f64,
+}
+
+impl MuxerOptions {
+    /// Options for `format` with the defaults above.
+    pub fn new(format: Format) -> MuxerOptions {
+        MuxerOptions {
+            format,
+            target_duration: 6.0,
+            part_duration: None,
+            kind: PlaylistKind::Live { window: 6 },
+            jump_threshold: 5.0,
+        }
+    }
+}
+
+/// What the muxer produced, in the order to publish it.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Output {
+    /// An init segment (fMP4), before the first segment that needs it.
+    Init {
+        /// Its URI, relative to the playlist.
+        uri: String,
+        /// The bytes.
+        data: Bytes,
+    },
+    /// A part (Low-Latency HLS); the playlist lists it already.
+    Part {
+        /// Its URI.
+        uri: String,
+        /// The bytes, in order (headers and frame slices).
+        data: Vec<Bytes>,
+        /// Seconds.
+        duration: f64,
+        /// It starts with a key frame.
+        independent: bool,
+    },
+    /// A complete segment; the playlist lists it already.
+    Segment {
+        /// Its media sequence number.
+        msn: u64,
+        /// Its URI.
+        uri: String,
+        /// The bytes, in order (headers and frame slices; for fMP4 with parts,
+        /// the concatenation of its parts after a `styp`).
+        data: Vec<Bytes>,
+        /// Seconds (its `EXTINF`).
+        duration: f64,
+        /// It follows a discontinuity.
+        discontinuity: bool,
+    },
+    /// A segment and its parts left the live window: they may be deleted.
+    Removed {
+        /// The URIs.
+        uris: Vec<String>,
+    },
+}
+
+/// Why the muxer cannot go on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MuxError {
+    /// The MPEG-TS writer refused the tracks or a frame.
+    #[error(transparent)]
+    Ts(#[from] TsError),
+    /// The fMP4 writer refused the tracks or a fragment.
+    #[error(transparent)]
+    Fmp4(#[from] Fmp4Error),
+    /// The playlist refused an update.
+    #[error(transparent)]
+    Playlist(#[from] PlaylistError),
+    /// A frame of a track with no configuration yet.
+    #[error("a {0:?} frame came before the {0:?} track's configuration")]
+    MissingConfig(MediaKind),
+    /// Parts need fMP4.
+    #[error("Low-Latency HLS parts need the fMP4 format, not MPEG-TS")]
+    PartsNeedFmp4,
+    /// An option out of range.
+    #[error("invalid option: {0}")]
+    InvalidOption(&'static str),
+}
+
+/// A sample whose duration is known once its track's next frame arrives.
+#[derive(Debug)]
+struct PendingSample {
+    sample: Sample,
+    known: bool,
+}
+
+/// An fMP4 fragment (a part, or a whole segment without parts).
+#[derive(Debug)]
+struct Fragment {
+    samples: Vec<PendingSample>,
+    /// Output DTS of its first frame, 90 kHz.
+    start: i64,
+    /// Its duration once closed, 90 kHz.
+    duration: Option<i64>,
+    independent: bool,
+    msn: u64,
+    part: u32,
+    /// The last fragment of its segment.
+    ends_segment: bool,
+}
+
+/// The segment being built.
+#[derive(Debug)]
+struct OpenSegment {
+    msn: u64,
+    start: i64,
+    discontinuity: bool,
+    head: SegmentHead,
+    data: Vec<Bytes>,
+    ts: BytesMut,
+    parts: u32,
+    /// Its duration, set at the cut that ends it.
+    duration: Option<i64>,
+}
+
+#[derive(Debug)]
+enum Writer {
+    Ts(TsWriter),
+    Fmp4(Fmp4Writer),
+}
+
+/// Per-track timing of the last frame written.
+#[derive(Clone, Copy, Debug, Default)]
+struct Last {
+    dts: Option<i64>,
+    step: i64,
+}
+
+/// Frames in; segments, parts and a playlist out. See the [module docs](self).
+///
+/// ```
+/// use bytes::Bytes;
+/// use hls_mux::{Format, Frame, MediaKind, Muxer, MuxerOptions, Output, TrackConfig};
+/// use hls_mux::playlist::PlaylistKind;
+///
+/// let mut options = MuxerOptions::new(Format::Fmp4);
+/// options.target_duration = 1.0;
+/// options.kind = PlaylistKind::Vod;
+/// let mut muxer = Muxer::new(options)?;
+/// let asc = flv::config::AacConfig::parse(&[0x12, 0x10])?;
+/// muxer.set_config(TrackConfig::Aac(asc))?;
+/// for i in 0..100 {
+///     let dts = i * 1024 * 90_000 / 44_100;
+///     let frame = Frame { media: MediaKind::Audio, dts, pts: dts, key: true, data: Bytes::from_static(b"\x21\x10") };
+///     muxer.push(frame)?;
+/// }
+/// muxer.finish()?;
+/// let outputs: Vec<Output> = std::iter::from_fn(|| muxer.poll_output()).collect();
+/// assert!(matches!(&outputs[0], Output::Init { uri, .. } if uri == "init0.mp4"));
+/// assert_eq!(outputs.iter().filter(|o| matches!(o, Output::Segment { .. })).count(), 3);
+/// assert!(muxer.playlist().render().ends_with("#EXT-X-ENDLIST\n"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Muxer {
+    options: MuxerOptions,
+    tracks: Tracks,
+    config_changed: bool,
+    writer: Option<Writer>,
+    segmenter: Segmenter,
+    playlist: MediaPlaylist,
+    outputs: VecDeque<Output>,
+    /// Added to every output timestamp (TS: FFmpeg's 1.4 s so PCR stays
+    /// below DTS; both: whatever lifts a negative start to 0).
+    shift: Option<i64>,
+    inits: u32,
+    map: Option<String>,
+    segment: Option<OpenSegment>,
+    fragments: VecDeque<Fragment>,
+    fragment_sequence: u32,
+    last: [Last; 2],
+    clock: Option<SystemTime>,
+    /// Segments in the window with their part counts, for [`Output::Removed`].
+    live: VecDeque<(u64, u32)>,
+    next_msn: u64,
+    finished: bool,
+}
+
+const TS_DELAY: i64 = 126_000;
+
+fn index(media: MediaKind) -> usize {
+    match media {
+        MediaKind::Video => 0,
+        MediaKind::Audio => 1,
+    }
+}
+
+fn seconds(ticks: i64) -> f64 {
+    ticks as f64 / f64::from(CLOCK)
+}
+
+impl Muxer {
+    /// A muxer; fails on options that cannot work together.
+    pub fn new(options: MuxerOptions) -> Result<Muxer, MuxError> {
+        if !(options.target_duration.is_finite() && options.target_duration > 0.0) {
+            return Err(MuxError::InvalidOption(
+                "the target duration must be above 0",
+            ));
+        }
+        if let Some(part) = options.part_duration {
+            if options.format != Format::Fmp4 {
+                return Err(MuxError::PartsNeedFmp4);
+            }
+            if !(part.is_finite() && part > 0.0 && part <= options.target_duration) {
+                return Err(MuxError::InvalidOption(
+                    "the part duration must be above 0 and at most the target duration",
+                ));
+            }
+        }
+        let mut playlist_options = MediaPlaylistOptions::new(options.kind, options.target_duration);
+        if let Some(part) = options.part_duration {
+            playlist_options = playlist_options.low_latency(LowLatencyOptions::new(part));
+        }
+        let playlist = MediaPlaylist::new(playlist_options)?;
+        let segmenter = Segmenter::new(
+            SegmenterOptions {
+                target_duration: seconds_to_ticks(options.target_duration),
+                part_duration: options.part_duration.map(seconds_to_ticks),
+                jump_threshold: seconds_to_ticks(options.jump_threshold),
+            },
+            false,
+        );
+        Ok(Muxer {
+            options,
+            tracks: Tracks::default(),
+            config_changed: false,
+            writer: None,
+            segmenter,
+            playlist,
+            outputs: VecDeque::new(),
+            shift: None,
+            inits: 0,
+            map: None,
+            segment: None,
+            fragments: VecDeque::new(),
+            fragment_sequence: 1,
+            last: [Last::default(); 2],
+            clock: None,
+            live: VecDeque::new(),
+            next_msn: 0,
+            finished: false,
+        })
+    }
+
+    /// The media playlist.
+    pub fn playlist(&self) -> &MediaPlaylist {
+        &self.playlist
+    }
+
+    /// The current track configurations.
+    pub fn tracks(&self) -> &Tracks {
+        &self.tracks
+    }
+
+    /// The next output, in publishing order.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// Set the wall-clock time of the frames pushed next (for
+    /// `EXT-X-PROGRAM-DATE-TIME`); the muxer reads no clock itself.
+    pub fn set_clock(&mut self, now: SystemTime) {
+        self.clock = Some(now);
+    }
+
+    /// A track's configuration, new or changed. A change once segments are
+    /// out starts a new discontinuous segment (with a new init segment for
+    /// fMP4) at the next cut point. Fails, changing nothing, when the
+    /// format cannot carry the tracks (AV1 or VP9 in MPEG-TS...).
+    pub fn set_config(&mut self, config: TrackConfig) -> Result<(), MuxError> {
+        let mut tracks = self.tracks.clone();
+        match config.media() {
+            MediaKind::Video => tracks.video = Some(config),
+            MediaKind::Audio => tracks.audio = Some(config),
+        }
+        if tracks == self.tracks {
+            return Ok(());
+        }
+        // Check that the writer accepts the tracks before taking them.
+        self.make_writer(&tracks)?;
+        self.tracks = tracks;
+        self.config_changed = true;
+        self.segmenter.config_changed();
+        Ok(())
+    }
+
+    fn make_writer(&self, tracks: &Tracks) -> Result<Writer, MuxError> {
+        Ok(match self.options.format {
+            Format::Ts => Writer::Ts(TsWriter::new(tracks)?),
+            Format::Fmp4 => Writer::Fmp4(Fmp4Writer::new(tracks)?),
+        })
+    }
+
+    /// Push a frame, in decode order.
+    pub fn push(&mut self, frame: Frame) -> Result<(), MuxError> {
+        if self.tracks.get(frame.media).is_none() {
+            return Err(MuxError::MissingConfig(frame.media));
+        }
+        if self.writer.is_none() {
+            self.segmenter.set_has_video(self.tracks.video.is_some());
+        }
+        let (dts, pts, segment, new_part) = match self.segmenter.push(&frame) {
+            Cut::Drop => return Ok(()),
+            Cut::Continue { dts, pts, new_part } => (dts, pts, None, new_part),
+            Cut::Segment { reason, dts, pts } => (dts, pts, Some(reason), false),
+        };
+        let shift = *self.shift.get_or_insert_with(|| {
+            let lift = (-dts.min(pts)).max(0);
+            match self.options.format {
+                Format::Ts => lift + TS_DELAY,
+                Format::Fmp4 => lift,
+            }
+        });
+        let frame = Frame {
+            dts: dts.saturating_add(shift),
+            pts: pts.saturating_add(shift),
+            ..frame
+        };
+        if let Some(reason) = segment {
+            self.start_segment(reason, frame.dts)?;
+        } else if new_part {
+            self.close_fragment(frame.dts, false);
+            self.open_fragment(frame.dts, frame.key);
+        }
+        self.write(frame)?;
+        self.drain_fragments(false)
+    }
+
+    /// The stream ended: finish the last segment; a live or event playlist
+    /// gets `EXT-X-ENDLIST` (a VOD playlist always has it).
+    pub fn finish(&mut self) -> Result<(), MuxError> {
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = true;
+        if self.segment.is_some() {
+            let end = self.last_end();
+            self.end_segment(end)?;
+        }
+        self.playlist.end();
+        Ok(())
+    }
+
+    /// End of the last frame of any track: its DTS plus its step.
+    fn last_end(&self) -> i64 {
+        self.last
+            .iter()
+            .filter_map(|l| l.dts.map(|d| d + l.step.max(0)))
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn start_segment(&mut self, reason: CutReason, dts: i64) -> Result<(), MuxError> {
+        if self.segment.is_some() {
+            self.end_segment(dts)?;
+        }
+        let new_writer = self.writer.is_none() || self.config_changed;
+        if new_writer {
+            self.writer = Some(self.make_writer(&self.tracks)?);
+            self.config_changed = false;
+            if let Some(Writer::Fmp4(writer)) = &self.writer {
+                let uri = format!("init{}.mp4", self.inits);
+                self.inits += 1;
+                self.outputs.push_back(Output::Init {
+                    uri: uri.clone(),
+                    data: writer.init_segment(),
+                });
+                self.map = Some(uri);
+            }
+        }
+        let discontinuity = reason.is_discontinuity();
+        let mut head = SegmentHead::new().discontinuity(discontinuity);
+        if let Some(map) = &self.map {
+            head = head.map(map.clone());
+        }
+        if let Some(clock) = self.clock {
+            head = head.program_date_time(clock);
+        }
+        if self.options.part_duration.is_some() {
+            self.playlist.begin_segment(head.clone())?;
+        }
+        let mut segment = OpenSegment {
+            msn: self.next_msn,
+            start: dts,
+            discontinuity,
+            head,
+            data: Vec::new(),
+            ts: BytesMut::new(),
+            parts: 0,
+            duration: None,
+        };
+        self.next_msn += 1;
+        match self.writer.as_mut() {
+            Some(Writer::Ts(writer)) => writer.begin_segment(&mut segment.ts),
+            Some(Writer::Fmp4(writer)) => segment.data.push(writer.styp()),
+            None => {}
+        }
+        let msn = segment.msn;
+        self.segment = Some(segment);
+        if self.options.format == Format::Fmp4 {
+            self.fragments.push_back(Fragment {
+                samples: Vec::new(),
+                start: dts,
+                duration: None,
+                independent: true,
+                msn,
+                part: 0,
+                ends_segment: false,
+            });
+        }
+        Ok(())
+    }
+
+    /// Ends the open segment at `end` (output DTS, 90 kHz).
+    fn end_segment(&mut self, end: i64) -> Result<(), MuxError> {
+        let Some(segment) = self.segment.as_mut() else {
+            return Ok(());
+        };
+        segment.duration = Some(end - segment.start);
+        if self.options.format == Format::Fmp4 {
+            self.close_fragment(end, true);
+            // A segment boundary writes what is pending at once: the next
+            // frames may belong to a new configuration or timeline, so
+            // durations of last samples are their track's last step.
+            self.drain_fragments(true)?;
+        }
+        self.complete_segment()
+    }
+
+    fn open_fragment(&mut self, start: i64, independent: bool) {
+        let Some(segment) = self.segment.as_mut() else {
+            return;
+        };
+        segment.parts += 1;
+        self.fragments.push_back(Fragment {
+            samples: Vec::new(),
+            start,
+            duration: None,
+            independent,
+            msn: segment.msn,
+            part: segment.parts,
+            ends_segment: false,
+        });
+    }
+
+    fn close_fragment(&mut self, end: i64, ends_segment: bool) {
+        if let Some(fragment) = self.fragments.back_mut() {
+            if fragment.duration.is_none() {
+                fragment.duration = Some(end - fragment.start);
+                fragment.ends_segment = ends_segment;
+            }
+        }
+    }
+
+    fn write(&mut self, frame: Frame) -> Result<(), MuxError> {
+        let last = &mut self.last[index(frame.media)];
+        if let Some(previous) = last.dts {
+            last.step = frame.dts - previous;
+        }
+        last.dts = Some(frame.dts);
+        match self.writer.as_mut() {
+            Some(Writer::Ts(writer)) => {
+                if let Some(segment) = self.segment.as_mut() {
+                    writer.write_frame(&frame, &mut segment.ts)?;
+                }
+            }
+            Some(Writer::Fmp4(_)) => {
+                // The previous sample of this track now has its duration.
+                let media = frame.media;
+                let mut found = false;
+                for fragment in self.fragments.iter_mut().rev() {
+                    if let Some(pending) = fragment
+                        .samples
+                        .iter_mut()
+                        .rev()
+                        .find(|p| p.sample.media == media)
+                    {
+                        if !pending.known {
+                            let step = frame.dts - pending.sample.dts;
+                            pending.sample.duration =
+                                u32::try_from(step.max(0)).unwrap_or(u32::MAX);
+                            pending.known = true;
+                        }
+                        found = true;
+                    }
+                    if found {
+                        break;
+                    }
+                }
+                if let Some(fragment) = self.fragments.back_mut() {
+                    let step = self.last[index(media)].step;
+                    fragment.samples.push(PendingSample {
+                        sample: Sample {
+                            media,
+                            dts: frame.dts,
+                            pts: frame.pts,
+                            duration: u32::try_from(step.max(0)).unwrap_or(0),
+                            key: frame.key,
+                            data: frame.data,
+                        },
+                        known: false,
+                    });
+                }
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Writes the closed fragments at the front whose samples all have
+    /// durations (every one, with `force`).
+    fn drain_fragments(&mut self, force: bool) -> Result<(), MuxError> {
+        while let Some(fragment) = self.fragments.front() {
+            let ready =
+                fragment.duration.is_some() && (force || fragment.samples.iter().all(|p| p.known));
+            if !ready {
+                break;
+            }
+            let Some(fragment) = self.fragments.pop_front() else {
+                break;
+            };
+            self.write_fragment(fragment)?;
+        }
+        Ok(())
+    }
+
+    fn write_fragment(&mut self, fragment: Fragment) -> Result<(), MuxError> {
+        let Some(Writer::Fmp4(writer)) = self.writer.as_mut() else {
+            return Ok(());
+        };
+        let mut data = Vec::new();
+        if !fragment.samples.is_empty() {
+            let samples: Vec<Sample> = fragment.samples.into_iter().map(|p| p.sample).collect();
+            writer.fragment(self.fragment_sequence, &samples, &mut data)?;
+            self.fragment_sequence = self.fragment_sequence.wrapping_add(1);
+        }
+        let duration = seconds(fragment.duration.unwrap_or(0));
+        if self.options.part_duration.is_some() {
+            let uri = format!("part{}.{}.m4s", fragment.msn, fragment.part);
+            self.playlist
+                .push_part(Part::new(uri.clone(), duration).independent(fragment.independent))?;
+            self.playlist.set_preload_hint(Some(format!(
+                "part{}.{}.m4s",
+                fragment.msn,
+                fragment.part + 1
+            )))?;
+            self.outputs.push_back(Output::Part {
+                uri,
+                data: data.clone(),
+                duration,
+                independent: fragment.independent,
+            });
+        }
+        if let Some(segment) = self.segment.as_mut() {
+            if segment.msn == fragment.msn {
+                segment.data.extend(data);
+            }
+        }
+        Ok(())
+    }
+
+    /// Publishes the open segment (its duration set, its fragments written).
+    fn complete_segment(&mut self) -> Result<(), MuxError> {
+        let Some(mut segment) = self.segment.take() else {
+            return Ok(());
+        };
+        if !segment.ts.is_empty() {
+            segment.data.push(segment.ts.split().freeze());
+        }
+        let extension = match self.options.format {
+            Format::Ts => "ts",
+            Format::Fmp4 => "m4s",
+        };
+        let uri = format!("seg{}.{}", segment.msn, extension);
+        let duration = seconds(segment.duration.unwrap_or(0).max(0));
+        let bytes: usize = segment.data.iter().map(Bytes::len).sum();
+        let before = self.playlist.media_sequence();
+        self.playlist.push_segment(
+            Segment::new(uri.clone(), duration)
+                .bytes(bytes as u64)
+                .head(segment.head.clone()),
+        )?;
+        if self.options.part_duration.is_some() {
+            self.playlist
+                .set_preload_hint(Some(format!("part{}.0.m4s", segment.msn + 1)))?;
+        }
+        self.outputs.push_back(Output::Segment {
+            msn: segment.msn,
+            uri,
+            data: segment.data,
+            duration,
+            discontinuity: segment.discontinuity,
+        });
+        self.live.push_back((segment.msn, segment.parts + 1));
+        let after = self.playlist.media_sequence();
+        let mut uris = Vec::new();
+        while let Some(&(msn, parts)) = self.live.front() {
+            if msn >= after || after == before {
+                break;
+            }
+            self.live.pop_front();
+            uris.push(format!("seg{msn}.{extension}"));
+            if self.options.part_duration.is_some() {
+                uris.extend((0..parts).map(|p| format!("part{msn}.{p}.m4s")));
+            }
+        }
+        if !uris.is_empty() {
+            self.outputs.push_back(Output::Removed { uris });
+        }
+        Ok(())
+    }
+}
