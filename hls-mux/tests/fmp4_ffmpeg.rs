@@ -149,33 +149,65 @@ fn read_flv(path: &Path) -> (Tracks, Vec<Sample>) {
     (tracks, samples)
 }
 
-/// Init segment + fragments of about 2 s cut at video key frames.
-fn write_mp4(tracks: &Tracks, samples: &[Sample]) -> (Vec<u8>, usize) {
+/// The init segment and fragments of about 2 s cut at video key frames, each
+/// fragment with its duration in seconds (first dts to the next's).
+fn write_fragments(tracks: &Tracks, samples: &[Sample]) -> (Bytes, Vec<(Vec<u8>, f64)>) {
     let mut writer = Fmp4Writer::new(tracks).expect("writer");
     let cut_on = if tracks.video.is_some() {
         MediaKind::Video
     } else {
         MediaKind::Audio
     };
-    let mut out = vec![writer.init_segment()];
+    let mut fragments = Vec::new();
     let mut start = 0;
-    let mut sequence = 0;
     for i in 1..=samples.len() {
         let cut = match samples.get(i) {
             None => true,
             Some(s) => s.media == cut_on && s.key && s.dts - samples[start].dts >= FRAGMENT,
         };
         if cut {
-            sequence += 1;
-            let before: usize = out.iter().map(Bytes::len).sum();
+            let mut out = Vec::new();
+            let sequence = fragments.len() as u32 + 1;
             let written = writer
                 .fragment(sequence, &samples[start..i], &mut out)
                 .expect("fragment");
-            assert_eq!(out.iter().map(Bytes::len).sum::<usize>(), before + written);
+            assert_eq!(out.iter().map(Bytes::len).sum::<usize>(), written);
+            let end = samples.get(i).map_or_else(
+                || {
+                    let last = &samples[i - 1];
+                    last.dts + i64::from(last.duration)
+                },
+                |s| s.dts,
+            );
+            let seconds = (end - samples[start].dts) as f64 / 90_000.0;
+            fragments.push((out.concat(), seconds));
             start = i;
         }
     }
-    (out.concat(), sequence as usize)
+    (writer.init_segment(), fragments)
+}
+
+/// A VOD HLS playlist over `init.mp4` and `segN.m4s` (styp + fragment), in `dir`.
+fn write_hls(dir: &Path, init: &[u8], styp: &[u8], fragments: &[(Vec<u8>, f64)]) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("init.mp4"), init).unwrap();
+    let target = fragments
+        .iter()
+        .map(|f| f.1.ceil() as u64)
+        .max()
+        .unwrap_or(1);
+    let mut m3u8 = format!(
+        "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:{target}\n\
+         #EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-MAP:URI=\"init.mp4\"\n"
+    );
+    for (n, (fragment, seconds)) in fragments.iter().enumerate() {
+        std::fs::write(dir.join(format!("seg{n}.m4s")), [styp, fragment].concat()).unwrap();
+        m3u8.push_str(&format!("#EXTINF:{seconds:.3},\nseg{n}.m4s\n"));
+    }
+    m3u8.push_str("#EXT-X-ENDLIST\n");
+    let path = dir.join("index.m3u8");
+    std::fs::write(&path, m3u8).unwrap();
+    path
 }
 
 /// `ffmpeg9 [-copyts] -i INPUT -map 0:v? -map 0:a? [-c copy] -f framemd5 -`:
@@ -251,40 +283,38 @@ fn check(name: &str) {
     let flv = corpus_file(&format!("{name}.flv"));
     let (tracks, samples) = read_flv(&flv);
     assert!(!samples.is_empty());
-    let (mp4, fragments) = write_mp4(&tracks, &samples);
+    let (init, fragments) = write_fragments(&tracks, &samples);
+    assert!(
+        fragments.len() >= 2,
+        "{name}: {} fragments",
+        fragments.len()
+    );
+    // Single-file fragmented MP4: init segment then fragments, no styp.
+    let mut mp4 = init.to_vec();
+    for (fragment, _) in &fragments {
+        mp4.extend_from_slice(fragment);
+    }
     let dir = std::env::temp_dir().join("hls-mux-fmp4-ffmpeg");
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join(format!("{name}.mp4"));
     std::fs::write(&out, &mp4).unwrap();
-    assert!(fragments >= 2, "{name}: {fragments} fragments");
+    let styp = Fmp4Writer::new(&tracks).unwrap().styp();
+    let playlist = write_hls(&dir.join(name), &init, &styp, &fragments);
 
     // Decoding: the same decoded frames, stream by stream.
     let theirs = parse_framemd5(&run_framemd5(&flv, false).0);
     let (ours, warnings) = run_framemd5(&out, false);
     assert!(warnings.is_empty(), "{name}: FFmpeg warns:\n{warnings}");
     let ours = parse_framemd5(&ours);
-    assert_eq!(
-        theirs.keys().collect::<Vec<_>>(),
-        ours.keys().collect::<Vec<_>>(),
-        "{name}: streams"
+    same_decoded_frames(name, "mp4", &theirs, &ours);
+    // The same fragments as HLS segments (styp + fragment) through FFmpeg's
+    // HLS demuxer.
+    let (hls, warnings) = run_framemd5(&playlist, false);
+    assert!(
+        warnings.is_empty(),
+        "{name}: FFmpeg warns on HLS:\n{warnings}"
     );
-    for (index, (_, frames)) in &theirs {
-        let hashes = |f: &[(i64, i64, i64, usize, String)]| {
-            f.iter().map(|l| l.4.clone()).collect::<Vec<_>>()
-        };
-        let (want, got) = (hashes(frames), hashes(&ours[index].1));
-        assert!(!want.is_empty(), "{name}: stream {index} decoded nothing");
-        assert_eq!(
-            want.len(),
-            got.len(),
-            "{name}: stream {index} decoded frame count"
-        );
-        assert!(
-            want == got,
-            "{name}: stream {index} decoded frames differ (first at {:?})",
-            want.iter().zip(&got).position(|(a, b)| a != b)
-        );
-    }
+    same_decoded_frames(name, "HLS", &theirs, &parse_framemd5(&hls));
 
     // Stream copy: the same packets at the same times (ms), B-frames in place.
     let theirs = parse_framemd5(&run_framemd5(&flv, true).0);
@@ -306,10 +336,36 @@ fn check(name: &str) {
         }
     }
     println!(
-        "{name}: {} samples in {fragments} fragments, {} bytes; decoded frames and packet times equal",
+        "{name}: {} samples in {} fragments, {} bytes; decoded frames (mp4 and HLS) and packet times equal",
         samples.len(),
+        fragments.len(),
         mp4.len()
     );
+}
+
+fn same_decoded_frames(name: &str, what: &str, theirs: &Streams, ours: &Streams) {
+    assert_eq!(
+        theirs.keys().collect::<Vec<_>>(),
+        ours.keys().collect::<Vec<_>>(),
+        "{name} ({what}): streams"
+    );
+    for (index, (_, frames)) in theirs {
+        let hashes = |f: &[(i64, i64, i64, usize, String)]| {
+            f.iter().map(|l| l.4.clone()).collect::<Vec<_>>()
+        };
+        let (want, got) = (hashes(frames), hashes(&ours[index].1));
+        assert!(!want.is_empty(), "{name}: stream {index} decoded nothing");
+        assert_eq!(
+            want.len(),
+            got.len(),
+            "{name} ({what}): stream {index} decoded frame count"
+        );
+        assert!(
+            want == got,
+            "{name} ({what}): stream {index} decoded frames differ (first at {:?})",
+            want.iter().zip(&got).position(|(a, b)| a != b)
+        );
+    }
 }
 
 macro_rules! corpus_tests {

@@ -14,7 +14,7 @@
 //! A single-file fragmented MP4 is the init segment followed by the fragments
 //! (no `styp`); FFmpeg plays that back (see `tests/fmp4_ffmpeg.rs`).
 //!
-//! Timestamps come in on the 90 kHz [`CLOCK`](crate::CLOCK). Video tracks keep
+//! Timestamps come in on the 90 kHz [`CLOCK`]. Video tracks keep
 //! it as their timescale; audio tracks use their sample rate, and every
 //! *absolute* time is converted (rounded to nearest) before durations are taken
 //! as differences of converted times, so no rounding error accumulates: the
@@ -58,7 +58,7 @@ use crate::{MediaKind, Tracks, CLOCK};
 
 /// One sample for [`Fmp4Writer::fragment`].
 ///
-/// Times are on the 90 kHz [`CLOCK`](crate::CLOCK).
+/// Times are on the 90 kHz [`CLOCK`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sample {
     /// Which track.
