@@ -96,7 +96,12 @@ impl FlvAdapter {
     pub fn push(&mut self, event: MediaEvent) -> Result<Inputs, AdapterError> {
         match event {
             MediaEvent::Config(change) => {
-                if change.track != 0 || change.kind != ConfigChangeKind::SequenceStart {
+                // An empty sequence header (FFmpeg writes one for AAC when it
+                // has no extradata yet) configures nothing; FFmpeg skips it too.
+                if change.track != 0
+                    || change.kind != ConfigChangeKind::SequenceStart
+                    || change.data.is_empty()
+                {
                     return Ok(Inputs::default());
                 }
                 let config = match change.parse() {

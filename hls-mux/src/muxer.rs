@@ -225,7 +225,19 @@ pub struct Muxer {
     live: VecDeque<(u64, u32)>,
     next_msn: u64,
     finished: bool,
+    /// Frames held until every track is configured (or the probe span
+    /// passed), so a sequence header that comes a little after the first
+    /// frames of the other track still makes it into the first init.
+    probe: VecDeque<Frame>,
+    started: bool,
+    /// The tracks the current writer was made for.
+    writer_tracks: Tracks,
 }
+
+/// How much media (90 kHz) the muxer holds back at the start waiting for
+/// the other track's configuration, and how many frames at most.
+const PROBE_SPAN: i64 = 90_000;
+const PROBE_FRAMES: usize = 512;
 
 const TS_DELAY: i64 = 126_000;
 
@@ -290,6 +302,9 @@ impl Muxer {
             live: VecDeque::new(),
             next_msn: 0,
             finished: false,
+            probe: VecDeque::new(),
+            started: false,
+            writer_tracks: Tracks::default(),
         })
     }
 
@@ -343,12 +358,45 @@ impl Muxer {
     }
 
     /// Push a frame, in decode order.
+    ///
+    /// At the start, frames are held (up to 1 s of media) until both
+    /// tracks are configured, so that the first init segment and PMT have
+    /// both. A frame of a track that appears later is dropped until the
+    /// new configuration takes effect at the next cut point.
     pub fn push(&mut self, frame: Frame) -> Result<(), MuxError> {
         if self.tracks.get(frame.media).is_none() {
             return Err(MuxError::MissingConfig(frame.media));
         }
-        if self.writer.is_none() {
-            self.segmenter.set_has_video(self.tracks.video.is_some());
+        if self.started {
+            return self.push_now(frame);
+        }
+        self.probe.push_back(frame);
+        let span = match (self.probe.front(), self.probe.back()) {
+            (Some(first), Some(last)) => last.dts.saturating_sub(first.dts),
+            _ => 0,
+        };
+        let complete = self.tracks.video.is_some() && self.tracks.audio.is_some();
+        if complete || span >= PROBE_SPAN || self.probe.len() >= PROBE_FRAMES {
+            self.start()?;
+        }
+        Ok(())
+    }
+
+    /// Ends the probe: the held frames go through.
+    fn start(&mut self) -> Result<(), MuxError> {
+        self.started = true;
+        self.segmenter.set_has_video(self.tracks.video.is_some());
+        while let Some(frame) = self.probe.pop_front() {
+            self.push_now(frame)?;
+        }
+        Ok(())
+    }
+
+    fn push_now(&mut self, frame: Frame) -> Result<(), MuxError> {
+        if self.writer.is_some() && self.writer_tracks.get(frame.media).is_none() {
+            // A track that appeared after the start: it joins at the next
+            // cut point, with the new init segment.
+            return Ok(());
         }
         let (dts, pts, segment, new_part) = match self.segmenter.push(&frame) {
             Cut::Drop => return Ok(()),
@@ -383,6 +431,9 @@ impl Muxer {
         if self.finished {
             return Ok(());
         }
+        if !self.started {
+            self.start()?;
+        }
         self.finished = true;
         if self.segment.is_some() {
             let end = self.last_end();
@@ -408,6 +459,7 @@ impl Muxer {
         let new_writer = self.writer.is_none() || self.config_changed;
         if new_writer {
             self.writer = Some(self.make_writer(&self.tracks)?);
+            self.writer_tracks = self.tracks.clone();
             self.config_changed = false;
             if let Some(Writer::Fmp4(writer)) = &self.writer {
                 let uri = format!("init{}.mp4", self.inits);
