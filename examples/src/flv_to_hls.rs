@@ -132,7 +132,13 @@ pub fn convert(data: Bytes, args: &Args) -> Result<Summary, String> {
     });
     options.target_duration = args.target_duration;
     options.part_duration = args.part_duration;
-    options.kind = PlaylistKind::Vod;
+    // Low-Latency HLS is a live feature (a VOD playlist may not carry parts):
+    // with parts the playlist is an EVENT one, ended like a VOD one.
+    options.kind = if args.part_duration.is_some() {
+        PlaylistKind::Event
+    } else {
+        PlaylistKind::Vod
+    };
     let mut muxer = Muxer::new(options).map_err(|e| e.to_string())?;
     let mut adapter = FlvAdapter::new();
     let mut sink = Sink::new(args)?;

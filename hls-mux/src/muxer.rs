@@ -632,6 +632,15 @@ impl Muxer {
             return Ok(());
         };
         let mut data = Vec::new();
+        let independent = fragment.independent
+            && match fragment
+                .samples
+                .iter()
+                .find(|p| p.sample.media == MediaKind::Video)
+            {
+                Some(first_video) => first_video.sample.key,
+                None => self.writer_tracks.video.is_none(),
+            };
         if !fragment.samples.is_empty() {
             let samples: Vec<Sample> = fragment.samples.into_iter().map(|p| p.sample).collect();
             writer.fragment(self.fragment_sequence, &samples, &mut data)?;
@@ -641,7 +650,7 @@ impl Muxer {
         if self.options.part_duration.is_some() {
             let uri = format!("part{}.{}.m4s", fragment.msn, fragment.part);
             self.playlist
-                .push_part(Part::new(uri.clone(), duration).independent(fragment.independent))?;
+                .push_part(Part::new(uri.clone(), duration).independent(independent))?;
             self.playlist.set_preload_hint(Some(format!(
                 "part{}.{}.m4s",
                 fragment.msn,
@@ -651,7 +660,7 @@ impl Muxer {
                 uri,
                 data: data.clone(),
                 duration,
-                independent: fragment.independent,
+                independent,
             });
         }
         if let Some(segment) = self.segment.as_mut() {
@@ -711,5 +720,220 @@ impl Muxer {
             self.outputs.push_back(Output::Removed { uris });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use flv::config::{AacConfig, AvcConfig};
+
+    use super::*;
+
+    /// The AVCDecoderConfigurationRecords of the corpus's resolution change
+    /// (FFmpeg's libx264): 320x240 (`small`) and 640x360.
+    fn avc(small: bool) -> TrackConfig {
+        let hex = if small {
+            "0164000dffe100196764000dacd94141fb0110000003001000000303c0f142996001000468ef8fcbfdf8f800"
+        } else {
+            "0164001effe1001a6764001eacd940a02ff970110000030001000003003c0f162d9601000468ef8fcbfdf8f800"
+        };
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+            .collect();
+        TrackConfig::Avc(AvcConfig::parse(&bytes).expect("avcC"))
+    }
+
+    fn aac() -> TrackConfig {
+        TrackConfig::Aac(AacConfig::parse(&[0x12, 0x10]).expect("asc"))
+    }
+
+    fn video(ms: i64, key: bool) -> Frame {
+        Frame {
+            media: MediaKind::Video,
+            dts: ms * 90,
+            pts: ms * 90,
+            key,
+            data: Bytes::from_static(b"\x00\x00\x00\x02\x65\x88"),
+        }
+    }
+
+    fn audio(ms: i64) -> Frame {
+        Frame {
+            media: MediaKind::Audio,
+            dts: ms * 90,
+            pts: ms * 90,
+            key: true,
+            data: Bytes::from_static(b"\x21\x10\x04"),
+        }
+    }
+
+    fn muxer(format: Format, kind: PlaylistKind, part: Option<f64>) -> Muxer {
+        let mut options = MuxerOptions::new(format);
+        options.target_duration = 1.0;
+        options.part_duration = part;
+        options.kind = kind;
+        Muxer::new(options).expect("options")
+    }
+
+    fn outputs(muxer: &mut Muxer) -> Vec<Output> {
+        std::iter::from_fn(|| muxer.poll_output()).collect()
+    }
+
+    /// 25 fps video with a key frame every `gop` frames and 40 ms audio,
+    /// from `start` ms for `count` video frames.
+    fn push_av(muxer: &mut Muxer, start: i64, count: i64, gop: i64) {
+        for i in 0..count {
+            muxer
+                .push(video(start + i * 40, i % gop == 0))
+                .expect("video");
+            muxer.push(audio(start + i * 40 + 10)).expect("audio");
+        }
+    }
+
+    #[test]
+    fn a_live_window_reports_what_left_it() {
+        let mut m = muxer(Format::Ts, PlaylistKind::Live { window: 2 }, None);
+        m.set_config(avc(true)).unwrap();
+        m.set_config(aac()).unwrap();
+        push_av(&mut m, 0, 250, 25);
+        let out = outputs(&mut m);
+        let segments: Vec<u64> = out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Segment { msn, .. } => Some(*msn),
+                _ => None,
+            })
+            .collect();
+        // 10 s at one key frame a second: 9 complete segments so far.
+        assert_eq!(segments, (0..9).collect::<Vec<_>>());
+        let removed: Vec<String> = out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Removed { uris } => Some(uris.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(
+            removed,
+            (0..7).map(|n| format!("seg{n}.ts")).collect::<Vec<_>>()
+        );
+        assert_eq!(m.playlist().media_sequence(), 7);
+    }
+
+    #[test]
+    fn a_configuration_change_gives_a_new_init_and_a_discontinuity() {
+        let mut m = muxer(Format::Fmp4, PlaylistKind::Event, None);
+        m.set_config(avc(true)).unwrap();
+        m.set_config(aac()).unwrap();
+        push_av(&mut m, 0, 50, 25);
+        // The same configuration again changes nothing.
+        m.set_config(avc(true)).unwrap();
+        push_av(&mut m, 2000, 10, 25);
+        m.set_config(avc(false)).unwrap();
+        push_av(&mut m, 2400, 50, 25);
+        m.finish().unwrap();
+        let out = outputs(&mut m);
+        let inits: Vec<&str> = out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Init { uri, .. } => Some(uri.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(inits, ["init0.mp4", "init1.mp4"]);
+        let discontinuous: Vec<bool> = out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Segment { discontinuity, .. } => Some(*discontinuity),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(discontinuous, [false, false, false, true, false]);
+        let text = m.playlist().render();
+        assert!(
+            text.contains("#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"init1.mp4\"\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_first_init_waits_for_a_late_sequence_header() {
+        let mut m = muxer(Format::Fmp4, PlaylistKind::Vod, None);
+        m.set_config(avc(true)).unwrap();
+        m.push(video(0, true)).unwrap();
+        m.push(video(40, false)).unwrap();
+        // The audio configuration arrives after the first video frames.
+        m.set_config(aac()).unwrap();
+        push_av(&mut m, 80, 50, 25);
+        m.finish().unwrap();
+        let out = outputs(&mut m);
+        let Some(Output::Init { data, .. }) = out.first() else {
+            panic!("no init first: {out:?}");
+        };
+        // Two tracks (trak boxes) in the one init segment.
+        assert_eq!(data.windows(4).filter(|w| w == b"trak").count(), 2);
+        assert_eq!(
+            out.iter()
+                .filter(|o| matches!(o, Output::Init { .. }))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn parts_stay_under_the_target_when_video_stops() {
+        let mut m = muxer(Format::Fmp4, PlaylistKind::Event, Some(0.3));
+        m.set_config(avc(true)).unwrap();
+        m.set_config(aac()).unwrap();
+        push_av(&mut m, 0, 20, 25);
+        // Video stalls; audio goes on for 2 s.
+        for i in 0..100 {
+            m.push(audio(800 + i * 20)).unwrap();
+        }
+        m.finish().unwrap();
+        let parts: Vec<(f64, bool)> = outputs(&mut m)
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Part {
+                    duration,
+                    independent,
+                    ..
+                } => Some((duration, independent)),
+                _ => None,
+            })
+            .collect();
+        assert!(parts.len() >= 9, "{parts:?}");
+        assert!(parts.iter().all(|(d, _)| *d <= 0.3 + 1e-9), "{parts:?}");
+        // Only the first part starts with the key frame; audio-only parts
+        // of a stream with video are not independent.
+        assert!(parts[0].1);
+        assert!(
+            parts[1..].iter().all(|(_, independent)| !independent),
+            "{parts:?}"
+        );
+    }
+
+    #[test]
+    fn refuses_what_cannot_be_done() {
+        assert!(matches!(
+            Muxer::new(MuxerOptions {
+                part_duration: Some(0.5),
+                ..MuxerOptions::new(Format::Ts)
+            }),
+            Err(MuxError::PartsNeedFmp4)
+        ));
+        let mut m = muxer(Format::Ts, PlaylistKind::Vod, None);
+        assert!(matches!(
+            m.push(audio(0)),
+            Err(MuxError::MissingConfig(MediaKind::Audio))
+        ));
+        let av1 = flv::config::Av1Config::parse(&[0x81, 0x00, 0x0c, 0x00]).expect("av1C");
+        let error = m.set_config(TrackConfig::Av1(av1)).unwrap_err();
+        assert!(error.to_string().contains("fMP4"), "{error}");
+        // The refused configuration changed nothing.
+        assert_eq!(m.tracks(), &Tracks::default());
     }
 }

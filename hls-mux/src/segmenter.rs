@@ -21,8 +21,9 @@
 //! - A change of configuration ([`Segmenter::config_changed`]) starts a new
 //!   discontinuous segment at the next video key frame (at once for audio
 //!   only), where a new init segment goes.
-//! - Parts (Low-Latency HLS) are cut so that no part exceeds the part
-//!   target; a part that starts with a key frame is independent.
+//! - Parts (Low-Latency HLS) are cut before the frame that would take a part
+//!   past the part target (any frame: audio too, so a video stall cannot
+//!   make a part grow without end).
 
 use crate::media::{Frame, MediaKind, CLOCK};
 
@@ -248,13 +249,14 @@ impl Segmenter {
             }
         }
         let new_part = match self.options.part_duration {
-            // Parts end on video frames when there is video (audio frames
-            // follow the video they are interleaved with).
-            Some(part) if !self.has_video || media == MediaKind::Video => {
+            // Any frame may end a part: one that would take the part past
+            // its target (with its track's frame step as its duration). Audio
+            // must be able to, or a video stall makes parts grow without end.
+            Some(part) => {
                 let step = self.track(media).last_step.max(0);
                 dts + step - self.part_start > part && dts > self.part_start
             }
-            _ => false,
+            None => false,
         };
         if new_part {
             self.part_start = dts;
