@@ -7,6 +7,6 @@
 //! modules, so the interop tests can run the same code in-process.
 
 pub mod flv_dump;
-pub mod flv_to_hls;
 pub mod flv_tag;
+pub mod flv_to_hls;
 pub mod relay;
