@@ -1,0 +1,2 @@
+//! `media-probe`: see `media-probe --help`.
+fn main() {}
