@@ -191,7 +191,11 @@ impl fmt::Display for Event {
                 duration_ms,
                 ongoing,
             } => {
-                let ongoing = if *ongoing { ", still stalled at the end" } else { "" };
+                let ongoing = if *ongoing {
+                    ", still stalled at the end"
+                } else {
+                    ""
+                };
                 write!(f, ": {duration_ms} ms without a frame{ongoing}")
             }
             EventKind::ArrivalLag { lag_ms, change_ms } => {

@@ -236,7 +236,10 @@ mod tests {
         let p = [1 << 1, 1, 0b1100_0101];
         let mut params = HevcParams::default();
         assert_eq!(params.pict_type(&framed(&[&idr]), 4), None);
-        assert_eq!(params.pict_type(&framed(&[&pps, &idr]), 4), Some(PictType::I));
+        assert_eq!(
+            params.pict_type(&framed(&[&pps, &idr]), 4),
+            Some(PictType::I)
+        );
         assert_eq!(params.pict_type(&framed(&[&b]), 4), Some(PictType::B));
         assert_eq!(params.pict_type(&framed(&[&p]), 4), Some(PictType::P));
         // Not the first segment of its picture: no answer rather than a guess.

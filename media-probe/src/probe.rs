@@ -149,6 +149,12 @@ impl Probe {
         })
     }
 
+    /// Arrival time of the first frame or sequence header (live input).
+    pub fn first_arrival(&self) -> Option<Duration> {
+        self.first_arrival_us
+            .map(|us| Duration::from_micros(us as u64))
+    }
+
     /// The configuration.
     pub fn config(&self) -> &ProbeConfig {
         &self.config
@@ -181,7 +187,9 @@ impl Probe {
 
     /// A sequence header (decoder configuration) of a track.
     pub fn push_config(&mut self, change: &ConfigChange, arrival: Option<Duration>) {
-        if self.finished || change.kind != ConfigChangeKind::SequenceStart {
+        // An empty sequence header configures nothing (FFmpeg keeps no extradata).
+        if self.finished || change.kind != ConfigChangeKind::SequenceStart || change.data.is_empty()
+        {
             return;
         }
         self.arrival_us(arrival);
@@ -398,7 +406,13 @@ impl Probe {
         None
     }
 
-    fn check_stall(&mut self, now: i64, frame: &Frame, pos: Option<u64>, arrival: Option<Duration>) {
+    fn check_stall(
+        &mut self,
+        now: i64,
+        frame: &Frame,
+        pos: Option<u64>,
+        arrival: Option<Duration>,
+    ) {
         let Some(last) = self.last_arrival_us else {
             return;
         };
@@ -412,7 +426,13 @@ impl Probe {
         }
     }
 
-    fn check_gop(&mut self, index: usize, frame: &Frame, pos: Option<u64>, arrival: Option<Duration>) {
+    fn check_gop(
+        &mut self,
+        index: usize,
+        frame: &Frame,
+        pos: Option<u64>,
+        arrival: Option<Duration>,
+    ) {
         let Some(gop) = self.tracks[index].gop_frame(frame.dts, frame.key) else {
             return;
         };
@@ -444,7 +464,12 @@ impl Probe {
             if track.media != MediaType::Video {
                 continue;
             }
-            let end = last + track.info.frame_rate.and_then(crate::nominal::frame_ms).unwrap_or(0);
+            let end = last
+                + track
+                    .info
+                    .frame_rate
+                    .and_then(crate::nominal::frame_ms)
+                    .unwrap_or(0);
             if let Some((gop_ms, frames)) = track.open_gop(end) {
                 if gop_ms > self.config.gop_limit_ms {
                     let kind = EventKind::GopOverLimit {
@@ -624,13 +649,11 @@ impl Probe {
             // The intervals before a forward jump end early: not a frame rate.
             self.dts_windows.mark_open_discontinuous();
         }
-        let interval = self.dts_windows.add(
-            stats_dts,
-            frame.media,
-            bytes,
-            frame.key,
-            &mut |i| closed.push(i),
-        );
+        let interval = self
+            .dts_windows
+            .add(stats_dts, frame.media, bytes, frame.key, &mut |i| {
+                closed.push(i)
+            });
         if jumped.is_some() {
             interval.discontinuity = true;
         }

@@ -178,7 +178,11 @@ impl Track {
     }
 
     /// The duration FFmpeg gives this frame (see [`crate::nominal`]).
-    pub(crate) fn nominal_duration(&self, frame: &Frame, configured_fps: Option<f64>) -> Option<i64> {
+    pub(crate) fn nominal_duration(
+        &self,
+        frame: &Frame,
+        configured_fps: Option<f64>,
+    ) -> Option<i64> {
         match frame.codec {
             Codec::Aac => self
                 .info
@@ -228,7 +232,9 @@ impl Track {
             && self.media == MediaType::Video
             && self.summary.span_ms >= FPS_ESTIMATE_SPAN_MS
         {
-            self.estimated_fps = self.summary.fps();
+            // This frame is not counted yet: the steps so far are the frames so far.
+            self.estimated_fps =
+                Some(self.summary.frames as f64 * 1000.0 / self.summary.span_ms as f64);
         }
     }
 
