@@ -231,7 +231,7 @@ impl Probe {
         let jumped = self.check_dts(index, frame, nominal, pos, arrival);
         if frame.pts < frame.dts {
             let kind = EventKind::PtsBeforeDts {
-                delta_ms: frame.pts - frame.dts,
+                delta_ms: frame.pts.saturating_sub(frame.dts),
             };
             self.event_for_track(index, kind, frame.dts, pos, arrival);
         }
@@ -305,7 +305,7 @@ impl Probe {
         let dts_end = self.video_end.or_else(|| {
             self.tracks
                 .iter()
-                .filter_map(|t| t.last_dts.map(|d| d + t.stats_shift))
+                .filter_map(|t| t.last_dts.map(|d| d.saturating_add(t.stats_shift)))
                 .max()
         });
         let closed = &mut self.closed;
@@ -445,7 +445,7 @@ impl Probe {
             self.event_for_track(index, kind, frame.dts, pos, arrival);
         }
         if let Some((from_ms, from_frames)) = gop.previous {
-            if (gop.gop_ms - from_ms).abs() > self.config.gop_change_ms {
+            if gop.gop_ms.saturating_sub(from_ms).saturating_abs() > self.config.gop_change_ms {
                 let kind = EventKind::KeyframeIntervalChange {
                     from_ms,
                     to_ms: gop.gop_ms,
@@ -464,12 +464,8 @@ impl Probe {
             if track.media != MediaType::Video {
                 continue;
             }
-            let end = last
-                + track
-                    .info
-                    .frame_rate
-                    .and_then(crate::nominal::frame_ms)
-                    .unwrap_or(0);
+            let frame = track.info.frame_rate.and_then(crate::nominal::frame_ms);
+            let end = last.saturating_add(frame.unwrap_or(0));
             if let Some((gop_ms, frames)) = track.open_gop(end) {
                 if gop_ms > self.config.gop_limit_ms {
                     let kind = EventKind::GopOverLimit {
@@ -486,7 +482,7 @@ impl Probe {
     fn check_lag(&mut self, now: i64, frame: &Frame, pos: Option<u64>, arrival: Option<Duration>) {
         let now_ms = now / 1000;
         let (arrival0, dts0) = *self.lag.origin.get_or_insert((now_ms, frame.dts));
-        let lag = (now_ms - arrival0) - frame.dts.saturating_sub(dts0);
+        let lag = (now_ms - arrival0).saturating_sub(frame.dts.saturating_sub(dts0));
         let warming = now_ms - arrival0 < self.config.lag_warmup_ms;
         let reference = match self.lag.reference {
             Some(r) if warming => r.min(lag),
@@ -500,8 +496,8 @@ impl Probe {
             self.lag.level = 0;
             return;
         }
-        let change = relative - self.lag.level;
-        if change.abs() >= self.config.lag_ms {
+        let change = relative.saturating_sub(self.lag.level);
+        if change.saturating_abs() >= self.config.lag_ms {
             self.lag.level = relative;
             let kind = EventKind::ArrivalLag {
                 lag_ms: relative,
@@ -533,7 +529,7 @@ impl Probe {
         drift.min = drift.min.min(value);
         drift.max = drift.max.max(value);
         let elapsed = frame.dts.saturating_sub(start);
-        if elapsed.abs() < self.config.interval_ms {
+        if elapsed.saturating_abs() < self.config.interval_ms {
             return;
         }
         let (min, max, jumped) = (drift.min, drift.max, drift.jumped);
@@ -543,17 +539,17 @@ impl Probe {
             return;
         }
         let Some(reference) = drift.reference else {
-            drift.reference = Some(min + (max - min) / 2);
+            drift.reference = Some(min.saturating_add(max.saturating_sub(min) / 2));
             return;
         };
         let persistent = if min > reference {
-            min - reference
+            min.saturating_sub(reference)
         } else if max < reference {
-            max - reference
+            max.saturating_sub(reference)
         } else {
             0
         };
-        if (persistent - drift.level).abs() >= self.config.drift_ms {
+        if persistent.saturating_sub(drift.level).saturating_abs() >= self.config.drift_ms {
             drift.level = persistent;
             let kind = EventKind::AvDrift {
                 drift_ms: persistent,
@@ -671,7 +667,10 @@ impl Probe {
                 frame.key,
                 &mut |i| closed.push(i),
             );
-            interval.lag_ms = lag.or(interval.lag_ms);
+            interval.lag_ms = match (interval.lag_ms, lag) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
         }
         self.drain_closed(false);
     }
@@ -694,9 +693,9 @@ impl Probe {
             .video_start_interval
             .is_some_and(|start| interval.start_ms > start)
             && (!at_end
-                || self
-                    .video_end
-                    .is_some_and(|end| interval.start_ms + interval.duration_ms <= end));
+                || self.video_end.is_some_and(|end| {
+                    interval.start_ms.saturating_add(interval.duration_ms) <= end
+                }));
         if !covered || interval.discontinuity || interval.partial {
             return;
         }

@@ -64,7 +64,7 @@ pub struct Interval {
     pub discontinuity: bool,
     /// Closed early by the end of input.
     pub partial: bool,
-    /// Arrival intervals: the arrival lag at the last frame, ms.
+    /// Arrival intervals: the largest arrival lag of its frames, ms.
     pub lag_ms: Option<i64>,
 }
 
@@ -231,9 +231,12 @@ impl Windows {
                 closed(interval);
             }
             if self.open.is_empty() {
-                // Keep the clock going through silence: open the next interval.
-                let next = index + 1;
-                if origin.saturating_add((next as i64).saturating_mul(self.length)) <= time {
+                // Keep the clock going through silence: open the next interval, or,
+                // past a long silence, skip to the last ones before `time`.
+                let target =
+                    u64::try_from(time.saturating_sub(origin).div_euclid(self.length)).unwrap_or(0);
+                let next = (index + 1).max(target.saturating_sub(MAX_GAP_INTERVALS));
+                if next <= target {
                     self.open_interval(next, false);
                 }
             }
@@ -320,5 +323,13 @@ mod tests {
         assert_eq!(out.len(), 3);
         assert!(out[2].partial);
         assert_eq!(out[2].duration_ms, 500);
+
+        // Days of silence give a bounded number of empty intervals.
+        let mut windows = Windows::new(TimeBase::Arrival, 1000, 0);
+        let mut out = Vec::new();
+        windows.add(0, MediaType::Audio, 1, true, &mut |i| out.push(i));
+        windows.close_until(1 << 40, &mut |i| out.push(i));
+        // The first interval, then the last ones before the time (that one is open).
+        assert_eq!(out.len(), 1 + MAX_GAP_INTERVALS as usize);
     }
 }
