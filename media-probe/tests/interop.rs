@@ -495,3 +495,50 @@ fn live_stall_through_rtmp_relay_with_the_probe_playing() {
     );
     check_live_report(&output, "through rtmp_relay");
 }
+
+/// (PTS, picture type) of every video frame FFmpeg 9 decodes from `file`, from its
+/// `showinfo` filter (Debian's ffprobe 5.1 cannot read Enhanced FLV).
+fn ffmpeg9_picture_types(file: &Path) -> Vec<(i64, String)> {
+    let output = run(Command::new(ffmpeg9())
+        .args(["-hide_banner", "-nostdin", "-copyts", "-i"])
+        .arg(file)
+        .args(["-map", "0:v", "-vf", "showinfo", "-f", "null", "-"]));
+    let log = String::from_utf8_lossy(&output.stderr);
+    let mut types: Vec<(i64, String)> = log
+        .lines()
+        .filter(|l| l.contains("Parsed_showinfo") && l.contains(" n:"))
+        .map(|l| {
+            let field = |name: &str| {
+                let rest =
+                    &l[l.find(name).unwrap_or_else(|| panic!("{name} in {l}")) + name.len()..];
+                rest.split_whitespace().next().unwrap_or("").to_string()
+            };
+            (field(" pts:").parse().expect("pts"), field(" type:"))
+        })
+        .collect();
+    types.sort();
+    types
+}
+
+#[test]
+#[ignore = "needs peers: FFmpeg 9 and the corpus (../shared/peers/install.sh)"]
+fn hevc_picture_types_equal_ffmpeg9() {
+    let file = corpus().join("e_hevc_aac.flv");
+    let report = probe_json(&["--json"], &file);
+    let mut ours: Vec<(i64, String)> = report["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["media_type"] == "video")
+        .map(|f| {
+            let pict = f["pict_type"].as_str().unwrap_or("?").to_string();
+            (f["pts"].as_i64().unwrap(), pict)
+        })
+        .collect();
+    ours.sort();
+    let theirs = ffmpeg9_picture_types(&file);
+    assert_eq!(ours.len(), 180);
+    assert_eq!(ours, theirs, "HEVC picture types by PTS");
+    let count = |t: &str| ours.iter().filter(|(_, p)| p == t).count();
+    assert!(count("I") > 0 && count("P") > 0 && count("B") > 0);
+}
