@@ -19,6 +19,9 @@ pub struct Event {
     pub stream_index: Option<u32>,
     /// DTS of the frame at which it was seen, ms.
     pub dts: i64,
+    /// Where that is on the DTS statistics clock of the [`Interval`](crate::Interval)s
+    /// (DTS with backward jumps folded away), ms: where to mark it on a plot.
+    pub timeline_ms: i64,
     /// Byte position of that frame's tag, for file input.
     pub pos: Option<u64>,
     /// Arrival time of that frame, for live input.

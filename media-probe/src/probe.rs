@@ -118,6 +118,8 @@ pub struct Probe {
     /// statistics clock: intervals past it are not fully covered.
     video_end: Option<i64>,
     video_start_interval: Option<i64>,
+    /// The DTS statistics clock shift of the track of the frame being pushed.
+    shift_now: i64,
     event_counts: [u64; EventKind::NAMES.len()],
     dropped: u64,
     finished: bool,
@@ -143,6 +145,7 @@ impl Probe {
             drift: Drift::default(),
             video_end: None,
             video_start_interval: None,
+            shift_now: 0,
             event_counts: [0; EventKind::NAMES.len()],
             dropped: 0,
             finished: false,
@@ -229,6 +232,7 @@ impl Probe {
 
         let nominal = self.tracks[index].nominal_duration(frame, self.config.nominal_fps);
         let jumped = self.check_dts(index, frame, nominal, pos, arrival);
+        self.shift_now = self.tracks[index].stats_shift;
         if frame.pts < frame.dts {
             let kind = EventKind::PtsBeforeDts {
                 delta_ms: frame.pts.saturating_sub(frame.dts),
@@ -298,8 +302,14 @@ impl Probe {
                     duration_ms: gap_ms,
                     ongoing: true,
                 };
-                let dts = self.tracks.iter().filter_map(|t| t.last_dts).max();
-                self.event(kind, None, dts.unwrap_or(0), None, end);
+                let last = self
+                    .tracks
+                    .iter()
+                    .filter_map(|t| Some((t.last_dts?, t.stats_shift)))
+                    .max()
+                    .unwrap_or((0, 0));
+                self.shift_now = last.1;
+                self.event(kind, None, last.0, None, end);
             }
         }
         let dts_end = self.video_end.or_else(|| {
@@ -716,6 +726,8 @@ impl Probe {
                 nominal_fps: nominal,
                 interval_start_ms: interval.start_ms,
             };
+            // The interval's start is on the statistics clock already.
+            self.shift_now = 0;
             self.event(kind, Some(MediaType::Video), interval.start_ms, None, None);
         }
     }
@@ -735,6 +747,7 @@ impl Probe {
             track: Some(track.track),
             stream_index: Some(track.stream_index),
             dts,
+            timeline_ms: dts.saturating_add(track.stats_shift),
             pos,
             arrival,
         };
@@ -755,6 +768,7 @@ impl Probe {
             track: None,
             stream_index: None,
             dts,
+            timeline_ms: dts.saturating_add(self.shift_now),
             pos,
             arrival,
         };

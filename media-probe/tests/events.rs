@@ -178,6 +178,23 @@ fn dts_jumps_forward_and_backward_with_their_size() {
     );
     assert_eq!(run.events[0].dts, 10_400);
     assert_eq!(run.events[0].pos, Some(1000 + 10_400));
+    // The backward jump is folded out of the statistics clock: it sits where the
+    // frame was due, and the DTS intervals keep going forward.
+    assert_eq!(
+        (run.events[1].dts, run.events[1].timeline_ms),
+        (7_800, 10_800)
+    );
+    let dts_intervals: Vec<i64> = run
+        .intervals
+        .iter()
+        .filter(|i| i.base == TimeBase::Dts)
+        .map(|i| i.start_ms)
+        .collect();
+    assert!(
+        dts_intervals.windows(2).all(|w| w[0] < w[1]),
+        "{dts_intervals:?}"
+    );
+    assert_eq!(dts_intervals.last(), Some(&11_000));
     // A step under the threshold is no jump.
     let mut run = Run::new(ProbeConfig::default());
     for dts in [0, 40, 80, 1000, 1040] {

@@ -157,6 +157,7 @@ pub(crate) fn event(event: &Event) -> String {
         .opt_int("stream_index", event.stream_index)
         .opt_int("track", event.track)
         .int("dts_ms", event.dts)
+        .int("timeline_ms", event.timeline_ms)
         .opt_int("pkt_pos", event.pos);
     if let Some(arrival) = event.arrival {
         o.raw("arrival_time", &seconds(arrival));

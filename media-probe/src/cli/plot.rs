@@ -10,7 +10,7 @@ const WIDTH: f64 = 1000.0;
 const PANEL: f64 = 200.0;
 const LEFT: f64 = 60.0;
 const RIGHT: f64 = 20.0;
-const TOP: f64 = 40.0;
+const TOP: f64 = 64.0;
 const GAP: f64 = 60.0;
 /// Event markers drawn per panel at most (the rest would only blacken it).
 const MAX_MARKERS: usize = 300;
@@ -132,20 +132,22 @@ impl Panel {
     }
 
     fn markers(&self, svg: &mut String, at: impl Iterator<Item = (f64, &'static str)>) {
+        // Labels of events at (nearly) the same place are stacked, not overprinted.
+        let mut last_x = f64::NEG_INFINITY;
+        let mut stack = 0.0;
         for (seconds, name) in at.take(MAX_MARKERS) {
             if seconds < self.x0 || seconds > self.x1 {
                 continue;
             }
             let x = self.x(seconds);
+            stack = if x - last_x < 12.0 { stack + 1.0 } else { 0.0 };
+            last_x = x;
+            let (lx, ly) = (x + 3.0, self.top + 4.0 + (stack * 90.0) % (PANEL - 60.0));
             let _ = writeln!(
                 svg,
-                r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#d62728" stroke-dasharray="3,2"><title>{name}</title></line><text x="{:.1}" y="{:.1}" font-size="9" fill="#d62728" transform="rotate(-90 {:.1} {:.1})">{name}</text>"##,
+                r##"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#d62728" stroke-dasharray="3,2"><title>{name}</title></line><text x="{lx:.1}" y="{ly:.1}" font-size="9" fill="#d62728" transform="rotate(90 {lx:.1} {ly:.1})">{name}</text>"##,
                 self.top,
                 self.top + PANEL,
-                x - 2.0,
-                self.top + 4.0,
-                x - 2.0,
-                self.top + 4.0,
             );
         }
     }
@@ -200,7 +202,7 @@ pub(crate) fn svg(
         &mut svg,
         events
             .iter()
-            .map(|e| (e.dts as f64 / 1000.0, e.kind.name())),
+            .map(|e| (e.timeline_ms as f64 / 1000.0, e.kind.name())),
     );
 
     // Panel 2: arrival time.
