@@ -30,8 +30,11 @@ const CORPUS_FILES: [&str; 6] = [
     "k_h264_gop30.flv",
 ];
 
+/// Media events with their arrival times.
+type Events = Vec<(MediaEvent, Option<Duration>)>;
+
 /// The media events of `data`, with DTS/PTS moved by `shift` ms.
-fn events_of(data: Vec<u8>, shift: i64, out: &mut Vec<(MediaEvent, Option<Duration>)>) -> i64 {
+fn events_of(data: Vec<u8>, shift: i64, out: &mut Events) -> i64 {
     let mut last = shift;
     for event in FrameReader::new(Bytes::from(data)) {
         let Ok(FrameEvent::Media(mut media)) = event else {
@@ -56,7 +59,7 @@ fn events_of(data: Vec<u8>, shift: i64, out: &mut Vec<(MediaEvent, Option<Durati
 }
 
 /// The bench input and a name for it.
-fn input() -> Option<(String, Vec<(MediaEvent, Option<Duration>)>)> {
+fn input() -> Option<(String, Events)> {
     let mut events = Vec::new();
     if common::data_dir().join(FILE).exists() {
         let data = common::load(FILE)?;

@@ -222,12 +222,11 @@ impl Probe {
         let pos = self.config.positions.then_some(frame.offset);
         let index = self.track_index(frame.media, frame.codec, frame.track);
 
-        if Track::needs_config(frame.codec) && self.tracks[index].config.is_none() {
-            if !self.tracks[index].missing_reported {
-                self.tracks[index].missing_reported = true;
-                let kind = EventKind::MissingSequenceHeader;
-                self.event_for_track(index, kind, frame.dts, pos, arrival);
-            }
+        let track = &mut self.tracks[index];
+        if Track::needs_config(frame.codec) && track.config.is_none() && !track.missing_reported {
+            track.missing_reported = true;
+            let kind = EventKind::MissingSequenceHeader;
+            self.event_for_track(index, kind, frame.dts, pos, arrival);
         }
 
         let nominal = self.tracks[index].nominal_duration(frame, self.config.nominal_fps);

@@ -455,8 +455,11 @@ fn live_stall_through_rtmp_relay_with_the_probe_playing() {
             .build()
             .expect("runtime");
         runtime.block_on(async move {
-            let mut config = examples::relay::RelayConfig::default();
-            config.notify_unpublish = true; // the probe ends when the publisher leaves
+            // The probe ends when the publisher leaves.
+            let config = examples::relay::RelayConfig {
+                notify_unpublish: true,
+                ..Default::default()
+            };
             let relay = examples::relay::Relay::new(config);
             let addr = examples::relay::start("127.0.0.1:0".parse().unwrap(), relay)
                 .await
