@@ -376,16 +376,32 @@ impl Muxer {
             _ => 0,
         };
         let complete = self.tracks.video.is_some() && self.tracks.audio.is_some();
-        if complete || span >= PROBE_SPAN || self.probe.len() >= PROBE_FRAMES {
+        // With video, also wait for its first key frame, so that audio
+        // which comes just before it can open the first segment.
+        let keyed = self.probe_key_frame().is_some();
+        if (complete && keyed) || span >= PROBE_SPAN || self.probe.len() >= PROBE_FRAMES {
             self.start()?;
         }
         Ok(())
     }
 
-    /// Ends the probe: the held frames go through.
+    /// The DTS of the first video key frame held in the probe.
+    fn probe_key_frame(&self) -> Option<i64> {
+        self.probe
+            .iter()
+            .find(|f| f.media == MediaKind::Video && f.key)
+            .map(|f| f.dts)
+    }
+
+    /// Ends the probe: the held frames go through. Audio held before the
+    /// first video key frame opens the first segment (FFmpeg's HLS muxer
+    /// keeps it too); without a key frame in sight it is dropped.
     fn start(&mut self) -> Result<(), MuxError> {
         self.started = true;
         self.segmenter.set_has_video(self.tracks.video.is_some());
+        if self.tracks.video.is_none() || self.probe_key_frame().is_some() {
+            self.segmenter.allow_audio_lead_in();
+        }
         while let Some(frame) = self.probe.pop_front() {
             self.push_now(frame)?;
         }

@@ -11,7 +11,11 @@
 //!   reached; a stream without video is cut on any audio frame. A GOP longer
 //!   than the target makes a longer segment (never a cut inside a GOP).
 //! - Video before the first key frame is dropped: every segment is
-//!   decodable on its own.
+//!   decodable on its own. Audio before it is dropped too, unless the
+//!   application says a key frame follows soon
+//!   ([`Segmenter::allow_audio_lead_in`]): then the first segment starts
+//!   with that audio, as FFmpeg's HLS muxer does (an encoder's first audio
+//!   frame often comes a few milliseconds before its first video frame).
 //! - A timestamp jump beyond [`SegmenterOptions::jump_threshold`] forward, or
 //!   any step backward, makes the next segment discontinuous. A backward
 //!   step is also remapped: the output goes on from where it was, so it stays
@@ -164,6 +168,10 @@ pub struct Segmenter {
     /// Offsets (output - input) of each remapping epoch.
     epochs: Vec<i64>,
     started: bool,
+    /// A video key frame went through: video is no longer dropped.
+    video_keyed: bool,
+    /// Audio may start the first segment before the first video key frame.
+    lead_in: bool,
     segment_start: i64,
     part_start: i64,
     pending: Option<CutReason>,
@@ -184,6 +192,8 @@ impl Segmenter {
             audio: TrackClock::default(),
             epochs: vec![0],
             started: false,
+            video_keyed: false,
+            lead_in: false,
             segment_start: 0,
             part_start: 0,
             pending: None,
@@ -205,6 +215,15 @@ impl Segmenter {
         self.has_video = has_video;
     }
 
+    /// Let audio that comes before the first video key frame start the
+    /// first segment (the segment's video still begins with a key frame).
+    /// For an application that knows a key frame follows soon, such as the
+    /// [`Muxer`](crate::Muxer), which holds the first frames back; without
+    /// it, that audio is dropped, since the key frame may never come.
+    pub fn allow_audio_lead_in(&mut self) {
+        self.lead_in = true;
+    }
+
     /// The configuration changed: the next cut point starts a
     /// discontinuous segment.
     pub fn config_changed(&mut self) {
@@ -224,6 +243,13 @@ impl Segmenter {
         if media == MediaKind::Video && !self.has_video {
             self.has_video = true;
         }
+        if media == MediaKind::Video && !self.video_keyed {
+            if !frame.key {
+                // Video before the first key frame cannot be decoded.
+                return Cut::Drop;
+            }
+            self.video_keyed = true;
+        }
         let (dts, pts) = self.remap(frame);
         let cut_point = if self.has_video {
             media == MediaKind::Video && frame.key
@@ -231,9 +257,10 @@ impl Segmenter {
             media == MediaKind::Audio
         };
         if !self.started {
-            if !cut_point {
-                // Video before the first key frame cannot be decoded; audio
-                // before it is kept only without video.
+            let lead_in = self.lead_in && media == MediaKind::Audio;
+            if !cut_point && !lead_in {
+                // Audio before the first key frame is kept only without
+                // video, or when a key frame is known to follow.
                 return Cut::Drop;
             }
             self.started = true;
@@ -408,6 +435,33 @@ mod tests {
         assert_eq!(s.push(&audio(10)), Cut::Drop);
         assert!(matches!(s.push(&video(40, true)), Cut::Segment { .. }));
         assert!(matches!(s.push(&audio(50)), Cut::Continue { .. }));
+    }
+
+    #[test]
+    fn with_a_lead_in_audio_opens_the_first_segment_and_video_waits_for_a_key() {
+        let mut s = Segmenter::new(options(2.0), true);
+        s.allow_audio_lead_in();
+        assert!(matches!(
+            s.push(&audio(0)),
+            Cut::Segment {
+                reason: CutReason::Start,
+                dts: 0,
+                ..
+            }
+        ));
+        // Video still starts on its key frame, inside the same segment.
+        assert_eq!(s.push(&video(10, false)), Cut::Drop);
+        assert!(matches!(s.push(&video(25, true)), Cut::Continue { .. }));
+        assert!(matches!(s.push(&video(65, false)), Cut::Continue { .. }));
+        assert!(matches!(s.push(&audio(26)), Cut::Continue { .. }));
+        // The next cut is measured from the audio that opened the segment.
+        assert!(matches!(
+            s.push(&video(2000, true)),
+            Cut::Segment {
+                reason: CutReason::Duration,
+                ..
+            }
+        ));
     }
 
     #[test]
