@@ -9,8 +9,9 @@
 //!   `EXT-X-TARGETDURATION`;
 //! - ffprobe reads every segment on its own (fMP4: behind its `EXT-X-MAP`):
 //!   the first video packet is a key frame, and the `EXTINF` equals the time
-//!   from the segment's first packet to the next segment's (the last one: to
-//!   the end of its last packet), within a millisecond of rounding;
+//!   from the segment's first picture to the next segment's (the last one:
+//!   to the end of its last picture; audio when there is no video), within
+//!   a millisecond and a half of rounding;
 //! - `mp4parse` reads every init segment (fMP4);
 //! - FFmpeg 9 reading `index.m3u8` through its HLS demuxer decodes the same
 //!   frames as from the source FLV (`-f framemd5` MD5 of every decoded video
@@ -56,6 +57,7 @@ fn convert(name: &str, format: OutputFormat) -> (PathBuf, Result<flv_to_hls::Sum
 struct Packet {
     video: bool,
     dts: f64,
+    pts: f64,
     duration: f64,
     key: bool,
 }
@@ -64,7 +66,7 @@ struct Packet {
 fn packets(file: &Path) -> Vec<Packet> {
     let output = Command::new("ffprobe")
         .args(["-v", "error", "-show_entries"])
-        .arg("packet=codec_type,dts_time,duration_time,flags")
+        .arg("packet=codec_type,pts_time,dts_time,duration_time,flags")
         .args(["-of", "csv=p=0"])
         .arg(file)
         .output()
@@ -94,9 +96,10 @@ fn packets(file: &Path) -> Vec<Packet> {
             };
             Packet {
                 video: fields[0] == "video",
-                dts: number(1),
-                duration: number(2),
-                key: fields.get(3).is_some_and(|f| f.starts_with('K')),
+                pts: number(1),
+                dts: number(2),
+                duration: number(3),
+                key: fields.get(4).is_some_and(|f| f.starts_with('K')),
             }
         })
         .collect()
@@ -201,8 +204,10 @@ fn read_playlist(dir: &Path) -> (u64, Vec<Listed>) {
 fn check_segments(name: &str, dir: &Path, has_video: bool) -> Vec<Listed> {
     let (target, segments) = read_playlist(dir);
     assert!(!segments.is_empty(), "{name}: no segments");
-    // (first dts, end of last packet) per segment, from ffprobe.
-    let mut spans = Vec::new();
+    // Per segment: where it starts (its key frame's presentation time; the
+    // first audio frame's without video), every presentation time in it,
+    // and where its latest frame ends.
+    let mut spans: Vec<(f64, Vec<f64>, f64)> = Vec::new();
     for segment in &segments {
         assert!(
             segment.duration.round() as u64 <= target,
@@ -224,35 +229,49 @@ fn check_segments(name: &str, dir: &Path, has_video: bool) -> Vec<Listed> {
         };
         let packets = with_durations(packets(&file));
         assert!(!packets.is_empty(), "{name}: {} is empty", segment.uri);
-        if has_video {
-            let first = packets.iter().find(|p| p.video).expect("video in segment");
-            assert!(
-                first.key,
-                "{name}: {} starts with a non-key video frame",
-                segment.uri
-            );
-        }
-        let start = packets.iter().map(|p| p.dts).fold(f64::INFINITY, f64::min);
+        let anchor = packets
+            .iter()
+            .find(|p| p.video == has_video)
+            .expect("the segment's first frame");
+        assert!(
+            anchor.key,
+            "{name}: {} starts with a non-key video frame",
+            segment.uri
+        );
         let end = packets
             .iter()
-            .map(|p| p.dts + p.duration)
+            .map(|p| p.pts + p.duration)
             .fold(f64::NEG_INFINITY, f64::max);
-        spans.push((start, end));
+        spans.push((anchor.pts, packets.iter().map(|p| p.pts).collect(), end));
     }
+    // EXTINF runs from a segment's start to the next one's (the timeline is
+    // continuous: jumps are closed up), the last one to its latest frame's
+    // end, as FFmpeg's HLS muxer counts. The first segment starts at its
+    // first frame in decode order, which may be audio just before the key
+    // frame: its start must be one of its frames' presentation times, no
+    // later than the key frame's.
+    let close = |a: f64, b: f64| (a - b).abs() <= 0.0015;
     for (i, segment) in segments.iter().enumerate() {
-        let (start, end) = spans[i];
-        // The next segment's start, unless a discontinuity restarts the
-        // timeline there (a jump or a new init segment): then this one's end.
-        let real = match spans.get(i + 1) {
-            Some(&(next, _)) if next >= start && next <= end + 0.1 => next - start,
-            _ => end - start,
-        };
-        assert!(
-            (segment.duration - real).abs() <= 0.0015,
-            "{name}: {} EXTINF {} but ffprobe says {real:.4} s",
-            segment.uri,
-            segment.duration
-        );
+        let (anchor, times, end) = &spans[i];
+        let next = spans.get(i + 1).map_or(*end, |next| next.0);
+        if i > 0 {
+            let real = next - anchor;
+            assert!(
+                close(segment.duration, real),
+                "{name}: {} EXTINF {} but ffprobe says {real:.4} s",
+                segment.uri,
+                segment.duration
+            );
+        } else {
+            let start = next - segment.duration;
+            assert!(
+                times.iter().any(|&t| close(t, start)) && start <= anchor + 0.0015,
+                "{name}: {} EXTINF {} puts its start at {start:.4} s: not a frame of it \
+                 at or before its key frame ({anchor:.4} s; {times:?})",
+                segment.uri,
+                segment.duration
+            );
+        }
     }
     segments
 }
