@@ -154,6 +154,9 @@ struct Fragment {
 #[derive(Debug)]
 struct OpenSegment {
     msn: u64,
+    /// Output PTS of its first frame (the key frame, or audio that leads
+    /// in): segment times are presentation times, as FFmpeg's HLS muxer
+    /// and hls.js count them.
     start: i64,
     discontinuity: bool,
     head: SegmentHead,
@@ -175,6 +178,8 @@ enum Writer {
 struct Last {
     dts: Option<i64>,
     step: i64,
+    /// The latest presentation time so far.
+    max_pts: Option<i64>,
 }
 
 /// Frames in; segments, parts and a playlist out. See the [module docs](self).
@@ -376,16 +381,32 @@ impl Muxer {
             _ => 0,
         };
         let complete = self.tracks.video.is_some() && self.tracks.audio.is_some();
-        if complete || span >= PROBE_SPAN || self.probe.len() >= PROBE_FRAMES {
+        // With video, also wait for its first key frame, so that audio
+        // which comes just before it can open the first segment.
+        let keyed = self.probe_key_frame().is_some();
+        if (complete && keyed) || span >= PROBE_SPAN || self.probe.len() >= PROBE_FRAMES {
             self.start()?;
         }
         Ok(())
     }
 
-    /// Ends the probe: the held frames go through.
+    /// The DTS of the first video key frame held in the probe.
+    fn probe_key_frame(&self) -> Option<i64> {
+        self.probe
+            .iter()
+            .find(|f| f.media == MediaKind::Video && f.key)
+            .map(|f| f.dts)
+    }
+
+    /// Ends the probe: the held frames go through. Audio held before the
+    /// first video key frame opens the first segment (FFmpeg's HLS muxer
+    /// keeps it too); without a key frame in sight it is dropped.
     fn start(&mut self) -> Result<(), MuxError> {
         self.started = true;
         self.segmenter.set_has_video(self.tracks.video.is_some());
+        if self.tracks.video.is_none() || self.probe_key_frame().is_some() {
+            self.segmenter.allow_audio_lead_in();
+        }
         while let Some(frame) = self.probe.pop_front() {
             self.push_now(frame)?;
         }
@@ -416,7 +437,7 @@ impl Muxer {
             ..frame
         };
         if let Some(reason) = segment {
-            self.start_segment(reason, frame.dts)?;
+            self.start_segment(reason, frame.dts, frame.pts)?;
         } else if new_part {
             self.close_fragment(frame.dts, false);
             self.open_fragment(frame.dts, frame.key);
@@ -436,25 +457,30 @@ impl Muxer {
         }
         self.finished = true;
         if self.segment.is_some() {
-            let end = self.last_end();
-            self.end_segment(end)?;
+            let (end_dts, end_pts) = self.last_end();
+            self.end_segment(end_dts, end_pts)?;
         }
         self.playlist.end();
         Ok(())
     }
 
-    /// End of the last frame of any track: its DTS plus its step.
-    fn last_end(&self) -> i64 {
-        self.last
-            .iter()
-            .filter_map(|l| l.dts.map(|d| d + l.step.max(0)))
-            .max()
-            .unwrap_or(0)
+    /// Where the stream ends: the last decode time of any track plus its
+    /// frame step (for the fragments), and the latest presentation time
+    /// plus its track's step (for the segment).
+    fn last_end(&self) -> (i64, i64) {
+        let end = |time: fn(&Last) -> Option<i64>| {
+            self.last
+                .iter()
+                .filter_map(|l| time(l).map(|t| t + l.step.max(0)))
+                .max()
+                .unwrap_or(0)
+        };
+        (end(|l| l.dts), end(|l| l.max_pts))
     }
 
-    fn start_segment(&mut self, reason: CutReason, dts: i64) -> Result<(), MuxError> {
+    fn start_segment(&mut self, reason: CutReason, dts: i64, pts: i64) -> Result<(), MuxError> {
         if self.segment.is_some() {
-            self.end_segment(dts)?;
+            self.end_segment(dts, pts)?;
         }
         let new_writer = self.writer.is_none() || self.config_changed;
         if new_writer {
@@ -484,7 +510,7 @@ impl Muxer {
         }
         let mut segment = OpenSegment {
             msn: self.next_msn,
-            start: dts,
+            start: pts,
             discontinuity,
             head,
             data: Vec::new(),
@@ -514,14 +540,15 @@ impl Muxer {
         Ok(())
     }
 
-    /// Ends the open segment at `end` (output DTS, 90 kHz).
-    fn end_segment(&mut self, end: i64) -> Result<(), MuxError> {
+    /// Ends the open segment where the next one starts: its fragments at
+    /// `end_dts`, the segment itself at `end_pts` (output, 90 kHz).
+    fn end_segment(&mut self, end_dts: i64, end_pts: i64) -> Result<(), MuxError> {
         let Some(segment) = self.segment.as_mut() else {
             return Ok(());
         };
-        segment.duration = Some(end - segment.start);
+        segment.duration = Some(end_pts - segment.start);
         if self.options.format == Format::Fmp4 {
-            self.close_fragment(end, true);
+            self.close_fragment(end_dts, true);
             // A segment boundary writes what is pending at once: the next
             // frames may belong to a new configuration or timeline, so
             // durations of last samples are their track's last step.
@@ -561,6 +588,7 @@ impl Muxer {
             last.step = frame.dts - previous;
         }
         last.dts = Some(frame.dts);
+        last.max_pts = Some(last.max_pts.map_or(frame.pts, |m| m.max(frame.pts)));
         match self.writer.as_mut() {
             Some(Writer::Ts(writer)) => {
                 if let Some(segment) = self.segment.as_mut() {

@@ -11,13 +11,21 @@
 //!   reached; a stream without video is cut on any audio frame. A GOP longer
 //!   than the target makes a longer segment (never a cut inside a GOP).
 //! - Video before the first key frame is dropped: every segment is
-//!   decodable on its own.
-//! - A timestamp jump beyond [`SegmenterOptions::jump_threshold`] forward, or
-//!   any step backward, makes the next segment discontinuous. A backward
-//!   step is also remapped: the output goes on from where it was, so it stays
-//!   monotonic (an fMP4 `tfdt` cannot go back) and audio and video, which jump
-//!   together, stay together. A forward jump is kept as it is (the gap is
-//!   real time that passed).
+//!   decodable on its own. Audio before it is dropped too, unless the
+//!   application says a key frame follows soon
+//!   ([`Segmenter::allow_audio_lead_in`]): then the first segment starts
+//!   with that audio, as FFmpeg's HLS muxer does (an encoder's first audio
+//!   frame often comes a few milliseconds before its first video frame).
+//! - A timestamp jump makes the next segment discontinuous: any step
+//!   backward, or the stream as a whole (the latest frame of any track)
+//!   going forward by more than [`SegmenterOptions::jump_threshold`]. The
+//!   jump is closed up: the output goes on one frame after where it was, so
+//!   it stays monotonic (an fMP4 `tfdt` cannot go back), no segment holds a
+//!   hole (its `EXTINF` would count the gap and break the target duration),
+//!   and audio and video, which jump together, keep their distance. Wall
+//!   time lost in a forward jump is for `EXT-X-PROGRAM-DATE-TIME` to tell,
+//!   which the new segment carries. One track's gap while the other goes on
+//!   (audio muted by the encoder) is real and kept as it is.
 //! - A change of configuration ([`Segmenter::config_changed`]) starts a new
 //!   discontinuous segment at the next video key frame (at once for audio
 //!   only), where a new init segment goes.
@@ -163,7 +171,13 @@ pub struct Segmenter {
     audio: TrackClock,
     /// Offsets (output - input) of each remapping epoch.
     epochs: Vec<i64>,
+    /// The latest input DTS of any track in the newest epoch.
+    stream_last_in: Option<i64>,
     started: bool,
+    /// A video key frame went through: video is no longer dropped.
+    video_keyed: bool,
+    /// Audio may start the first segment before the first video key frame.
+    lead_in: bool,
     segment_start: i64,
     part_start: i64,
     pending: Option<CutReason>,
@@ -183,7 +197,10 @@ impl Segmenter {
             video: TrackClock::default(),
             audio: TrackClock::default(),
             epochs: vec![0],
+            stream_last_in: None,
             started: false,
+            video_keyed: false,
+            lead_in: false,
             segment_start: 0,
             part_start: 0,
             pending: None,
@@ -205,6 +222,15 @@ impl Segmenter {
         self.has_video = has_video;
     }
 
+    /// Let audio that comes before the first video key frame start the
+    /// first segment (the segment's video still begins with a key frame).
+    /// For an application that knows a key frame follows soon, such as the
+    /// [`Muxer`](crate::Muxer), which holds the first frames back; without
+    /// it, that audio is dropped, since the key frame may never come.
+    pub fn allow_audio_lead_in(&mut self) {
+        self.lead_in = true;
+    }
+
     /// The configuration changed: the next cut point starts a
     /// discontinuous segment.
     pub fn config_changed(&mut self) {
@@ -224,6 +250,13 @@ impl Segmenter {
         if media == MediaKind::Video && !self.has_video {
             self.has_video = true;
         }
+        if media == MediaKind::Video && !self.video_keyed {
+            if !frame.key {
+                // Video before the first key frame cannot be decoded.
+                return Cut::Drop;
+            }
+            self.video_keyed = true;
+        }
         let (dts, pts) = self.remap(frame);
         let cut_point = if self.has_video {
             media == MediaKind::Video && frame.key
@@ -231,9 +264,10 @@ impl Segmenter {
             media == MediaKind::Audio
         };
         if !self.started {
-            if !cut_point {
-                // Video before the first key frame cannot be decoded; audio
-                // before it is kept only without video.
+            let lead_in = self.lead_in && media == MediaKind::Audio;
+            if !cut_point && !lead_in {
+                // Audio before the first key frame is kept only without
+                // video, or when a key frame is known to follow.
                 return Cut::Drop;
             }
             self.started = true;
@@ -279,26 +313,32 @@ impl Segmenter {
 
     /// Detects jumps and maps the frame onto the output timeline.
     fn remap(&mut self, frame: &Frame) -> (i64, i64) {
-        let threshold = self.options.jump_threshold;
         let track = *self.track(frame.media);
+        let newest = self.epochs.len() - 1;
         let mut epoch = track.epoch;
         if let Some(last) = track.last_dts {
             let delta = frame.dts.saturating_sub(last);
-            if delta < 0 || delta > threshold {
+            let own_jump = delta < 0 || delta > self.options.jump_threshold;
+            if own_jump && epoch < newest {
+                // The other track jumped first: follow it, so both keep
+                // the distance they had.
+                epoch = newest;
+            } else if epoch == newest && (delta < 0 || self.stream_jumps(frame)) {
                 if self.started {
                     self.pending = Some(CutReason::Jump {
                         media: frame.media,
                         delta,
                     });
                 }
-                if delta < 0 {
-                    epoch = self.backward_epoch(epoch, frame, track);
-                }
+                epoch = self.new_epoch(frame, track);
             }
         }
         let offset = self.epochs[epoch];
         let dts = frame.dts.saturating_add(offset);
         let pts = frame.pts.saturating_add(offset);
+        if epoch == self.epochs.len() - 1 {
+            self.stream_last_in = Some(self.stream_last_in.map_or(frame.dts, |m| m.max(frame.dts)));
+        }
         let track = self.track(frame.media);
         if let Some(last_out) = track.last_out {
             track.last_step = dts - last_out;
@@ -309,17 +349,18 @@ impl Segmenter {
         (dts, pts)
     }
 
-    /// The epoch a track enters when it steps back: the one the other track
-    /// already entered (they jumped together), or a new one that continues
-    /// this track's output one frame after its last frame.
-    fn backward_epoch(&mut self, epoch: usize, frame: &Frame, track: TrackClock) -> usize {
-        let other = match frame.media {
-            MediaKind::Video => self.audio,
-            MediaKind::Audio => self.video,
-        };
-        if other.epoch > epoch {
-            return epoch + 1;
-        }
+    /// Whether the frame takes the stream as a whole (the latest frame of
+    /// any track) forward by more than the threshold. One track's gap (an
+    /// encoder that sends no audio while the microphone is muted) is not a
+    /// jump: the other track went on, and the gap is real.
+    fn stream_jumps(&self, frame: &Frame) -> bool {
+        self.stream_last_in
+            .is_some_and(|last| frame.dts.saturating_sub(last) > self.options.jump_threshold)
+    }
+
+    /// A new epoch that continues the track's output one frame after its
+    /// last frame: the jump is closed up.
+    fn new_epoch(&mut self, frame: &Frame, track: TrackClock) -> usize {
         let continue_at = track
             .last_out
             .unwrap_or(0)
@@ -330,6 +371,7 @@ impl Segmenter {
         } else if let Some(last) = self.epochs.last_mut() {
             *last = offset;
         }
+        self.stream_last_in = None;
         self.epochs.len() - 1
     }
 }
@@ -411,6 +453,33 @@ mod tests {
     }
 
     #[test]
+    fn with_a_lead_in_audio_opens_the_first_segment_and_video_waits_for_a_key() {
+        let mut s = Segmenter::new(options(2.0), true);
+        s.allow_audio_lead_in();
+        assert!(matches!(
+            s.push(&audio(0)),
+            Cut::Segment {
+                reason: CutReason::Start,
+                dts: 0,
+                ..
+            }
+        ));
+        // Video still starts on its key frame, inside the same segment.
+        assert_eq!(s.push(&video(10, false)), Cut::Drop);
+        assert!(matches!(s.push(&video(25, true)), Cut::Continue { .. }));
+        assert!(matches!(s.push(&video(65, false)), Cut::Continue { .. }));
+        assert!(matches!(s.push(&audio(26)), Cut::Continue { .. }));
+        // The next cut is measured from the audio that opened the segment.
+        assert!(matches!(
+            s.push(&video(2000, true)),
+            Cut::Segment {
+                reason: CutReason::Duration,
+                ..
+            }
+        ));
+    }
+
+    #[test]
     fn audio_only_cuts_on_audio_frames() {
         let mut s = Segmenter::new(options(1.0), false);
         let frames: Vec<_> = (0..100).map(|i| audio(i * 23)).collect();
@@ -429,7 +498,7 @@ mod tests {
     }
 
     #[test]
-    fn a_forward_jump_is_a_discontinuity_kept_as_it_is() {
+    fn a_forward_jump_is_a_discontinuity_closed_up() {
         let mut s = Segmenter::new(options(2.0), true);
         let mut frames: Vec<_> = (0..50).map(|i| video(i * 40, i % 25 == 0)).collect();
         frames.extend((0..50).map(|i| video(12_000 + i * 40, i % 25 == 0)));
@@ -438,8 +507,9 @@ mod tests {
             cuts,
             vec![
                 (0, CutReason::Start),
+                // One frame after 1960 ms, not 12 s.
                 (
-                    12_000,
+                    2000,
                     CutReason::Jump {
                         media: MediaKind::Video,
                         delta: (12_000 - 1960) * 90
@@ -450,6 +520,58 @@ mod tests {
     }
 
     #[test]
+    fn a_forward_jump_inside_a_gop_leaves_no_hole_and_keeps_av_together() {
+        let mut s = Segmenter::new(options(2.0), true);
+        let mut out = Vec::new();
+        for i in 0..40 {
+            out.push(s.push(&video(i * 40, i % 50 == 0)));
+            out.push(s.push(&audio(i * 40 + 5)));
+        }
+        // Both tracks jump 10 s at 1600 ms, in the middle of a GOP.
+        for i in 40..100 {
+            out.push(s.push(&video(10_000 + i * 40, i % 50 == 0)));
+            out.push(s.push(&audio(10_000 + i * 40 + 5)));
+        }
+        let times: Vec<i64> = out
+            .iter()
+            .filter_map(|c| match c {
+                Cut::Continue { dts, .. } | Cut::Segment { dts, .. } => Some(*dts / 90),
+                Cut::Drop => None,
+            })
+            .collect();
+        // Continuous: each pair one 40 ms frame after the last, audio 5 ms
+        // after its video.
+        let expected: Vec<i64> = (0..100).flat_map(|i| [i * 40, i * 40 + 5]).collect();
+        assert_eq!(times, expected);
+        // The next key frame (2000 ms out) starts the discontinuous segment.
+        assert!(matches!(
+            out[100],
+            Cut::Segment {
+                reason: CutReason::Jump { .. },
+                dts: 180_000,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn one_tracks_gap_is_kept_and_is_no_jump() {
+        let mut s = Segmenter::new(options(2.0), true);
+        // Audio stops for 8 s (a muted encoder) while video goes on.
+        for i in 0..300 {
+            s.push(&video(i * 40, i % 50 == 0));
+            if !(25..225).contains(&i) {
+                let cut = s.push(&audio(i * 40 + 5));
+                let Cut::Continue { dts, .. } = cut else {
+                    panic!("audio at {i}: {cut:?}");
+                };
+                // Audio keeps its own time.
+                assert_eq!(dts, (i * 40 + 5) * 90);
+            }
+        }
+    }
+
+    #[test]
     fn a_jump_inside_a_gop_waits_for_the_next_keyframe() {
         let mut s = Segmenter::new(options(20.0), true);
         let mut frames: Vec<_> = (0..10).map(|i| video(i * 40, i == 0)).collect();
@@ -457,7 +579,8 @@ mod tests {
         frames.push(video(9_040, true));
         let cuts = reasons(&mut s, &frames);
         assert_eq!(cuts.len(), 2);
-        assert_eq!(cuts[1].0, 9_040);
+        // 9000 ms closed up to one frame after 360 ms; the key frame after it.
+        assert_eq!(cuts[1].0, 440);
         assert!(cuts[1].1.is_discontinuity());
     }
 
