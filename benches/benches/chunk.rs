@@ -5,58 +5,16 @@
 //! messages and timestamps, ties ours to the FLV file's tags, and counts
 //! allocations per message. See benches/README.md.
 
-// A counting global allocator needs `unsafe impl GlobalAlloc`. It is a measuring
-// instrument of this bench binary only, not production code; the crate's lints
-// deny unsafe code everywhere else (see benches/Cargo.toml).
-#![allow(unsafe_code)]
-
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use common::alloc::allocs;
+
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, Throughput};
 use md5::{Digest, Md5};
 use rtmp_core::chunk::{ChunkDecoder, ChunkEncoder, ChunkOutput, RawMessage};
-
-// ---- counting allocator -------------------------------------------------------------------
-
-/// System allocator that counts allocations (alloc, alloc_zeroed and realloc).
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        // SAFETY: forwarded contract.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        // SAFETY: forwarded contract.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        // SAFETY: forwarded contract.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded contract.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocs() -> u64 {
-    ALLOCS.load(Relaxed)
-}
 
 // ---- feeding the decoders -----------------------------------------------------------------
 

@@ -7,60 +7,18 @@
 //! tags (type, timestamp, body length and md5), that our frames are FFmpeg's
 //! packets, and counts allocations per tag. See benches/README.md.
 
-// A counting global allocator needs `unsafe impl GlobalAlloc`. It is a measuring
-// instrument of this bench binary only, not production code; the crate's lints
-// deny unsafe code everywhere else (see benches/Cargo.toml).
-#![allow(unsafe_code)]
-
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use common::alloc::allocs;
+
 use std::hint::black_box;
 use std::io::Cursor;
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use bytes::{Buf as _, Bytes, BytesMut};
 use criterion::{BatchSize, Criterion, Throughput};
 use flv::{FrameEvent, MediaEvent, MediaType, ReadEvent};
 use md5::{Digest, Md5};
-
-// ---- counting allocator -------------------------------------------------------------------
-
-/// System allocator that counts allocations (alloc, alloc_zeroed and realloc).
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        // SAFETY: forwarded contract.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        // SAFETY: forwarded contract.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        // SAFETY: forwarded contract.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded contract.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocs() -> u64 {
-    ALLOCS.load(Relaxed)
-}
 
 // ---- the demuxers -------------------------------------------------------------------------
 
@@ -335,59 +293,20 @@ fn compare(peer: &str, ours: &[Rec], theirs: &[Rec]) -> bool {
     ok
 }
 
-/// FFmpeg 9's packets (`-copyts -map 0 -c copy -f framemd5`), or why not.
+/// FFmpeg 9's packets (`-copyts -map 0 -c copy -f framemd5`) as frame
+/// records, or why not.
 fn ffmpeg_packets(path: &std::path::Path) -> Result<Vec<FrameRec>, String> {
-    let bin = std::env::var_os("FFMPEG9").unwrap_or_else(|| "/opt/peers/bin/ffmpeg9".into());
-    let out = std::process::Command::new(&bin)
-        .args(["-v", "error", "-copyts", "-i"])
-        .arg(path)
-        .args(["-map", "0", "-c", "copy", "-f", "framemd5", "-"])
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", bin.to_string_lossy()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{} failed: {}",
-            bin.to_string_lossy(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut video_streams = Vec::new();
-    let mut v = Vec::new();
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("#media_type ") {
-            if let Some((idx, kind)) = rest.split_once(':') {
-                if kind.trim() == "video" {
-                    video_streams.push(idx.trim().to_owned());
-                }
-            }
-            continue;
-        }
-        if line.starts_with('#') {
-            continue;
-        }
-        let f: Vec<&str> = line.split(',').map(str::trim).collect();
-        let [stream, dts, pts, _duration, size, hash] = f[..] else {
-            return Err(format!("unexpected framemd5 line: {line}"));
-        };
-        let mut md5 = [0u8; 16];
-        for (k, b) in md5.iter_mut().enumerate() {
-            *b = hash
-                .get(2 * k..2 * k + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| format!("bad md5 in: {line}"))?;
-        }
-        let num = |s: &str| s.parse::<i64>().map_err(|e| format!("{e} in: {line}"));
-        v.push(FrameRec {
-            video: video_streams.iter().any(|s| s == stream),
-            dts: num(dts)?,
-            pts: num(pts)?,
-            len: num(size)? as usize,
-            md5,
+    Ok(common::ffmpeg::packets(path)?
+        .into_iter()
+        .map(|p| FrameRec {
+            video: p.video,
+            dts: p.dts,
+            pts: p.pts,
+            len: p.len,
+            md5: p.md5,
             key: None,
-        });
-    }
-    Ok(v)
+        })
+        .collect())
 }
 
 /// Compares frame lists as sorted multisets (FFmpeg's muxer interleaves by dts).

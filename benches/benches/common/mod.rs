@@ -3,6 +3,9 @@
 
 #![allow(dead_code)] // each bench binary uses a different subset
 
+pub(crate) mod alloc;
+pub(crate) mod ffmpeg;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
