@@ -237,6 +237,9 @@ pub struct Muxer {
     started: bool,
     /// The tracks the current writer was made for.
     writer_tracks: Tracks,
+    /// [`Muxer::restart`] was called: the segmenter gets the new timeline
+    /// at the next start.
+    restarting: bool,
 }
 
 /// How much media (90 kHz) the muxer holds back at the start waiting for
@@ -310,6 +313,7 @@ impl Muxer {
             probe: VecDeque::new(),
             started: false,
             writer_tracks: Tracks::default(),
+            restarting: false,
         })
     }
 
@@ -403,6 +407,11 @@ impl Muxer {
     /// keeps it too); without a key frame in sight it is dropped.
     fn start(&mut self) -> Result<(), MuxError> {
         self.started = true;
+        if std::mem::take(&mut self.restarting) {
+            if let Some(first) = self.probe.iter().map(|f| f.dts).min() {
+                self.segmenter.restart(first);
+            }
+        }
         self.segmenter.set_has_video(self.tracks.video.is_some());
         if self.tracks.video.is_none() || self.probe_key_frame().is_some() {
             self.segmenter.allow_audio_lead_in();
@@ -462,6 +471,33 @@ impl Muxer {
         }
         self.playlist.end();
         Ok(())
+    }
+
+    /// Go on after [`finish`](Muxer::finish): a new publisher continues the
+    /// stream under the same name. The playlist loses `EXT-X-ENDLIST` (see
+    /// [`MediaPlaylist::resume`]) and the next segment is discontinuous,
+    /// on an output timeline that continues after the last one whatever
+    /// the new frames' timestamps are (they may start again at 0). As at
+    /// the start, the first frames are held until both tracks are
+    /// configured and video starts at a key frame. The configurations stay;
+    /// set the new publisher's with [`set_config`](Muxer::set_config) (a
+    /// different one gives a new init segment, as mid-stream). Changes
+    /// nothing unless finished.
+    pub fn restart(&mut self) {
+        if !self.finished {
+            return;
+        }
+        self.finished = false;
+        self.started = false;
+        self.restarting = true;
+        self.probe.clear();
+        self.playlist.resume();
+    }
+
+    /// Whether [`finish`](Muxer::finish) was called (and no
+    /// [`restart`](Muxer::restart) since).
+    pub fn is_finished(&self) -> bool {
+        self.finished
     }
 
     /// Where the stream ends: the last decode time of any track plus its
@@ -942,6 +978,74 @@ mod tests {
             parts[1..].iter().all(|(_, independent)| !independent),
             "{parts:?}"
         );
+    }
+
+    #[test]
+    fn a_restart_continues_the_playlist_with_a_discontinuity() {
+        for format in [Format::Ts, Format::Fmp4] {
+            let part = (format == Format::Fmp4).then_some(0.5);
+            let mut m = muxer(format, PlaylistKind::Event, part);
+            m.set_config(avc(true)).unwrap();
+            m.set_config(aac()).unwrap();
+            push_av(&mut m, 0, 75, 25);
+            m.finish().unwrap();
+            let ended = m.playlist().render();
+            assert!(ended.ends_with("#EXT-X-ENDLIST\n"), "{ended}");
+            // Calling it on a stream that has not ended changes nothing.
+            let mut fresh = muxer(format, PlaylistKind::Event, part);
+            fresh.restart();
+            assert!(!fresh.is_finished());
+
+            m.restart();
+            assert!(!m.is_finished());
+            let resumed = m.playlist().render();
+            assert!(!resumed.contains("#EXT-X-ENDLIST"), "{resumed}");
+            // The new publisher starts again at 0 with the same tracks,
+            // its audio a little before its first key frame.
+            m.set_config(avc(true)).unwrap();
+            m.set_config(aac()).unwrap();
+            m.push(audio(0)).unwrap();
+            push_av(&mut m, 20, 75, 25);
+            m.finish().unwrap();
+            let out = outputs(&mut m);
+            let segments: Vec<(u64, bool)> = out
+                .iter()
+                .filter_map(|o| match o {
+                    Output::Segment {
+                        msn, discontinuity, ..
+                    } => Some((*msn, *discontinuity)),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(
+                segments,
+                [
+                    (0, false),
+                    (1, false),
+                    (2, false),
+                    (3, true),
+                    (4, false),
+                    (5, false)
+                ],
+                "{format:?}"
+            );
+            // One init segment: the configuration did not change.
+            assert_eq!(
+                out.iter()
+                    .filter(|o| matches!(o, Output::Init { .. }))
+                    .count(),
+                usize::from(format == Format::Fmp4)
+            );
+            let text = m.playlist().render();
+            assert_eq!(text.matches("#EXT-X-DISCONTINUITY\n").count(), 1, "{text}");
+            assert!(text.ends_with("#EXT-X-ENDLIST\n"), "{text}");
+            // The timeline went on: about 3 s + 3 s, not back to 0.
+            let total: f64 = m.playlist().segments().map(|(_, s)| s.duration).sum();
+            assert!((total - 6.0).abs() < 0.1, "{format:?}: {total} s\n{text}");
+            let reparsed = m3u8_rs::parse_media_playlist_res(text.as_bytes()).expect("m3u8-rs");
+            assert_eq!(reparsed.segments.len(), 6);
+            assert!(reparsed.segments[3].discontinuity);
+        }
     }
 
     #[test]

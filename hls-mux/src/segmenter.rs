@@ -96,12 +96,18 @@ pub enum CutReason {
     },
     /// The configuration changed (new codec parameters or a new track).
     ConfigChange,
+    /// The stream went on after a [`Segmenter::restart`] (a new publisher
+    /// under the same name, on a timeline of its own).
+    Restart,
 }
 
 impl CutReason {
     /// Whether the segment is discontinuous (EXT-X-DISCONTINUITY).
     pub fn is_discontinuity(self) -> bool {
-        matches!(self, CutReason::Jump { .. } | CutReason::ConfigChange)
+        matches!(
+            self,
+            CutReason::Jump { .. } | CutReason::ConfigChange | CutReason::Restart
+        )
     }
 }
 
@@ -181,6 +187,8 @@ pub struct Segmenter {
     segment_start: i64,
     part_start: i64,
     pending: Option<CutReason>,
+    /// The next segment starts after a [`Segmenter::restart`].
+    restarted: bool,
 }
 
 /// At most this many remapping epochs are remembered (a stream that jumps
@@ -204,6 +212,7 @@ impl Segmenter {
             segment_start: 0,
             part_start: 0,
             pending: None,
+            restarted: false,
         }
     }
 
@@ -239,6 +248,40 @@ impl Segmenter {
         }
     }
 
+    /// The stream starts again on a new timeline (a new publisher under the
+    /// same name after the previous one left): `first_dts` (input, 90 kHz)
+    /// is the earliest decode time of the new timeline. It is placed one
+    /// frame after the latest output of any track, whatever its value, so
+    /// the output stays monotonic, and both tracks move to it together. As
+    /// at the start, video waits for a key frame; the first segment after
+    /// it is discontinuous ([`CutReason::Restart`]). Before any output,
+    /// nothing changes.
+    pub fn restart(&mut self, first_dts: i64) {
+        let end = [self.video, self.audio]
+            .iter()
+            .filter_map(|t| Some(t.last_out?.saturating_add(t.last_step.max(1))))
+            .max();
+        let Some(continue_at) = end else {
+            return;
+        };
+        let offset = continue_at.saturating_sub(first_dts);
+        if self.epochs.len() < MAX_EPOCHS {
+            self.epochs.push(offset);
+        } else if let Some(last) = self.epochs.last_mut() {
+            *last = offset;
+        }
+        let newest = self.epochs.len() - 1;
+        for track in [&mut self.video, &mut self.audio] {
+            track.epoch = newest;
+            track.last_dts = None;
+        }
+        self.stream_last_in = None;
+        self.video_keyed = false;
+        self.started = false;
+        self.pending = None;
+        self.restarted = true;
+    }
+
     /// Output DTS of the current segment's first frame (90 kHz).
     pub fn segment_start(&self) -> i64 {
         self.segment_start
@@ -272,7 +315,12 @@ impl Segmenter {
             }
             self.started = true;
             self.pending = None;
-            return self.start_segment(CutReason::Start, dts, pts);
+            let reason = if std::mem::take(&mut self.restarted) {
+                CutReason::Restart
+            } else {
+                CutReason::Start
+            };
+            return self.start_segment(reason, dts, pts);
         }
         if cut_point {
             if let Some(reason) = self.pending.take() {

@@ -612,6 +612,20 @@ impl MediaPlaylist {
         self.generation += 1;
     }
 
+    /// Take back [`end`](MediaPlaylist::end): the stream goes on (a new
+    /// publisher under the same name), so `EXT-X-ENDLIST` goes and segments
+    /// and parts may be pushed again. Mark the next segment discontinuous.
+    /// A client that already read the ended playlist has stopped reloading
+    /// it; one that loads it now follows the live stream. Changes nothing
+    /// unless ended (a VOD playlist is always rendered ended).
+    pub fn resume(&mut self) {
+        if !self.ended {
+            return;
+        }
+        self.ended = false;
+        self.generation += 1;
+    }
+
     /// The peak and average bit rates of every segment ever pushed (also
     /// those that left the window); `None` before any segment with a
     /// duration.
