@@ -202,3 +202,94 @@ fn digest(data: &[u8]) -> u128 {
     }
     hash
 }
+
+/// Runs `rtmp_to_hls` in-process on ephemeral ports (both addresses of
+/// `config` are replaced), on its own runtime thread.
+pub fn start_rtmp_to_hls(
+    mut config: examples::rtmp_to_hls::Config,
+) -> (
+    examples::rtmp_to_hls::Bound,
+    std::sync::Arc<examples::rtmp_to_hls::Server>,
+) {
+    config.rtmp = "127.0.0.1:0".parse().unwrap();
+    config.http = "127.0.0.1:0".parse().unwrap();
+    let server = examples::rtmp_to_hls::Server::new(config);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let shared = server.clone();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let bound = examples::rtmp_to_hls::start(shared)
+                .await
+                .expect("bind rtmp_to_hls");
+            tx.send(bound).expect("report addresses");
+            std::future::pending::<()>().await;
+        });
+    });
+    let bound = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("rtmp_to_hls started");
+    (bound, server)
+}
+
+/// A response of [`http_get`].
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header lines, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A plain HTTP/1.1 GET (`Connection: close`), with a 30 s limit.
+pub fn http_get(addr: SocketAddr, target: &str) -> HttpResponse {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).expect("connect to the HTTP server");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        socket,
+        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send the request");
+    let mut raw = Vec::new();
+    socket.read_to_end(&mut raw).expect("read the response");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    HttpResponse {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}

@@ -1,0 +1,128 @@
+//! `--out DIR`: a stream's playlist, init segments, segments and parts also
+//! written to `DIR/APP/KEY/`, each atomically (written to a temporary name
+//! in the same directory, then renamed over the final one), so a web server
+//! or CDN origin reading the directory never sees half a file.
+
+use std::fs::File;
+use std::io::{IoSlice, Write};
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use tracing::warn;
+
+/// The directory of one stream.
+#[derive(Debug)]
+pub struct StreamDir {
+    dir: PathBuf,
+    /// Write errors so far (logged the first time and every 1000th).
+    errors: u64,
+}
+
+impl StreamDir {
+    /// Creates `root/key/` (the key is `APP/NAME`, checked by the caller).
+    pub fn create(root: &Path, key: &str) -> Result<StreamDir, String> {
+        let dir = root.join(key);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        Ok(StreamDir { dir, errors: 0 })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes `name` atomically from its pieces.
+    pub fn write(&mut self, name: &str, data: &[Bytes]) {
+        if let Err(error) = write_atomically(&self.dir, name, data) {
+            self.failed(name, &error);
+        }
+    }
+
+    /// Removes `name` (gone from the live window).
+    pub fn remove(&mut self, name: &str) {
+        match std::fs::remove_file(self.dir.join(name)) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => self.failed(name, &error),
+        }
+    }
+
+    fn failed(&mut self, name: &str, error: &std::io::Error) {
+        self.errors += 1;
+        if self.errors == 1 || self.errors.is_multiple_of(1000) {
+            warn!(dir = %self.dir.display(), name, %error, errors = self.errors, "cannot write");
+        }
+    }
+}
+
+/// Writes `data` to `dir/.name.tmp` with vectored writes (one `writev` for a
+/// whole segment unless the kernel takes less), then renames it to `dir/name`.
+pub fn write_atomically(dir: &Path, name: &str, data: &[Bytes]) -> std::io::Result<()> {
+    let temporary = dir.join(format!(".{name}.tmp"));
+    let result = (|| {
+        let mut file = File::create(&temporary)?;
+        write_all_vectored(&mut file, data)?;
+        std::fs::rename(&temporary, dir.join(name))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
+/// Writes every piece, in order, with as few `write_vectored` calls as the
+/// writer allows.
+pub fn write_all_vectored(writer: &mut impl Write, data: &[Bytes]) -> std::io::Result<()> {
+    // Segments have a few hundred pieces at most; IOV_MAX (1024) per call.
+    let mut start = 0;
+    while start < data.len() {
+        let end = (start + 1024).min(data.len());
+        let mut slices: Vec<IoSlice<'_>> = data[start..end]
+            .iter()
+            .filter(|d| !d.is_empty())
+            .map(|d| IoSlice::new(d))
+            .collect();
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            let written = writer.write_vectored(rest)?;
+            if written == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            IoSlice::advance_slices(&mut rest, written);
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_appear_whole_and_go() {
+        let root = std::env::temp_dir().join(format!("rtmp-to-hls-disk-{}", std::process::id()));
+        let mut dir = StreamDir::create(&root, "live/k").unwrap();
+        let pieces = [
+            Bytes::from_static(b"ab"),
+            Bytes::new(),
+            Bytes::from(vec![7u8; 5000]),
+        ];
+        dir.write("seg0.ts", &pieces);
+        let written = std::fs::read(dir.path().join("seg0.ts")).unwrap();
+        assert_eq!(written.len(), 5002);
+        assert_eq!(&written[..3], b"ab\x07");
+        // No temporary file is left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["seg0.ts"]);
+        dir.remove("seg0.ts");
+        dir.remove("seg0.ts");
+        assert!(!dir.path().join("seg0.ts").exists());
+        assert_eq!(dir.errors, 0);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}

@@ -1,0 +1,114 @@
+//! The page at `/`: the streams and a player.
+//!
+//! The player is hls.js from the npm package installed on the machine, served
+//! by this server at `/hls.min.js` (nothing is fetched from elsewhere). When
+//! the file is missing, the page says how to install it.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::stream::Snapshot;
+
+/// The HTML page for these streams.
+pub fn render(streams: &[Snapshot], hlsjs_present: bool, hlsjs_path: &Path) -> String {
+    let mut html = String::from(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>rtmp_to_hls</title>\n\
+         <style>body{font-family:sans-serif;margin:1.5em}td,th{padding:.2em .8em;text-align:left}\
+         video{background:#000;max-width:100%}</style></head><body>\n<h1>Streams</h1>\n",
+    );
+    if streams.is_empty() {
+        html.push_str(
+            "<p>No stream yet. Publish one, for example:<br><code>ffmpeg -re -i in.flv -c copy -f flv rtmp://127.0.0.1/live/test</code></p>\n",
+        );
+    } else {
+        html.push_str(
+            "<table><tr><th>stream</th><th>state</th><th>codecs</th><th>uptime</th><th>viewers</th><th></th></tr>\n",
+        );
+        for s in streams {
+            let (app, name) = s.key.split_once('/').unwrap_or(("", &s.key));
+            let url = format!("/{}/{}/index.m3u8", escape(app), escape(name));
+            let _ = writeln!(
+                html,
+                "<tr><td><a href=\"{url}\">{key}</a></td><td>{state}</td><td>{codecs}</td><td>{uptime:.0} s</td><td>{viewers}</td>\
+                 <td><button onclick=\"play('{url}')\">play</button></td></tr>",
+                key = escape(&s.key),
+                state = if s.live { "live" } else { "ended" },
+                codecs = escape(&s.tracks.codecs()),
+                uptime = s.uptime.as_secs_f64(),
+                viewers = s.viewers,
+            );
+        }
+        html.push_str("</table>\n");
+    }
+    html.push_str(
+        "<p><video id=\"video\" controls muted autoplay playsinline width=\"640\"></video></p>\n",
+    );
+    if hlsjs_present {
+        html.push_str(
+            "<script src=\"/hls.min.js\"></script>\n<script>\n\
+             let hls = null;\n\
+             function play(url) {\n\
+               const video = document.getElementById('video');\n\
+               if (hls) { hls.destroy(); hls = null; }\n\
+               if (window.Hls && Hls.isSupported()) {\n\
+                 hls = new Hls({lowLatencyMode: true});\n\
+                 hls.loadSource(url);\n\
+                 hls.attachMedia(video);\n\
+               } else if (video.canPlayType('application/vnd.apple.mpegurl')) {\n\
+                 video.src = url;\n\
+               }\n\
+               video.play().catch(() => {});\n\
+             }\n</script>\n",
+        );
+    } else {
+        let _ = writeln!(
+            html,
+            "<p><strong>hls.js is not installed at {}</strong>: install the npm package <code>hls.js</code> \
+             (<code>../shared/peers/install.sh</code> does) or start the server with <code>--hlsjs PATH/hls.min.js</code>. \
+             Browsers with native HLS still play the links.</p>\n\
+             <script>function play(url) {{ const v = document.getElementById('video'); v.src = url; v.play().catch(() => {{}}); }}</script>",
+            escape(&hlsjs_path.display().to_string())
+        );
+    }
+    html.push_str("<p><a href=\"/stats\">/stats</a> (JSON)</p>\n</body></html>\n");
+    html
+}
+
+/// HTML escaping of text and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn says_when_hlsjs_is_missing() {
+        let page = render(&[], false, Path::new("/nowhere/hls.min.js"));
+        assert!(page.contains("hls.js is not installed at /nowhere/hls.min.js"));
+        assert!(!page.contains("/hls.min.js\"></script>"));
+        let page = render(&[], true, Path::new("/x"));
+        assert!(page.contains("<script src=\"/hls.min.js\"></script>"));
+        assert!(!page.contains("http"), "no outside address: {page}");
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(
+            escape("<a href='x'>&\""),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;"
+        );
+    }
+}

@@ -1,0 +1,640 @@
+//! One stream: RTMP media messages in; init segments, segments, parts and the
+//! media playlist out, kept in memory for the HTTP side.
+//!
+//! An RTMP audio or video message payload is an FLV tag body, so each message
+//! becomes an [`flv::Tag`] (no copy: the body is the message's `Bytes`), whose
+//! [`flv::MediaEvents`] go to the [`media_probe::Probe`] and through the
+//! [`FlvAdapter`] into the [`Muxer`]. What the muxer outputs is kept by URI
+//! until it leaves the live window; parts are kept for the last
+//! [`PART_SEGMENTS`] segments (the playlist lists them for three target
+//! durations only). The HTTP side waits on [`Stream::subscribe`] for changes.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use flv::{MediaEvents, Tag, TagType};
+use hls_mux::playlist::{PlaylistKind, ReloadAnswer};
+use hls_mux::{FlvAdapter, FlvInput, Format, Muxer, MuxerOptions, Output, Tracks};
+use media_probe::{Probe, ProbeConfig};
+use rtmp_core::MediaKind;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use super::disk::StreamDir;
+use super::record::Recording;
+use super::Config;
+
+/// Parts are kept for this many of the latest segments (the playlist lists
+/// parts of the segments of the last three target durations).
+pub const PART_SEGMENTS: usize = 8;
+/// Probe events kept for `/stats`.
+pub const KEPT_EVENTS: usize = 16;
+/// Viewers remembered at most (addresses that loaded the playlist lately).
+const MAX_VIEWERS: usize = 4096;
+
+/// What kind of file a URI holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// An fMP4 init segment.
+    Init,
+    /// A media segment.
+    Segment,
+    /// An LL-HLS part.
+    Part,
+}
+
+/// A file served from memory: its pieces, shared with the muxer's output.
+#[derive(Clone, Debug)]
+pub struct Served {
+    /// The bytes, in order (written to the socket with vectored writes).
+    pub data: Arc<[Bytes]>,
+    /// What it is.
+    pub kind: FileKind,
+    /// The container.
+    pub format: Format,
+}
+
+impl Served {
+    /// Total length in bytes.
+    pub fn len(&self) -> usize {
+        self.data.iter().map(Bytes::len).sum()
+    }
+
+    /// Whether it holds no byte.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A probe event as `/stats` shows it.
+#[derive(Clone, Debug)]
+pub struct EventInfo {
+    /// The stable name (`dts_jump`, `stall`, ...).
+    pub kind: &'static str,
+    /// Its details.
+    pub detail: String,
+    /// DTS where it happened, ms.
+    pub dts: i64,
+    /// Seconds since the publish started.
+    pub at: f64,
+}
+
+/// How every stream is packaged.
+#[derive(Clone, Debug)]
+pub struct StreamOptions {
+    /// The muxer options.
+    pub muxer: MuxerOptions,
+    /// Write files under this directory too.
+    pub out: Option<std::path::PathBuf>,
+    /// Record each publish under this directory.
+    pub record: Option<std::path::PathBuf>,
+}
+
+impl StreamOptions {
+    /// The options of `config`; fails on a combination the muxer refuses.
+    pub fn from_config(config: &Config) -> Result<StreamOptions, String> {
+        let mut muxer = MuxerOptions::new(config.format);
+        muxer.target_duration = config.target_duration;
+        muxer.part_duration = config.part_duration;
+        muxer.kind = match config.window {
+            0 => PlaylistKind::Event,
+            window => PlaylistKind::Live { window },
+        };
+        Muxer::new(muxer.clone()).map_err(|e| e.to_string())?;
+        Ok(StreamOptions {
+            muxer,
+            out: config.out.clone(),
+            record: config.record.clone(),
+        })
+    }
+}
+
+/// Why a publish was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The key has a live publisher.
+    AlreadyPublishing,
+    /// The server holds as many streams as it may.
+    TooManyStreams,
+    /// The stream could not be set up.
+    Failed(String),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::AlreadyPublishing => write!(f, "is already being published"),
+            Refused::TooManyStreams => write!(f, "the server has too many streams"),
+            Refused::Failed(why) => write!(f, "cannot be set up: {why}"),
+        }
+    }
+}
+
+struct State {
+    muxer: Muxer,
+    adapter: FlvAdapter,
+    files: HashMap<String, Served>,
+    /// Parts of the open segment, then of each recent segment.
+    open_parts: Vec<String>,
+    parts: VecDeque<Vec<String>>,
+    publisher: Option<u64>,
+    publishes: u32,
+    publish_started: Instant,
+    ended: Option<Instant>,
+    probe: Probe,
+    events: VecDeque<EventInfo>,
+    errors: u64,
+    last_error: Option<String>,
+    messages: u64,
+    bytes: u64,
+    disk: Option<StreamDir>,
+    recording: Option<Recording>,
+}
+
+/// One stream (a key): see the [module docs](self).
+pub struct Stream {
+    key: String,
+    options: StreamOptions,
+    state: Mutex<State>,
+    changed: watch::Sender<u64>,
+    viewers: Mutex<HashMap<SocketAddr, Instant>>,
+    created: Instant,
+}
+
+fn probe() -> Probe {
+    // Live input: no byte positions; no per-frame records or picture types,
+    // which `/stats` does not show and which cost time per frame.
+    let config = ProbeConfig::default()
+        .positions(false)
+        .records(false)
+        .pict_type(false);
+    Probe::new(config).expect("the default probe configuration is valid")
+}
+
+impl Stream {
+    /// A stream published by `publisher`.
+    pub fn new(key: &str, options: &StreamOptions, publisher: u64) -> Result<Stream, String> {
+        let muxer = Muxer::new(options.muxer.clone()).map_err(|e| e.to_string())?;
+        let disk = match &options.out {
+            Some(dir) => Some(StreamDir::create(dir, key)?),
+            None => None,
+        };
+        let now = Instant::now();
+        let mut state = State {
+            muxer,
+            adapter: FlvAdapter::new(),
+            files: HashMap::new(),
+            open_parts: Vec::new(),
+            parts: VecDeque::new(),
+            publisher: Some(publisher),
+            publishes: 1,
+            publish_started: now,
+            ended: None,
+            probe: probe(),
+            events: VecDeque::new(),
+            errors: 0,
+            last_error: None,
+            messages: 0,
+            bytes: 0,
+            disk,
+            recording: None,
+        };
+        state.recording = open_recording(options, key);
+        Ok(Stream {
+            key: key.to_owned(),
+            options: options.clone(),
+            state: Mutex::new(state),
+            changed: watch::channel(0).0,
+            viewers: Mutex::new(HashMap::new()),
+            created: now,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The key (`APP/NAME`).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The container.
+    pub fn format(&self) -> Format {
+        self.options.muxer.format
+    }
+
+    /// Whether a publisher is live.
+    pub fn is_live(&self) -> bool {
+        self.lock().publisher.is_some()
+    }
+
+    /// When the publisher left (`None` while live).
+    pub fn ended_at(&self) -> Option<Instant> {
+        self.lock().ended
+    }
+
+    /// A receiver that sees a change whenever the playlist or the files change.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    fn notify(&self) {
+        self.changed.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    /// A new publisher takes the key: refused while another one is live.
+    /// After an ended publish the playlist goes on ([`Muxer::restart`]).
+    pub fn begin(&self, publisher: u64) -> Result<(), Refused> {
+        let mut state = self.lock();
+        if state.publisher.is_some() {
+            return Err(Refused::AlreadyPublishing);
+        }
+        state.publisher = Some(publisher);
+        state.publishes += 1;
+        state.publish_started = Instant::now();
+        state.ended = None;
+        state.muxer.restart();
+        state.adapter = FlvAdapter::new();
+        state.probe = probe();
+        state.events.clear();
+        state.recording = open_recording(&self.options, &self.key);
+        write_playlist(&mut state);
+        drop(state);
+        self.notify();
+        Ok(())
+    }
+
+    /// The publisher `publisher` left: the last segment is completed and the
+    /// playlist ends (`EXT-X-ENDLIST`). A no-op for anyone else.
+    pub fn end(&self, publisher: u64) {
+        let mut state = self.lock();
+        if state.publisher != Some(publisher) {
+            return;
+        }
+        state.publisher = None;
+        state.ended = Some(Instant::now());
+        if let Err(error) = state.muxer.finish() {
+            note_error(&mut state, &self.key, format!("finishing: {error}"));
+        }
+        drain(&mut state, self.options.muxer.format);
+        let arrival = state.publish_started.elapsed();
+        state.probe.finish(Some(arrival));
+        drain_probe(&mut state, arrival);
+        if let Some(recording) = state.recording.take() {
+            recording.finish();
+        }
+        write_playlist(&mut state);
+        drop(state);
+        self.notify();
+    }
+
+    /// One audio, video or data message of the live publisher `publisher`
+    /// (timestamps in ms on the RTMP session's 64-bit timeline).
+    pub fn media(&self, publisher: u64, kind: MediaKind, timestamp: u64, payload: Bytes) {
+        let mut state = self.lock();
+        if state.publisher != Some(publisher) {
+            return;
+        }
+        state.messages += 1;
+        state.bytes += payload.len() as u64;
+        if let Some(recording) = state.recording.as_mut() {
+            if let Err(error) = recording.write(kind, timestamp, &payload) {
+                warn!(key = self.key, %error, "recording stopped");
+                state.recording = None;
+            }
+        }
+        let tag_type = match kind {
+            MediaKind::Audio => TagType::Audio,
+            MediaKind::Video => TagType::Video,
+            MediaKind::Data => return,
+        };
+        let tag = Tag {
+            tag_type,
+            timestamp: i64::try_from(timestamp).unwrap_or(i64::MAX),
+            raw_timestamp: timestamp as u32,
+            stream_id: 0,
+            encrypted: false,
+            offset: 0,
+            body: payload,
+        };
+        let arrival = state.publish_started.elapsed();
+        let state = &mut *state;
+        state.muxer.set_clock(SystemTime::now());
+        for event in MediaEvents::new(tag) {
+            let event = match event {
+                Ok(event) => event,
+                Err(error) => {
+                    note_error(state, &self.key, error.to_string());
+                    break;
+                }
+            };
+            state.probe.push_event(&event, Some(arrival));
+            let inputs = match state.adapter.push(event) {
+                Ok(inputs) => inputs,
+                Err(error) => {
+                    note_error(state, &self.key, error.to_string());
+                    continue;
+                }
+            };
+            for input in inputs {
+                let result = match input {
+                    FlvInput::Config(config) => state.muxer.set_config(config),
+                    FlvInput::Frame(frame) => state.muxer.push(frame),
+                    _ => Ok(()),
+                };
+                if let Err(error) = result {
+                    note_error(state, &self.key, error.to_string());
+                }
+            }
+        }
+        drain_probe(state, arrival);
+        let changed = drain(state, self.options.muxer.format);
+        if changed {
+            write_playlist(state);
+        }
+        if changed {
+            self.notify();
+        }
+    }
+
+    /// The answer to a media playlist request with this query string.
+    pub fn answer(&self, query: &str) -> ReloadAnswer {
+        self.lock().muxer.playlist().answer_query(query)
+    }
+
+    /// How long a blocking playlist request may wait (three target durations).
+    pub fn blocking_timeout(&self) -> Duration {
+        self.lock().muxer.playlist().blocking_timeout()
+    }
+
+    /// The file `name` (init segment, segment or part), if it is here.
+    pub fn file(&self, name: &str) -> Option<Served> {
+        self.lock().files.get(name).cloned()
+    }
+
+    /// Whether `name` is a part or segment the live stream has not made yet
+    /// but soon will (the preload hint, or a little ahead of it): a request
+    /// for it waits rather than fail (rfc8216bis 6.2.6).
+    pub fn is_coming(&self, name: &str) -> bool {
+        let state = self.lock();
+        if state.publisher.is_none() {
+            return false;
+        }
+        let playlist = state.muxer.playlist();
+        let (next_msn, next_part) = (playlist.next_msn(), playlist.next_part());
+        if let Some((msn, part)) = parse_part(name) {
+            return (msn == next_msn && part >= next_part && part < next_part + 16)
+                || (msn == next_msn + 1 && part < 16);
+        }
+        match parse_segment(name) {
+            Some(msn) => msn == next_msn || msn == next_msn + 1,
+            None => false,
+        }
+    }
+
+    /// Notes that `peer` loaded the playlist (for the viewer count).
+    pub fn saw_viewer(&self, peer: SocketAddr) {
+        let now = Instant::now();
+        let horizon = self.viewer_horizon();
+        let mut viewers = self.viewers.lock().unwrap_or_else(|p| p.into_inner());
+        if viewers.len() >= MAX_VIEWERS && !viewers.contains_key(&peer) {
+            viewers.retain(|_, seen| now.duration_since(*seen) < horizon);
+            if viewers.len() >= MAX_VIEWERS {
+                return;
+            }
+        }
+        viewers.insert(peer, now);
+    }
+
+    fn viewer_horizon(&self) -> Duration {
+        Duration::from_secs_f64(3.0 * self.options.muxer.target_duration.max(1.0))
+    }
+
+    /// Connections that loaded the playlist within the last three target
+    /// durations: an estimate of the viewers (players reload that often).
+    pub fn viewers(&self) -> usize {
+        let now = Instant::now();
+        let horizon = self.viewer_horizon();
+        let viewers = self.viewers.lock().unwrap_or_else(|p| p.into_inner());
+        viewers
+            .values()
+            .filter(|seen| now.duration_since(**seen) < horizon)
+            .count()
+    }
+
+    /// A snapshot for `/stats` and the page.
+    pub fn snapshot(&self) -> Snapshot {
+        let state = self.lock();
+        let playlist = state.muxer.playlist();
+        let summary = state.probe.summary();
+        Snapshot {
+            key: self.key.clone(),
+            live: state.publisher.is_some(),
+            publishes: state.publishes,
+            uptime: state
+                .publisher
+                .map(|_| state.publish_started.elapsed())
+                .unwrap_or_default(),
+            age: self.created.elapsed(),
+            tracks: state.muxer.tracks().clone(),
+            summary,
+            events: state.events.iter().cloned().collect(),
+            segments: playlist.segments().count(),
+            media_sequence: playlist.media_sequence(),
+            next_msn: playlist.next_msn(),
+            ended: playlist.is_ended(),
+            bandwidth: playlist.bandwidth().map(|b| b.average),
+            messages: state.messages,
+            bytes: state.bytes,
+            errors: state.errors,
+            last_error: state.last_error.clone(),
+            files: state.files.len(),
+            viewers: 0,
+        }
+    }
+}
+
+/// What `/stats` shows of a stream.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// `APP/NAME`.
+    pub key: String,
+    /// A publisher is live.
+    pub live: bool,
+    /// Publishes so far under this key (this stream's life).
+    pub publishes: u32,
+    /// Time since the current publish started (zero when not live).
+    pub uptime: Duration,
+    /// Time since the stream was created.
+    pub age: Duration,
+    /// The tracks being packaged.
+    pub tracks: Tracks,
+    /// The probe's summary of the current (or last) publish.
+    pub summary: media_probe::Summary,
+    /// The latest probe events.
+    pub events: Vec<EventInfo>,
+    /// Segments in the playlist.
+    pub segments: usize,
+    /// `EXT-X-MEDIA-SEQUENCE`.
+    pub media_sequence: u64,
+    /// The next segment's media sequence number.
+    pub next_msn: u64,
+    /// The playlist has `EXT-X-ENDLIST`.
+    pub ended: bool,
+    /// Average bit rate of the segments, bits/s.
+    pub bandwidth: Option<u64>,
+    /// RTMP messages received.
+    pub messages: u64,
+    /// Payload bytes received.
+    pub bytes: u64,
+    /// Messages that could not be packaged.
+    pub errors: u64,
+    /// The last such error.
+    pub last_error: Option<String>,
+    /// Files held in memory.
+    pub files: usize,
+    /// Estimated viewers (filled by the caller).
+    pub viewers: usize,
+}
+
+fn note_error(state: &mut State, key: &str, error: String) {
+    state.errors += 1;
+    if state.errors == 1 || state.errors.is_multiple_of(1000) {
+        warn!(key, errors = state.errors, %error, "cannot package a message");
+    }
+    state.last_error = Some(error);
+}
+
+fn open_recording(options: &StreamOptions, key: &str) -> Option<Recording> {
+    let dir = options.record.as_ref()?;
+    match Recording::create(dir, key) {
+        Ok(recording) => {
+            info!(key, path = %recording.path().display(), "recording");
+            Some(recording)
+        }
+        Err(error) => {
+            warn!(key, %error, "cannot record");
+            None
+        }
+    }
+}
+
+/// Takes the muxer's outputs into the file map (and onto disk). Returns
+/// whether anything changed.
+fn drain(state: &mut State, format: Format) -> bool {
+    let mut changed = false;
+    while let Some(output) = state.muxer.poll_output() {
+        changed = true;
+        match output {
+            Output::Init { uri, data } => store(state, uri, vec![data], FileKind::Init, format),
+            Output::Part { uri, data, .. } => {
+                state.open_parts.push(uri.clone());
+                store(state, uri, data, FileKind::Part, format);
+            }
+            Output::Segment { uri, data, .. } => {
+                store(state, uri, data, FileKind::Segment, format);
+                let parts = std::mem::take(&mut state.open_parts);
+                state.parts.push_back(parts);
+                while state.parts.len() > PART_SEGMENTS {
+                    for uri in state.parts.pop_front().unwrap_or_default() {
+                        state.files.remove(&uri);
+                        if let Some(disk) = state.disk.as_mut() {
+                            disk.remove(&uri);
+                        }
+                    }
+                }
+            }
+            Output::Removed { uris } => {
+                for uri in uris {
+                    state.files.remove(&uri);
+                    if let Some(disk) = state.disk.as_mut() {
+                        disk.remove(&uri);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    changed
+}
+
+fn store(state: &mut State, uri: String, data: Vec<Bytes>, kind: FileKind, format: Format) {
+    if let Some(disk) = state.disk.as_mut() {
+        disk.write(&uri, &data);
+    }
+    state.files.insert(
+        uri,
+        Served {
+            data: data.into(),
+            kind,
+            format,
+        },
+    );
+}
+
+fn write_playlist(state: &mut State) {
+    if let Some(disk) = state.disk.as_mut() {
+        let text = state.muxer.playlist().render();
+        disk.write("index.m3u8", &[Bytes::from(text)]);
+    }
+}
+
+fn drain_probe(state: &mut State, arrival: Duration) {
+    while let Some(output) = state.probe.poll_output() {
+        if let media_probe::Output::Event(event) = output {
+            if state.events.len() >= KEPT_EVENTS {
+                state.events.pop_front();
+            }
+            state.events.push_back(EventInfo {
+                kind: event.kind.name(),
+                detail: format!("{:?}", event.kind),
+                dts: event.dts,
+                at: event.arrival.unwrap_or(arrival).as_secs_f64(),
+            });
+        }
+    }
+}
+
+/// `partMSN.N.m4s` → (MSN, N).
+fn parse_part(name: &str) -> Option<(u64, u64)> {
+    let rest = name.strip_prefix("part")?.strip_suffix(".m4s")?;
+    let (msn, part) = rest.split_once('.')?;
+    Some((number(msn)?, number(part)?))
+}
+
+/// `segMSN.ts` or `segMSN.m4s` → MSN.
+fn parse_segment(name: &str) -> Option<u64> {
+    let rest = name.strip_prefix("seg")?;
+    let digits = rest
+        .strip_suffix(".m4s")
+        .or_else(|| rest.strip_suffix(".ts"))?;
+    number(digits)
+}
+
+fn number(text: &str) -> Option<u64> {
+    if text.is_empty() || text.len() > 19 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_of_what_is_coming() {
+        assert_eq!(parse_part("part12.3.m4s"), Some((12, 3)));
+        assert_eq!(parse_part("part12.m4s"), None);
+        assert_eq!(parse_part("part1.2.ts"), None);
+        assert_eq!(parse_part("part+1.2.m4s"), None);
+        assert_eq!(parse_segment("seg7.ts"), Some(7));
+        assert_eq!(parse_segment("seg7.m4s"), Some(7));
+        assert_eq!(parse_segment("seg.m4s"), None);
+        assert_eq!(parse_segment("init0.mp4"), None);
+    }
+}
