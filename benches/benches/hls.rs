@@ -228,7 +228,12 @@ fn main() {
     match ffmpeg::packets(&common::data_dir().join(FILE)) {
         Ok(source) => {
             let source = sorted(source);
-            check("hls/fmp4", &ours_as_file(&data, Format::Fmp4), &source, true);
+            check(
+                "hls/fmp4",
+                &ours_as_file(&data, Format::Fmp4),
+                &source,
+                true,
+            );
             check("hls/ts", &ours_as_file(&data, Format::Ts), &source, false);
             check(
                 "scuffle_transmuxer/fmp4",
