@@ -577,3 +577,95 @@ fn the_allow_list_and_the_publish_callback_decide() {
     });
     assert!(text.contains("seg0.m4s"), "{text}");
 }
+
+#[test]
+#[ignore = "needs peers: ffmpeg9 and the corpus (../shared/peers)"]
+fn push_forwards_every_payload_upstream_while_packaging() {
+    let _one = lock();
+    let dir = common::scratch("rtmp-to-hls-push");
+    let port = common::free_port();
+    let received = dir.join("upstream.flv");
+    let listener = common::script(
+        "rtmp-listen.sh",
+        &[
+            "recv",
+            &format!("rtmp://127.0.0.1:{port}/up/pushed"),
+            received.to_str().expect("utf-8"),
+            "40",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    let (bound, _server) = common::start_rtmp_to_hls(Config {
+        push: vec![
+            rtmp_core::RtmpUrl::parse(&format!("rtmp://127.0.0.1:{port}/up")).expect("push URL"),
+        ],
+        ..event_config()
+    });
+    let publisher = publish("ffmpeg9", &bound, "pushed", &source()).wait(Duration::from_secs(40));
+    assert!(publisher.status.success());
+    let text = wait_for(&bound, "pushed", Duration::from_secs(5), |t| {
+        t.contains("#EXT-X-ENDLIST")
+    });
+    assert!(text.contains("seg0.m4s"), "{text}");
+    let upstream = listener.wait(Duration::from_secs(20));
+    assert!(
+        upstream.status.success(),
+        "the upstream recorder failed: {}",
+        String::from_utf8_lossy(&upstream.stderr)
+    );
+    assert_eq!(
+        common::fingerprint(&received),
+        common::fingerprint(&source()),
+        "every payload arrives upstream"
+    );
+}
+
+#[test]
+#[ignore = "needs peers: the corpus (../shared/peers)"]
+fn rtmp_load_publishes_real_time_streams_that_all_get_playlists() {
+    let _one = lock();
+    let (bound, server) = common::start_rtmp_to_hls(Config::default());
+    let args = examples::rtmp_load::parse_args(&[
+        "--streams".into(),
+        "4".into(),
+        "--url".into(),
+        format!("rtmp://{}/live/load", bound.rtmp),
+        "--file".into(),
+        source().to_str().expect("utf-8").into(),
+        "--duration".into(),
+        // Over one loop of the 6 s file: the timestamps must go on.
+        "9".into(),
+    ])
+    .expect("arguments");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let started = Instant::now();
+    let mut reports = 0;
+    let report = runtime
+        .block_on(examples::rtmp_load::run(&args, |_| reports += 1))
+        .expect("rtmp_load runs");
+    let elapsed = started.elapsed();
+    eprintln!("rtmp_load: {}", report.json());
+    assert!(elapsed >= Duration::from_secs(9), "real time: {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(14), "{elapsed:?}");
+    assert!(reports >= 1);
+    assert_eq!((report.streams, report.failed), (4, 0), "{report:?}");
+    assert_eq!(report.ever_behind, 0, "{report:?}");
+    assert!(report.bytes > 4 * 300_000, "{report:?}");
+    for i in 0..4 {
+        let key = format!("load{i}");
+        let text = wait_for(&bound, &key, Duration::from_secs(5), |t| {
+            t.contains("#EXT-X-ENDLIST")
+        });
+        let parsed = m3u8_rs::parse_media_playlist_res(text.as_bytes()).expect("m3u8-rs");
+        // 9 s of media in 2 s segments, and no discontinuity at the loop:
+        // the timestamps went on.
+        let total: f32 = parsed.segments.iter().map(|s| s.duration).sum();
+        assert!((8.0..10.0).contains(&total), "{key}: {total} s\n{text}");
+        assert!(!parsed.segments.iter().any(|s| s.discontinuity), "{text}");
+        let stream = server.registry.get(&format!("live/{key}")).expect("stream");
+        assert!(!stream.is_live());
+    }
+}
