@@ -14,7 +14,7 @@ use super::Config;
 pub const USAGE: &str = "usage: rtmp_to_hls [--rtmp ADDR] [--http ADDR] [--format fmp4|ts] \
 [--target-duration S] [--part-duration S|0] [--window N] [--out DIR] [--record DIR] \
 [--push rtmp://HOST[:PORT]/APP]... [--allow NAME]... [--on-publish http://HOST[:PORT]/PATH] \
-[--grace S] [--hlsjs PATH] [--idle-timeout S] [--max-streams N]
+[--grace S] [--hlsjs PATH] [--idle-timeout S] [--max-streams N] [--read-pacing MS]
 
   --rtmp ADDR           RTMP listen address (127.0.0.1:1935)
   --http ADDR           HTTP listen address (127.0.0.1:8080)
@@ -30,7 +30,8 @@ pub const USAGE: &str = "usage: rtmp_to_hls [--rtmp ADDR] [--http ADDR] [--forma
   --grace S             an ended stream keeps its playlist this long (60)
   --hlsjs PATH          hls.js for the page at / (/opt/peers/web/node_modules/hls.js/dist/hls.min.js)
   --idle-timeout S      drop an RTMP connection silent this long (60)
-  --max-streams N       streams at most (10000)";
+  --max-streams N       streams at most (10000)
+  --read-pacing MS      read publishers' sockets at most every MS ms, all on one beat (20; 0: at once)";
 
 /// Parses the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Config, String> {
@@ -92,6 +93,15 @@ pub fn parse(args: &[String]) -> Result<Config, String> {
                     .ok()
                     .filter(|&n| n > 0)
                     .ok_or("--max-streams needs a positive number")?
+            }
+            "--read-pacing" => {
+                config.read_pacing = Duration::from_millis(
+                    value("--read-pacing")?
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|&ms| ms <= 1000)
+                        .ok_or("--read-pacing takes milliseconds from 0 to 1000")?,
+                )
             }
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}")),

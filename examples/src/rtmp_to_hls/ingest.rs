@@ -6,8 +6,8 @@
 //! relay hub that feeds the upstream pushes.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use rtmp_core::session::status::code;
@@ -151,6 +151,12 @@ async fn serve(
             if session.is_closed() {
                 return Ok(());
             }
+            if publishing.is_some() && !server.config.read_pacing.is_zero() {
+                // Let the socket gather what arrives until the next tick of a grid that
+                // every publisher shares: one wake-up then reads many messages for many
+                // connections, instead of one wake-up per TCP segment per connection.
+                tokio::time::sleep_until(next_tick(server.config.read_pacing)).await;
+            }
         }
     }
     .await;
@@ -205,6 +211,17 @@ fn end(server: &Server, publishing: &Publishing, id: u64) {
     if let Some(relay) = &server.relay {
         relay.hub.end_publish(&publishing.key, id);
     }
+}
+
+/// The next instant on a grid of `period` steps shared by every connection.
+fn next_tick(period: Duration) -> tokio::time::Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    let now = Instant::now();
+    let period_ns = period.as_nanos().max(1);
+    let ticks = now.duration_since(epoch).as_nanos() / period_ns + 1;
+    let offset = Duration::from_nanos(u64::try_from(ticks * period_ns).unwrap_or(u64::MAX));
+    tokio::time::Instant::from_std(epoch + offset)
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {

@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""benches/scale.py -- how many live streams one ingest server takes.
+
+Part 1, side by side: the same P real-time FFmpeg 9 publishers (`-re -c copy`, default 40)
+into `rtmp_to_hls` and into nginx-rtmp with `hls on` (../shared/peers/nginx-rtmp.sh: 2 s
+fragments), one server after the other. After a warm-up, the server's CPU time (utime + stime
+from /proc/PID/stat, every process of the server) is measured over a fixed window, divided per
+stream and per second of media. Every stream must have a playlist with segments at the end.
+rtmp_to_hls runs twice: as it starts by default (fMP4 with LL-HLS parts, served from memory)
+and as close to nginx-rtmp as it goes (MPEG-TS, no parts, files written with --out).
+
+Part 2, ramp: `rtmp_load` publishes N streams of the same file from one process, N doubling
+from --load-start, each step for --load-seconds, until a stream falls behind real time (a send
+more than 1 s late) or fails; then one step halfway back. Reported per step: the server's CPU
+share, streams per core (N / cores busy), and memory per stream (server RSS growth / N).
+
+Input: benches/data/bench_720p30.flv (benches/setup.sh makes it: 720p30 H.264 + AAC,
+4.4 Mbit/s, key frame every 2 s), or --file. Loopback only; every process it starts is stopped
+by its PID. Prints a table and writes the figures as JSON (--json, default
+benches/data/scale.json). Takes about 7 min with the defaults.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PEERS = os.environ.get("PEERS_DIR", os.path.join(ROOT, "..", "shared", "peers"))
+FFMPEG9 = os.environ.get("FFMPEG9", "/opt/peers/bin/ffmpeg9")
+TICK = os.sysconf("SC_CLK_TCK")
+CORES = os.cpu_count() or 1
+
+
+def log(*a):
+    print("[scale]", *a, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, seconds=15):
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def cpu_seconds(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / TICK
+
+
+def rss_bytes(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+def children(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
+
+
+def http_ok(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status == 200, r.read().decode("utf-8", "replace")
+    except Exception as e:  # noqa: BLE001 - any failure means no playlist
+        return False, str(e)
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def start_publishers(n, url_of, source, logdir):
+    procs = []
+    for i in range(n):
+        out = open(os.path.join(logdir, f"ffmpeg-{i}.log"), "wb")
+        procs.append(subprocess.Popen(
+            [FFMPEG9, "-hide_banner", "-nostdin", "-loglevel", "warning", "-re", "-i", source,
+             "-map", "0", "-c", "copy", "-f", "flv", url_of(i)],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT))
+        time.sleep(0.05)
+    return procs
+
+
+def measure(name, pids_of, publishers, url_of, playlist_of, source, warmup, seconds, logdir):
+    """P FFmpeg publishers into a running server; returns its figures."""
+    procs = start_publishers(publishers, url_of, source, logdir)
+    try:
+        time.sleep(warmup)
+        pids = pids_of()
+        c0, t0 = cpu_seconds(pids), time.time()
+        time.sleep(seconds)
+        pids = pids_of()
+        c1, t1 = cpu_seconds(pids), time.time()
+        rss = rss_bytes(pids)
+        alive = sum(p.poll() is None for p in procs)
+        playlists = 0
+        for i in range(publishers):
+            ok, text = http_ok(playlist_of(i))
+            playlists += ok and "#EXTINF" in text
+    finally:
+        for p in procs:
+            stop(p)
+    wall = t1 - t0
+    cpu = c1 - c0
+    result = {
+        "server": name, "publishers": publishers, "publishers_alive": alive,
+        "playlists_with_segments": playlists, "window_s": round(wall, 1),
+        "cpu_s": round(cpu, 2), "cpu_share_of_one_core": round(cpu / wall, 4),
+        "cpu_ms_per_stream_per_s": round(cpu / wall / publishers * 1000, 3),
+        "rss_mb": round(rss / 2**20, 1),
+    }
+    log(json.dumps(result))
+    return result
+
+
+def build():
+    log("building rtmp_to_hls and rtmp_load (release)")
+    subprocess.run(["cargo", "build", "--release", "-p", "examples", "--example", "rtmp_to_hls",
+                    "--example", "rtmp_load"], cwd=ROOT, check=True)
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+    return os.path.join(target, "release", "examples")
+
+
+def run_ours(bin_dir, extra, logdir, tag):
+    rtmp, http = free_port(), free_port()
+    log_file = open(os.path.join(logdir, f"rtmp_to_hls-{tag}.log"), "wb")
+    proc = subprocess.Popen(
+        [os.path.join(bin_dir, "rtmp_to_hls"), "--rtmp", f"127.0.0.1:{rtmp}", "--http",
+         f"127.0.0.1:{http}", *extra],
+        stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+        env={**os.environ, "RUST_LOG": "warn"})
+    if not (wait_port(rtmp) and wait_port(http)):
+        stop(proc)
+        raise SystemExit("rtmp_to_hls did not start; see " + log_file.name)
+    return proc, rtmp, http
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--file", default=os.path.join(HERE, "data", "bench_720p30.flv"))
+    ap.add_argument("--publishers", type=int, default=40)
+    ap.add_argument("--warmup", type=float, default=10)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--load-start", type=int, default=50)
+    ap.add_argument("--load-max", type=int, default=3200)
+    ap.add_argument("--load-seconds", type=float, default=30)
+    ap.add_argument("--skip-ffmpeg", action="store_true", help="only the rtmp_load ramp")
+    ap.add_argument("--skip-load", action="store_true", help="only the side-by-side part")
+    ap.add_argument("--json", default=os.path.join(HERE, "data", "scale.json"))
+    args = ap.parse_args()
+    if not os.path.exists(args.file):
+        raise SystemExit(f"{args.file} is missing: run benches/setup.sh (or pass --file)")
+    if not os.access(FFMPEG9, os.X_OK):
+        raise SystemExit(f"FFmpeg 9 not found at {FFMPEG9} (../shared/peers/install.sh)")
+    bin_dir = build()
+    work = os.path.join("/tmp", f"scale-bench-{os.getpid()}")
+    os.makedirs(work, exist_ok=True)
+    results = {"file": args.file, "cores": CORES, "side_by_side": [], "ramp": []}
+
+    if not args.skip_ffmpeg:
+        P = args.publishers
+        # rtmp_to_hls, default (fMP4 + LL-HLS parts, in memory), then TS files on disk.
+        for tag, extra in [("default", []),
+                           ("ts-disk", ["--format", "ts", "--out", os.path.join(work, "out")])]:
+            proc, rtmp, http = run_ours(bin_dir, extra, work, tag)
+            try:
+                results["side_by_side"].append(measure(
+                    f"rtmp_to_hls {tag}", lambda: [proc.pid], P,
+                    lambda i: f"rtmp://127.0.0.1:{rtmp}/live/s{i}",
+                    lambda i: f"http://127.0.0.1:{http}/live/s{i}/index.m3u8",
+                    args.file, args.warmup, args.seconds, work))
+            finally:
+                stop(proc)
+            time.sleep(1)
+        # nginx-rtmp with hls on.
+        ndir = os.path.join(work, "nginx")
+        nrtmp, nhttp = free_port(), free_port()
+        script = os.path.join(PEERS, "nginx-rtmp.sh")
+        subprocess.run([script, "start", ndir, str(nrtmp), str(nhttp)], check=True)
+        try:
+            with open(os.path.join(ndir, "nginx.pid")) as f:
+                master = int(f.read().strip())
+            results["side_by_side"].append(measure(
+                "nginx-rtmp hls", lambda: [master, *children(master)], P,
+                lambda i: f"rtmp://127.0.0.1:{nrtmp}/live/s{i}",
+                lambda i: f"http://127.0.0.1:{nhttp}/s{i}.m3u8",
+                args.file, args.warmup, args.seconds, work))
+        finally:
+            subprocess.run([script, "stop", ndir], check=False)
+        nginx = results["side_by_side"][-1]["cpu_ms_per_stream_per_s"]
+        for r in results["side_by_side"]:
+            r["ratio_to_nginx"] = round(r["cpu_ms_per_stream_per_s"] / nginx, 3) if nginx else None
+
+    if not args.skip_load:
+        proc, rtmp, http = run_ours(bin_dir, ["--grace", "2"], work, "ramp")
+        try:
+            base_rss = rss_bytes([proc.pid])
+            n, best, worst = args.load_start, None, None
+            tried = set()
+            while n and n not in tried and n <= args.load_max:
+                tried.add(n)
+                c0, t0 = cpu_seconds([proc.pid]), time.time()
+                load = subprocess.Popen(
+                    [os.path.join(bin_dir, "rtmp_load"), "--streams", str(n), "--url",
+                     f"rtmp://127.0.0.1:{rtmp}/live/n{n}-", "--file", args.file,
+                     "--duration", str(args.load_seconds), "--report", "10"],
+                    stdout=subprocess.PIPE, text=True,
+                    stderr=open(os.path.join(work, f"rtmp_load-{n}.log"), "w"))
+                # Memory while every stream is live, near the end of the step.
+                time.sleep(max(args.load_seconds - 3, 1))
+                rss = rss_bytes([proc.pid])
+                ok, _ = http_ok(f"http://127.0.0.1:{http}/live/n{n}-{n - 1}/index.m3u8")
+                try:
+                    stdout, _ = load.communicate(timeout=120)
+                except subprocess.TimeoutExpired:
+                    load.kill()
+                    stdout, _ = load.communicate()
+                with open(os.path.join(work, f"rtmp_load-{n}.log")) as f:
+                    stderr = f.read()
+                c1, t1 = cpu_seconds([proc.pid]), time.time()
+                out = argparse.Namespace(stdout=stdout, stderr=stderr)
+                try:
+                    report = json.loads(out.stdout.strip().splitlines()[-1])
+                except (IndexError, ValueError):
+                    report = {"failed": n, "ever_behind": 0, "error": out.stderr[-2000:]}
+                share = (c1 - c0) / (t1 - t0)
+                step = {"streams": n, "kept_up": report.get("failed", 1) == 0
+                        and report.get("ever_behind", 1) == 0 and ok,
+                        "max_lag_ms": report.get("max_lag_ms"), "failed": report.get("failed"),
+                        "behind": report.get("ever_behind"),
+                        "server_cpu_share_of_one_core": round(share, 3),
+                        "streams_per_core": round(n / share, 1) if share > 0 else None,
+                        "rss_mb": round(rss / 2**20, 1),
+                        "mb_per_stream": round((rss - base_rss) / n / 2**20, 2)}
+                log(json.dumps(step))
+                results["ramp"].append(step)
+                # The ended streams leave after the 2 s grace period before the next step.
+                time.sleep(4)
+                if step["kept_up"]:
+                    best = n
+                    n = n * 2 if worst is None else (n + worst) // 2
+                else:
+                    worst = n
+                    n = (best + n) // 2 if best else n // 2
+                if best and worst and worst - best <= max(best // 8, 1):
+                    break
+            results["max_streams_kept_up"] = best
+        finally:
+            stop(proc)
+
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(results, f, indent=1)
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
