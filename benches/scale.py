@@ -11,7 +11,8 @@ and as close to nginx-rtmp as it goes (MPEG-TS, no parts, files written with --o
 
 Part 2, ramp: `rtmp_load` publishes N streams of the same file from one process, N doubling
 from --load-start, each step for --load-seconds, until a stream falls behind real time (a send
-more than 1 s late) or fails; then one step halfway back. Reported per step: the server's CPU
+more than 1 s late) or fails (or the next step would need more than half the memory); then
+halfway back, until the bracket is within an eighth. Reported per step: the server's CPU
 share, streams per core (N / cores busy), and memory per stream (server RSS growth / N).
 
 Input: benches/data/bench_720p30.flv (benches/setup.sh makes it: 720p30 H.264 + AAC,
@@ -188,7 +189,8 @@ def main():
     ap.add_argument("--warmup", type=float, default=10)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--load-start", type=int, default=50)
-    ap.add_argument("--load-max", type=int, default=3200)
+    ap.add_argument("--load-max", type=int, default=1600,
+                    help="at most this many streams (memory: ~8 MB each at 4.4 Mbit/s)")
     ap.add_argument("--load-seconds", type=float, default=30)
     ap.add_argument("--skip-ffmpeg", action="store_true", help="only the rtmp_load ramp")
     ap.add_argument("--skip-load", action="store_true", help="only the side-by-side part")
@@ -280,6 +282,15 @@ def main():
                         "mb_per_stream": round((rss - base_rss) / n / 2**20, 2)}
                 log(json.dumps(step))
                 results["ramp"].append(step)
+                mem_total = 0
+                with open("/proc/meminfo") as f:
+                    for line in f:
+                        if line.startswith("MemTotal:"):
+                            mem_total = int(line.split()[1]) * 1024
+                if step["kept_up"] and rss * 2 * 2 > mem_total:
+                    log("stopping: the next step would hold more than half the machine's memory")
+                    best = n
+                    break
                 # The ended streams leave after the 2 s grace period before the next step.
                 time.sleep(4)
                 if step["kept_up"]:
