@@ -280,6 +280,24 @@ fn main() {
             assert_eq!(done.frames, ts.frames);
         })
     });
+    // The floor of any MPEG-TS writer that copies: the file's bytes copied
+    // once into 188-byte packets (a 4-byte header and 184 bytes each), in as
+    // many growing buffers as our run makes segments, each handed out and
+    // dropped as a segment is. No demux, no parsing.
+    let segments = usize::try_from(ts.segments).unwrap_or(1).max(1);
+    g.bench_function("baseline/ts_copy", |b| {
+        b.iter(|| {
+            let input = black_box(&data[..]);
+            for part in input.chunks(input.len().div_ceil(segments)) {
+                let mut out = bytes::BytesMut::new();
+                for chunk in part.chunks(184) {
+                    out.extend_from_slice(&[0x47, 0x01, 0x00, 0x10]);
+                    out.extend_from_slice(chunk);
+                }
+                black_box(out.freeze());
+            }
+        })
+    });
     g.bench_function("scuffle_transmuxer/fmp4", |b| {
         b.iter(|| {
             let done = remux_scuffle(black_box(&data), |o| {
@@ -297,6 +315,7 @@ fn main() {
         ("hls/fmp4", fmp4.frames),
         ("hls/ts", ts.frames),
         ("scuffle_transmuxer/fmp4", scuffle.frames),
+        ("baseline/ts_copy", ts.frames),
     ] {
         match common::mean_ns(GROUP, bench) {
             Some(ns) => println!(
@@ -316,6 +335,13 @@ fn main() {
             if rate >= 1e6 { "met" } else { "MISSED" }
         );
     }
+    common::print_ratio(
+        GROUP,
+        "hls/ts",
+        "baseline/ts_copy",
+        "(copy floor time / ours)",
+        None,
+    );
     common::print_ratio(
         GROUP,
         "hls/fmp4",

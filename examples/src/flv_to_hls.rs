@@ -1,15 +1,16 @@
 //! `flv_to_hls`: an FLV file repackaged as HLS (MPEG-TS or fMP4 segments and
 //! a VOD playlist) or as one fragmented MP4 file, without re-encoding.
 //!
-//! The pipeline is the crates' public API only: `flv::FrameReader` →
-//! `hls_mux::FlvAdapter` → `hls_mux::Muxer` → files.
+//! The pipeline is the crates' public API only: `flv::Reader` (fed a
+//! megabyte at a time) → `flv::MediaEvents` → `hls_mux::FlvAdapter` →
+//! `hls_mux::Muxer` → files.
 
 use std::fs::File;
-use std::io::{IoSlice, Write};
+use std::io::{IoSlice, Read, Write};
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use flv::{FrameEvent, FrameReader};
+use flv::{MediaEvent, MediaEvents, ReadEvent, ReaderOptions, TagType};
 use hls_mux::playlist::PlaylistKind;
 use hls_mux::{FlvAdapter, FlvInput, Format, Muxer, MuxerOptions, Output};
 
@@ -117,66 +118,118 @@ pub struct Summary {
     pub files: Vec<PathBuf>,
 }
 
-/// Runs the conversion.
+/// Bytes read from the input at a time.
+const READ_SIZE: usize = 1 << 20;
+
+/// Runs the conversion, streaming the input: it is read a megabyte at a
+/// time into the sans-IO `flv::Reader`, so memory holds what the open
+/// segment needs, not the whole file (and a 100 MB input costs no 100 MB of
+/// fresh pages, which took half the run time).
 pub fn run(args: &Args) -> Result<Summary, String> {
-    let data = std::fs::read(&args.input)
-        .map_err(|e| format!("cannot read {}: {e}", args.input.display()))?;
-    convert(Bytes::from(data), args)
+    let name = args.input.display();
+    let mut file = File::open(&args.input).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let mut conversion = Conversion::new(args)?;
+    let mut reader = flv::Reader::new(ReaderOptions::default());
+    let mut chunk = vec![0u8; READ_SIZE];
+    loop {
+        let n = match file.read(&mut chunk) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(format!("cannot read {name}: {e}")),
+        };
+        if n == 0 {
+            reader.finish();
+        } else {
+            reader.push(&chunk[..n]);
+        }
+        while let Some(event) = reader.next_event().map_err(|e| format!("{name}: {e}"))? {
+            let ReadEvent::Tag(tag) = event else {
+                continue;
+            };
+            if matches!(tag.tag_type, TagType::Audio | TagType::Video) {
+                for event in MediaEvents::new(tag) {
+                    conversion.push(event.map_err(|e| format!("{name}: {e}"))?)?;
+                }
+            }
+        }
+        if n == 0 {
+            return conversion.finish();
+        }
+    }
 }
 
-/// Converts an FLV file held in memory.
-pub fn convert(data: Bytes, args: &Args) -> Result<Summary, String> {
-    let mut options = MuxerOptions::new(match args.format {
-        OutputFormat::Ts => Format::Ts,
-        OutputFormat::Fmp4 | OutputFormat::Mp4 => Format::Fmp4,
-    });
-    options.target_duration = args.target_duration;
-    options.part_duration = args.part_duration;
-    // Low-Latency HLS is a live feature (a VOD playlist may not carry parts):
-    // with parts the playlist is an EVENT one, ended like a VOD one.
-    options.kind = if args.part_duration.is_some() {
-        PlaylistKind::Event
-    } else {
-        PlaylistKind::Vod
-    };
-    let mut muxer = Muxer::new(options).map_err(|e| e.to_string())?;
-    let mut adapter = FlvAdapter::new();
-    let mut sink = Sink::new(args)?;
-    let mut summary = Summary::default();
-    for event in FrameReader::new(data) {
-        let event = event.map_err(|e| format!("{}: {e}", args.input.display()))?;
-        let FrameEvent::Media(event) = event else {
-            continue;
+/// One conversion: media events in, files out.
+struct Conversion<'a> {
+    args: &'a Args,
+    muxer: Muxer,
+    adapter: FlvAdapter,
+    sink: Sink,
+    summary: Summary,
+}
+
+impl<'a> Conversion<'a> {
+    fn new(args: &'a Args) -> Result<Conversion<'a>, String> {
+        let mut options = MuxerOptions::new(match args.format {
+            OutputFormat::Ts => Format::Ts,
+            OutputFormat::Fmp4 | OutputFormat::Mp4 => Format::Fmp4,
+        });
+        options.target_duration = args.target_duration;
+        options.part_duration = args.part_duration;
+        // Low-Latency HLS is a live feature (a VOD playlist may not carry
+        // parts): with parts the playlist is an EVENT one, ended like a VOD one.
+        options.kind = if args.part_duration.is_some() {
+            PlaylistKind::Event
+        } else {
+            PlaylistKind::Vod
         };
-        for input in adapter
+        Ok(Conversion {
+            args,
+            muxer: Muxer::new(options).map_err(|e| e.to_string())?,
+            adapter: FlvAdapter::new(),
+            sink: Sink::new(args)?,
+            summary: Summary::default(),
+        })
+    }
+
+    fn push(&mut self, event: MediaEvent) -> Result<(), String> {
+        let inputs = self
+            .adapter
             .push(event)
-            .map_err(|e| format!("{}: {e}", args.input.display()))?
-        {
+            .map_err(|e| format!("{}: {e}", self.args.input.display()))?;
+        for input in inputs {
             match input {
-                FlvInput::Config(config) => muxer.set_config(config).map_err(|e| e.to_string())?,
+                FlvInput::Config(config) => {
+                    self.muxer.set_config(config).map_err(|e| e.to_string())?
+                }
                 FlvInput::Frame(frame) => {
-                    muxer.push(frame).map_err(|e| e.to_string())?;
-                    summary.frames += 1;
+                    self.muxer.push(frame).map_err(|e| e.to_string())?;
+                    self.summary.frames += 1;
                 }
                 _ => {}
             }
         }
-        while let Some(output) = muxer.poll_output() {
-            sink.write(output, &mut summary)?;
+        self.drain()
+    }
+
+    fn drain(&mut self) -> Result<(), String> {
+        while let Some(output) = self.muxer.poll_output() {
+            self.sink.write(output, &mut self.summary)?;
         }
+        Ok(())
     }
-    muxer.finish().map_err(|e| e.to_string())?;
-    while let Some(output) = muxer.poll_output() {
-        sink.write(output, &mut summary)?;
+
+    fn finish(mut self) -> Result<Summary, String> {
+        self.muxer.finish().map_err(|e| e.to_string())?;
+        self.drain()?;
+        if self.summary.segments == 0 {
+            return Err(format!(
+                "{}: no frame to package (no key frame, or no audio/video)",
+                self.args.input.display()
+            ));
+        }
+        self.sink.finish(&self.muxer, &mut self.summary)?;
+        Ok(self.summary)
     }
-    if summary.segments == 0 {
-        return Err(format!(
-            "{}: no frame to package (no key frame, or no audio/video)",
-            args.input.display()
-        ));
-    }
-    sink.finish(&muxer, &mut summary)?;
-    Ok(summary)
 }
 
 /// Where outputs go: files in a directory, or one MP4 file.

@@ -1,10 +1,4 @@
-//! The whole repackager for one rendition: frames in; init segments,
-//! segments, parts and the media playlist out.
-//!
-//! [`Muxer`] joins the [`Segmenter`], a writer ([`TsWriter`] or
-//! [`Fmp4Writer`]) and a [`MediaPlaylist`]. It is sans-IO: the application
-//! pushes configurations and frames, then takes [`Output`]s (bytes to serve
-//! or store under a URI, URIs that left the window) and reads the playlist.
+//! The whole repackager for one rendition: [`Muxer`].
 
 use std::collections::VecDeque;
 use std::time::SystemTime;
@@ -182,7 +176,13 @@ struct Last {
     max_pts: Option<i64>,
 }
 
-/// Frames in; segments, parts and a playlist out. See the [module docs](self).
+/// The whole repackager for one rendition: frames in; init segments,
+/// segments, parts and the media playlist out.
+///
+/// [`Muxer`] joins the [`Segmenter`], a writer ([`TsWriter`] or
+/// [`Fmp4Writer`]) and a [`MediaPlaylist`]. It is sans-IO: the application
+/// pushes configurations and frames, then takes [`Output`]s (bytes to serve
+/// or store under a URI, URIs that left the window) and reads the playlist.
 ///
 /// ```
 /// use bytes::Bytes;

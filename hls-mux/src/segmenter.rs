@@ -1,37 +1,4 @@
-//! Where segments and parts begin, and which segments are discontinuous.
-//!
-//! The segmenter sees every frame in decode order and says, before the frame
-//! is written, whether it starts a new segment (and why) or a new part, and
-//! at which output timestamps it goes. It writes nothing itself: the
-//! [`Muxer`](crate::Segmenter) turns its decisions into bytes, and an application
-//! with its own writer can use it alone.
-//!
-//! The rules:
-//! - A segment starts with a video key frame once the target duration is
-//!   reached; a stream without video is cut on any audio frame. A GOP longer
-//!   than the target makes a longer segment (never a cut inside a GOP).
-//! - Video before the first key frame is dropped: every segment is
-//!   decodable on its own. Audio before it is dropped too, unless the
-//!   application says a key frame follows soon
-//!   ([`Segmenter::allow_audio_lead_in`]): then the first segment starts
-//!   with that audio, as FFmpeg's HLS muxer does (an encoder's first audio
-//!   frame often comes a few milliseconds before its first video frame).
-//! - A timestamp jump makes the next segment discontinuous: any step
-//!   backward, or the stream as a whole (the latest frame of any track)
-//!   going forward by more than [`SegmenterOptions::jump_threshold`]. The
-//!   jump is closed up: the output goes on one frame after where it was, so
-//!   it stays monotonic (an fMP4 `tfdt` cannot go back), no segment holds a
-//!   hole (its `EXTINF` would count the gap and break the target duration),
-//!   and audio and video, which jump together, keep their distance. Wall
-//!   time lost in a forward jump is for `EXT-X-PROGRAM-DATE-TIME` to tell,
-//!   which the new segment carries. One track's gap while the other goes on
-//!   (audio muted by the encoder) is real and kept as it is.
-//! - A change of configuration ([`Segmenter::config_changed`]) starts a new
-//!   discontinuous segment at the next video key frame (at once for audio
-//!   only), where a new init segment goes.
-//! - Parts (Low-Latency HLS) are cut before the frame that would take a part
-//!   past the part target (any frame: audio too, so a video stall cannot
-//!   make a part grow without end).
+//! Where segments and parts begin: [`Segmenter`].
 
 use crate::media::{Frame, MediaKind, CLOCK};
 
@@ -152,7 +119,40 @@ struct TrackClock {
     epoch: usize,
 }
 
-/// The segmenter; see the [module docs](self).
+/// Where segments and parts begin, and which segments are discontinuous.
+///
+/// The segmenter sees every frame in decode order and says, before the frame
+/// is written, whether it starts a new segment (and why) or a new part, and
+/// at which output timestamps it goes. It writes nothing itself: the
+/// [`Muxer`](crate::Muxer) turns its decisions into bytes, and an application
+/// with its own writer can use it alone.
+///
+/// The rules:
+/// - A segment starts with a video key frame once the target duration is
+///   reached; a stream without video is cut on any audio frame. A GOP longer
+///   than the target makes a longer segment (never a cut inside a GOP).
+/// - Video before the first key frame is dropped: every segment is
+///   decodable on its own. Audio before it is dropped too, unless the
+///   application says a key frame follows soon
+///   ([`Segmenter::allow_audio_lead_in`]): then the first segment starts
+///   with that audio, as FFmpeg's HLS muxer does (an encoder's first audio
+///   frame often comes a few milliseconds before its first video frame).
+/// - A timestamp jump makes the next segment discontinuous: any step
+///   backward, or the stream as a whole (the latest frame of any track)
+///   going forward by more than [`SegmenterOptions::jump_threshold`]. The
+///   jump is closed up: the output goes on one frame after where it was, so
+///   it stays monotonic (an fMP4 `tfdt` cannot go back), no segment holds a
+///   hole (its `EXTINF` would count the gap and break the target duration),
+///   and audio and video, which jump together, keep their distance. Wall
+///   time lost in a forward jump is for `EXT-X-PROGRAM-DATE-TIME` to tell,
+///   which the new segment carries. One track's gap while the other goes on
+///   (audio muted by the encoder) is real and kept as it is.
+/// - A change of configuration ([`Segmenter::config_changed`]) starts a new
+///   discontinuous segment at the next video key frame (at once for audio
+///   only), where a new init segment goes.
+/// - Parts (Low-Latency HLS) are cut before the frame that would take a part
+///   past the part target (any frame: audio too, so a video stall cannot
+///   make a part grow without end).
 ///
 /// ```
 /// use hls_mux::{Cut, CutReason, Frame, MediaKind, Segmenter, SegmenterOptions};

@@ -5,6 +5,7 @@
 
 use bytes::Bytes;
 
+use super::gather::Piece;
 use super::TsError;
 
 /// A 4-byte start code.
@@ -91,9 +92,13 @@ impl AnnexB {
     }
 
     /// Walks the NAL units of `frame`: calls `each(offset, nal)` for every
-    /// non-empty one, or fails at the first length prefix that is cut short
-    /// or runs past the end.
-    fn walk<'f>(&self, frame: &'f [u8], mut each: impl FnMut(&'f [u8])) -> Result<(), TsError> {
+    /// non-empty one (`offset` where its bytes start in `frame`), or fails at
+    /// the first length prefix that is cut short or runs past the end.
+    fn walk<'f>(
+        &self,
+        frame: &'f [u8],
+        mut each: impl FnMut(usize, &'f [u8]),
+    ) -> Result<(), TsError> {
         let size = usize::from(self.length_size);
         let mut at = 0;
         while at < frame.len() {
@@ -115,67 +120,77 @@ impl AnnexB {
             let start = at + size;
             let end = start + length as usize;
             if end > start {
-                each(&frame[start..end]);
+                each(start, &frame[start..end]);
             }
             at = end;
         }
         Ok(())
     }
 
-    /// Appends `frame` in Annex B form to `out`: an access unit delimiter
-    /// unless the frame starts with one, then (for a key frame that lacks any
-    /// of them) the configuration's parameter sets, then the frame's NAL
-    /// units, each behind a 4-byte start code.
+    /// The parameter sets in Annex B form, for [`Piece::ParameterSets`].
+    pub(crate) fn parameter_sets(&self) -> &[u8] {
+        &self.parameter_sets
+    }
+
+    /// Appends the pieces of `frame` in Annex B form to `pieces` and returns
+    /// their length: an access unit delimiter unless the frame starts with
+    /// one, then (for a key frame that lacks any of them) the
+    /// configuration's parameter sets, then the frame's NAL units, each
+    /// behind a 4-byte start code.
     ///
     /// The parameter sets go right after the delimiter: before the first VCL
     /// NAL unit as required, and before SEI messages (a buffering period SEI
     /// refers to the SPS). Nothing is appended when the frame is malformed.
-    pub(crate) fn convert(
+    pub(crate) fn pieces(
         &self,
         frame: &[u8],
         key: bool,
-        out: &mut Vec<u8>,
-    ) -> Result<(), TsError> {
+        pieces: &mut Vec<Piece>,
+    ) -> Result<usize, TsError> {
         // First pass: validate, find the types present, size the output.
         let mut types = 0u64;
         let mut first_type = None;
         let mut size = 0usize;
-        self.walk(frame, |nal| {
+        let mut count = 0usize;
+        self.walk(frame, |_, nal| {
             let t = self.syntax.nal_type(nal[0]);
             first_type.get_or_insert(t);
             types |= 1 << t;
             size += START_CODE.len() + nal.len();
+            count += 1;
         })?;
         let has_aud = first_type == Some(self.syntax.aud_type());
         let insert_sets = key && self.parameter_set_types & !types != 0;
-        let aud = if has_aud { &[][..] } else { self.syntax.aud() };
-        let sets = if insert_sets {
-            &self.parameter_sets[..]
-        } else {
-            &[][..]
-        };
-        out.reserve(aud.len() + sets.len() + size);
-        out.extend_from_slice(aud);
-        let mut sets_pending = insert_sets;
+        pieces.reserve(2 * count + 2);
         if !has_aud {
-            out.extend_from_slice(sets);
+            pieces.push(Piece::Static(self.syntax.aud()));
+            size += self.syntax.aud().len();
+        }
+        if insert_sets {
+            size += self.parameter_sets.len();
+        }
+        let mut sets_pending = insert_sets;
+        if !has_aud && insert_sets {
+            pieces.push(Piece::ParameterSets);
             sets_pending = false;
         }
-        // Second pass: copy (the frame was validated, this cannot fail).
-        self.walk(frame, |nal| {
-            out.extend_from_slice(&START_CODE);
-            out.extend_from_slice(nal);
+        // Second pass (the frame was validated: this cannot fail).
+        self.walk(frame, |start, nal| {
+            pieces.push(Piece::Static(&START_CODE));
+            pieces.push(Piece::Frame(start, start + nal.len()));
             if sets_pending {
                 // Right after the frame's own delimiter.
-                out.extend_from_slice(sets);
+                pieces.push(Piece::ParameterSets);
                 sets_pending = false;
             }
-        })
+        })?;
+        Ok(size)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::gather::{join, Owners};
     use super::*;
 
     fn avc(length_size: u8) -> AnnexB {
@@ -185,8 +200,15 @@ mod tests {
     }
 
     fn convert(c: &AnnexB, frame: &[u8], key: bool) -> Result<Vec<u8>, TsError> {
-        let mut out = Vec::new();
-        c.convert(frame, key, &mut out)?;
+        let mut pieces = Vec::new();
+        let len = c.pieces(frame, key, &mut pieces)?;
+        let owners = Owners {
+            frame,
+            local: &[],
+            parameter_sets: c.parameter_sets(),
+        };
+        let out = join(&pieces, owners);
+        assert_eq!(out.len(), len, "the length given is the length written");
         Ok(out)
     }
 
@@ -296,11 +318,11 @@ mod tests {
             Err(TsError::TruncatedNalLength { offset: 5, size: 4 })
         );
         // Nothing is written for a rejected frame.
-        let mut out = Vec::new();
+        let mut pieces = Vec::new();
         assert!(c
-            .convert(&[0, 0, 0, 1, 0x65, 0, 0, 0, 5, 1], true, &mut out)
+            .pieces(&[0, 0, 0, 1, 0x65, 0, 0, 0, 5, 1], true, &mut pieces)
             .is_err());
-        assert!(out.is_empty());
+        assert!(pieces.is_empty());
         for size in [0, 5, 255] {
             assert!(matches!(
                 AnnexB::new(NalSyntax::Avc, "H.264", size, []),

@@ -27,6 +27,7 @@
 mod adts;
 mod annexb;
 mod error;
+mod gather;
 mod packet;
 mod pes;
 mod psi;
@@ -38,6 +39,7 @@ pub use error::TsError;
 use crate::{Frame, MediaKind, TrackConfig, Tracks};
 use adts::Adts;
 use annexb::{AnnexB, NalSyntax};
+use gather::{Owners, Piece};
 use packet::FirstPacket;
 use psi::EsInfo;
 
@@ -121,8 +123,11 @@ pub struct TsWriter {
     last_pcr: Option<i64>,
     /// A segment began and has no PCR yet.
     pcr_due: bool,
-    /// The PES packet being built (kept to reuse its allocation).
-    scratch: Vec<u8>,
+    /// The PES packet being built, as pieces (kept to reuse the allocation).
+    pieces: Vec<Piece>,
+    /// Bytes the pieces point into that are neither the frame's nor the
+    /// configuration's: the PES, ADTS and Opus headers.
+    local: Vec<u8>,
 }
 
 fn codec_name(config: &TrackConfig) -> &'static str {
@@ -301,7 +306,8 @@ impl TsWriter {
             pmt_cc: 15,
             last_pcr: None,
             pcr_due: true,
-            scratch: Vec::new(),
+            pieces: Vec::new(),
+            local: Vec::new(),
         })
     }
 
@@ -335,20 +341,27 @@ impl TsWriter {
         }
         let data = &frame.data[..];
 
-        // The PES payload, behind a header written once its length is known.
-        let pes = &mut self.scratch;
-        pes.clear();
-        pes.resize(pes::HEADER_MAX, 0);
+        // The PES packet as pieces: its header (written once the payload's
+        // length is known) then the payload, mostly slices of the frame.
+        let pieces = &mut self.pieces;
+        let local = &mut self.local;
+        pieces.clear();
+        local.clear();
+        pieces.push(Piece::Local(0, 0));
+        let whole = Piece::Frame(0, data.len());
         let mut opus_trim = 0;
-        match &mut stream.payload {
-            Payload::Video(annexb) => annexb.convert(data, frame.key, pes)?,
+        let payload_len = match &stream.payload {
+            Payload::Video(annexb) => annexb.pieces(data, frame.key, pieces)?,
             Payload::Aac(adts) => {
                 let header = adts.header(data.len())?;
-                pes.reserve(header.len() + data.len());
-                pes.extend_from_slice(&header);
-                pes.extend_from_slice(data);
+                local.extend_from_slice(&header);
+                pieces.extend([Piece::Local(0, header.len()), whole]);
+                header.len() + data.len()
             }
-            Payload::Mp3 => pes.extend_from_slice(data),
+            Payload::Mp3 => {
+                pieces.push(whole);
+                data.len()
+            }
             Payload::Opus { trim_left } => {
                 // The OpusHead pre-skip becomes start_trim on the first
                 // packets of the stream (FFmpeg's demuxer ignores it and
@@ -358,17 +371,16 @@ impl TsWriter {
                 // control_header_prefix 0x3FF, start_trim_flag, no end trim,
                 // no extension; au_size as 0xFF bytes and a last byte below
                 // 255; then start_trim (3 reserved bits, 13 bits).
-                pes.reserve(2 + data.len() / 255 + 1 + 2 + data.len());
-                pes.extend_from_slice(&[0x7F, if trim > 0 { 0xF0 } else { 0xE0 }]);
-                pes.resize(pes.len() + data.len() / 255, 0xFF);
-                pes.push((data.len() % 255) as u8);
+                local.extend_from_slice(&[0x7F, if trim > 0 { 0xF0 } else { 0xE0 }]);
+                local.resize(local.len() + data.len() / 255, 0xFF);
+                local.push((data.len() % 255) as u8);
                 if trim > 0 {
-                    pes.extend_from_slice(&(trim & 0x1FFF).to_be_bytes());
+                    local.extend_from_slice(&(trim & 0x1FFF).to_be_bytes());
                 }
-                pes.extend_from_slice(data);
+                pieces.extend([Piece::Local(0, local.len()), whole]);
+                local.len() + data.len()
             }
-        }
-        let payload_len = pes.len() - pes::HEADER_MAX;
+        };
         if media == MediaKind::Audio && payload_len > pes::MAX_BOUNDED_PAYLOAD {
             return Err(TsError::FrameTooLarge {
                 media,
@@ -382,8 +394,9 @@ impl TsWriter {
             *trim_left -= opus_trim;
         }
         let (header, header_len) = pes::header(stream.stream_id, payload_len, frame.pts, frame.dts);
-        let start = pes::HEADER_MAX - header_len;
-        pes[start..pes::HEADER_MAX].copy_from_slice(&header[..header_len]);
+        let at = local.len();
+        local.extend_from_slice(&header[..header_len]);
+        pieces[0] = Piece::Local(at, local.len());
 
         // PCR: on every frame of the PCR PID; in a PCR-only packet before a
         // frame of the other PID when it is due or stale.
@@ -425,11 +438,20 @@ impl TsWriter {
         let Some(stream) = stream else {
             return Err(TsError::NoSuchTrack { media });
         };
+        let owners = Owners {
+            frame: data,
+            local: &self.local,
+            parameter_sets: match &stream.payload {
+                Payload::Video(annexb) => annexb.parameter_sets(),
+                _ => &[],
+            },
+        };
         packet::write_pes_packets(
             out,
             stream.pid,
             &mut stream.cc,
-            &self.scratch[start..],
+            header_len + payload_len,
+            self.pieces.iter().map(|&piece| owners.get(piece)),
             first,
         );
         if on_pcr_pid {

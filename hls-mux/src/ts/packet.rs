@@ -4,6 +4,8 @@
 
 use bytes::{BufMut, BytesMut};
 
+use super::gather::Gather;
+
 /// Bytes in a transport packet.
 pub(crate) const PACKET_SIZE: usize = 188;
 /// The first byte of every packet.
@@ -35,23 +37,36 @@ pub(crate) struct FirstPacket {
     pub(crate) pcr: Option<u64>,
 }
 
-/// Appends `pes` (a whole PES packet) as transport packets on `pid`.
+/// Appends a PES packet of `len` bytes, read from `pes`, as transport
+/// packets on `pid`.
 ///
 /// `cc` is the PID's last continuity counter; each packet (all carry payload)
 /// advances it. The first packet has `payload_unit_start_indicator` set and,
 /// when `first` asks for it, an adaptation field with the flags and the PCR;
 /// the last is padded to 188 bytes with adaptation-field stuffing.
-pub(crate) fn write_pes_packets(
+pub(crate) fn write_pes_packets<'a>(
     out: &mut BytesMut,
     pid: u16,
     cc: &mut u8,
-    pes: &[u8],
+    len: usize,
+    pes: impl Iterator<Item = &'a [u8]>,
     first: FirstPacket,
 ) {
-    out.reserve((pes.len() / BODY + 2) * PACKET_SIZE);
-    let mut rest = pes;
+    out.reserve((len / BODY + 2) * PACKET_SIZE);
+    let mut pes = Gather::new(pes);
+    let mut rest = len;
     let mut is_first = true;
-    while is_first || !rest.is_empty() {
+    let [pid_hi, pid_lo] = pid.to_be_bytes();
+    let pid_hi = pid_hi & 0x1F;
+    while is_first || rest > 0 {
+        if !is_first && rest > BODY {
+            // A full packet in the middle: no adaptation field.
+            *cc = (*cc + 1) & 0x0F;
+            out.put_slice(&[SYNC_BYTE, pid_hi, pid_lo, 0x10 | *cc]);
+            pes.copy_to(out, BODY);
+            rest -= BODY;
+            continue;
+        }
         let (flags, pcr) = if is_first {
             let rai = if first.random_access { 0x40 } else { 0 };
             let pcr_flag = if first.pcr.is_some() { 0x10 } else { 0 };
@@ -62,7 +77,7 @@ pub(crate) fn write_pes_packets(
         // Bytes of the adaptation field after its length byte.
         let mut af_len: Option<usize> = (flags != 0).then(|| 1 + if pcr.is_some() { 6 } else { 0 });
         let space = BODY - af_len.map_or(0, |len| 1 + len);
-        let take = rest.len().min(space);
+        let take = rest.min(space);
         let stuffing = space - take;
         if stuffing > 0 {
             // A missing field costs its length byte first: one byte of stuffing
@@ -74,11 +89,8 @@ pub(crate) fn write_pes_packets(
         }
         *cc = (*cc + 1) & 0x0F;
         let pusi = if is_first { 0x40 } else { 0 };
-        out.put_u8(SYNC_BYTE);
-        out.put_u8(pusi | ((pid >> 8) as u8 & 0x1F));
-        out.put_u8(pid as u8);
         let control = if af_len.is_some() { 0x30 } else { 0x10 };
-        out.put_u8(control | *cc);
+        out.put_slice(&[SYNC_BYTE, pusi | pid_hi, pid_lo, control | *cc]);
         if let Some(len) = af_len {
             out.put_u8(len as u8);
             if len > 0 {
@@ -91,8 +103,8 @@ pub(crate) fn write_pes_packets(
                 out.put_bytes(0xFF, len - used);
             }
         }
-        out.put_slice(&rest[..take]);
-        rest = &rest[take..];
+        pes.copy_to(out, take);
+        rest -= take;
         is_first = false;
     }
 }
@@ -152,7 +164,15 @@ mod tests {
                 let pes: Vec<u8> = (0..len).map(|i| i as u8).collect();
                 let mut out = BytesMut::new();
                 let mut cc = 15;
-                write_pes_packets(&mut out, 0x100, &mut cc, &pes, first);
+                // In pieces that end inside and across packets.
+                let c1 = len / 3;
+                let c2 = (c1 + 1).min(len);
+                let cuts = [c1, c2, (len * 2 / 3).max(c2), len];
+                let pieces = [0, cuts[0], cuts[1], cuts[2]]
+                    .into_iter()
+                    .zip(cuts)
+                    .map(|(a, b)| &pes[a..b]);
+                write_pes_packets(&mut out, 0x100, &mut cc, pes.len(), pieces, first);
                 let packets = packets(&out);
                 let joined: Vec<u8> = packets.iter().flat_map(|p| payload(p).to_vec()).collect();
                 assert_eq!(joined, pes, "len {len}");
@@ -178,7 +198,8 @@ mod tests {
             &mut out,
             0x101,
             &mut cc,
-            &[0; BODY * 5],
+            BODY * 5,
+            std::iter::once(&[0; BODY * 5][..]),
             FirstPacket::default(),
         );
         let counters: Vec<u8> = packets(&out).iter().map(|p| p[3] & 0x0F).collect();
