@@ -106,6 +106,16 @@ fuzz_target!(|data: &[u8]| {
         let &[kind, a, b, c] = op else { break };
         let result = match kind % 8 {
             0 => muxer.set_config(configs[usize::from(a) % configs.len()].clone()),
+            // The publisher leaves and another takes the stream over (rtmp_to_hls's
+            // republish): the playlist ends, then goes on after a discontinuity.
+            7 if kind & 0x80 != 0 => {
+                let ended = muxer.finish();
+                while let Some(output) = muxer.poll_output() {
+                    check(&output, format);
+                }
+                muxer.restart();
+                ended
+            }
             _ => {
                 let media = if kind & 8 == 0 {
                     MediaKind::Video

@@ -4,8 +4,8 @@
 //! | --- | --- |
 //! | `/APP/KEY/index.m3u8` | the media playlist; `_HLS_msn`/`_HLS_part`/`_HLS_skip` are answered by [`hls_mux::playlist::MediaPlaylist::answer`]: at once, after waiting for the part (at most three target durations, then 503), or 400 |
 //! | `/APP/KEY/init*.mp4`, `seg*`, `part*` | from memory; a part or segment about to be made (the preload hint) waits for it |
-//! | `/stats` | JSON, per stream ([`stats`](super::stats)) |
-//! | `/` | the live streams with an hls.js player ([`page`](super::page)) |
+//! | `/stats` | JSON, per stream ([`stats`]) |
+//! | `/` | the live streams with an hls.js player ([`page`]) |
 //! | `/hls.min.js` | hls.js from the installed npm package (`--hlsjs`) |
 //!
 //! Every answer allows any origin (CORS); `OPTIONS` answers preflights.

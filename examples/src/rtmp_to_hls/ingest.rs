@@ -1,7 +1,7 @@
 //! One RTMP connection: a publisher (players are told to use HTTP).
 //!
 //! The task moves bytes between the socket and a [`ServerSession`], asks
-//! [`auth`](super::auth) before accepting a publish, and hands every media
+//! [`auth`] before accepting a publish, and hands every media
 //! message to the [`Stream`]. When `--push` is set, messages also go to the
 //! relay hub that feeds the upstream pushes.
 
