@@ -364,11 +364,8 @@ impl Stream {
             }
         }
         drain_probe(state, arrival);
-        let changed = drain(state, self.options.muxer.format);
-        if changed {
+        if drain(state, self.options.muxer.format) {
             write_playlist(state);
-        }
-        if changed {
             self.notify();
         }
     }
