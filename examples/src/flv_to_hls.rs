@@ -6,7 +6,7 @@
 //! `hls_mux::Muxer` → files.
 
 use std::fs::File;
-use std::io::{IoSlice, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
@@ -322,29 +322,16 @@ fn write_file(path: &Path, data: &[Bytes], summary: &mut Summary) -> Result<(), 
     Ok(())
 }
 
-/// Writes `data` with vectored writes: the frame slices go to the kernel
-/// as they are, never copied into one buffer.
+/// Writes `data` with vectored writes and counts the bytes.
 fn write_all(
     file: &mut File,
     path: &Path,
     data: &[Bytes],
     summary: &mut Summary,
 ) -> Result<(), String> {
-    let error = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-    let mut slices: Vec<IoSlice<'_>> = data
-        .iter()
-        .filter(|d| !d.is_empty())
-        .map(|d| IoSlice::new(d))
-        .collect();
-    let mut rest = &mut slices[..];
-    while !rest.is_empty() {
-        let written = file.write_vectored(rest).map_err(error)?;
-        if written == 0 {
-            return Err(error(std::io::ErrorKind::WriteZero.into()));
-        }
-        summary.bytes += written as u64;
-        IoSlice::advance_slices(&mut rest, written);
-    }
+    crate::vectored::write_all(file, data)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    summary.bytes += data.iter().map(|d| d.len() as u64).sum::<u64>();
     Ok(())
 }
 

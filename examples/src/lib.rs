@@ -16,3 +16,5 @@ pub mod flv_to_hls;
 pub mod relay;
 pub mod rtmp_load;
 pub mod rtmp_to_hls;
+pub mod vectored;
+

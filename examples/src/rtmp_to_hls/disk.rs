@@ -4,7 +4,6 @@
 //! or CDN origin reading the directory never sees half a file.
 
 use std::fs::File;
-use std::io::{IoSlice, Write};
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
@@ -62,38 +61,13 @@ pub fn write_atomically(dir: &Path, name: &str, data: &[Bytes]) -> std::io::Resu
     let temporary = dir.join(format!(".{name}.tmp"));
     let result = (|| {
         let mut file = File::create(&temporary)?;
-        write_all_vectored(&mut file, data)?;
+        crate::vectored::write_all(&mut file, data)?;
         std::fs::rename(&temporary, dir.join(name))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
     result
-}
-
-/// Writes every piece, in order, with as few `write_vectored` calls as the
-/// writer allows.
-pub fn write_all_vectored(writer: &mut impl Write, data: &[Bytes]) -> std::io::Result<()> {
-    // Segments have a few hundred pieces at most; IOV_MAX (1024) per call.
-    let mut start = 0;
-    while start < data.len() {
-        let end = (start + 1024).min(data.len());
-        let mut slices: Vec<IoSlice<'_>> = data[start..end]
-            .iter()
-            .filter(|d| !d.is_empty())
-            .map(|d| IoSlice::new(d))
-            .collect();
-        let mut rest = &mut slices[..];
-        while !rest.is_empty() {
-            let written = writer.write_vectored(rest)?;
-            if written == 0 {
-                return Err(std::io::ErrorKind::WriteZero.into());
-            }
-            IoSlice::advance_slices(&mut rest, written);
-        }
-        start = end;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
