@@ -18,7 +18,11 @@ fn main() {
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime.block_on(examples::rtmp_load::main_with_args(&args)),
+        Ok(runtime) => runtime.block_on(examples::rtmp_load::main_with_args(
+            &args,
+            &mut std::io::stdout(),
+            &mut std::io::stderr(),
+        )),
         Err(error) => {
             eprintln!("rtmp_load: cannot start the runtime: {error}");
             1

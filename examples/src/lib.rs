@@ -10,6 +10,7 @@
 //! The examples in this crate's `examples` targets are thin command lines around these
 //! modules, so the interop tests can run the same code in-process.
 
+pub mod beat;
 pub mod flv_dump;
 pub mod flv_tag;
 pub mod flv_to_hls;

@@ -410,7 +410,7 @@ async fn publish(
                 client.handle_input(&mut input, Instant::now()).map_err(|e| e.to_string())?;
                 check_events(&mut client)?;
             }
-            () = tokio::time::sleep_until(on_beat(due)) => {
+            () = tokio::time::sleep_until(crate::beat::next(BEAT, due)) => {
                 // Everything due now goes out in one write.
                 let mut sent = 0u64;
                 while index < media.items.len() {
@@ -442,19 +442,11 @@ async fn publish(
     }
 }
 
-/// Every publisher wakes on a shared 10 ms beat (the first one at or after
-/// `due`), so one wake-up of this process sends for many streams: the load
-/// generator must cost much less than the server it measures. Sends are at
-/// most 10 ms late for it, far below any threshold of falling behind.
-fn on_beat(due: Instant) -> tokio::time::Instant {
-    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    const BEAT_NS: u128 = 10_000_000;
-    let epoch = *EPOCH.get_or_init(Instant::now);
-    let since = due.saturating_duration_since(epoch).as_nanos();
-    let beats = since.div_ceil(BEAT_NS);
-    let at = epoch + Duration::from_nanos(u64::try_from(beats * BEAT_NS).unwrap_or(u64::MAX));
-    tokio::time::Instant::from_std(at.max(due))
-}
+/// Every publisher wakes on a shared 10 ms beat, so one wake-up of this
+/// process sends for many streams: the load generator must cost much less
+/// than the server it measures. Sends are at most 10 ms late for it, far
+/// below any threshold of falling behind.
+const BEAT: Duration = Duration::from_millis(10);
 
 fn check_events(client: &mut ClientSession) -> Result<(), String> {
     while let Some(event) = client.poll_event() {
@@ -472,17 +464,23 @@ fn check_events(client: &mut ClientSession) -> Result<(), String> {
 }
 
 /// The command: returns the exit code (0: every stream kept up; 3: some fell
-/// behind; 1: some failed; 2: bad arguments).
-pub async fn main_with_args(args: &[String]) -> i32 {
+/// behind; 1: some failed; 2: bad arguments). Progress and errors go to
+/// `err`, the final report as JSON to `out`.
+pub async fn main_with_args(
+    args: &[String],
+    out: &mut dyn std::io::Write,
+    err: &mut dyn std::io::Write,
+) -> i32 {
     let args = match parse_args(args) {
         Ok(args) => args,
         Err(message) => {
-            eprintln!("rtmp_load: {message}");
+            let _ = writeln!(err, "rtmp_load: {message}");
             return 2;
         }
     };
     let result = run(&args, |r| {
-        eprintln!(
+        let _ = writeln!(
+            err,
             "rtmp_load: {:>6.1} s  {} streams  {} publishing  {} failed  {} behind now  {} ever behind  max lag {} ms  {:.1} Mbit/s",
             r.elapsed,
             r.streams,
@@ -497,7 +495,7 @@ pub async fn main_with_args(args: &[String]) -> i32 {
     .await;
     match result {
         Ok(report) => {
-            println!("{}", report.json());
+            let _ = writeln!(out, "{}", report.json());
             if report.failed > 0 {
                 1
             } else if report.ever_behind > 0 {
@@ -507,7 +505,7 @@ pub async fn main_with_args(args: &[String]) -> i32 {
             }
         }
         Err(message) => {
-            eprintln!("rtmp_load: {message}");
+            let _ = writeln!(err, "rtmp_load: {message}");
             1
         }
     }

@@ -2,7 +2,7 @@
 
 use std::io::IoSlice;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use rtmp_core::session::status::code;
@@ -61,11 +61,12 @@ enum Role {
 pub async fn run(socket: TcpStream, relay: Arc<Relay>, id: u64) -> Result<(), ConnectionError> {
     socket.set_nodelay(true)?;
     let (mut reader, mut writer) = socket.into_split();
-    let mut config = ServerConfig::default();
-    config.handshake_timeout = relay.config.handshake_timeout;
-    config.idle_timeout = relay.config.idle_timeout;
-    config.ping_interval = relay.config.idle_timeout / 2;
-    config.seed = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ nanos_now();
+    let config = session_config(
+        relay.config.handshake_timeout,
+        relay.config.idle_timeout,
+        id,
+        nanos_now(),
+    );
     let mut session = ServerSession::new(config, Instant::now());
     let mut role = Role::None;
     let mut input = BytesMut::with_capacity(64 * 1024);
@@ -256,7 +257,25 @@ async fn next_delivery(role: &mut Role) -> Option<Delivery> {
     }
 }
 
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+/// The session settings of a server connection: the timeouts, a ping at half
+/// the idle timeout, and a handshake seed from the connection number `id`
+/// and some `entropy`.
+pub(crate) fn session_config(
+    handshake_timeout: Duration,
+    idle_timeout: Duration,
+    id: u64,
+    entropy: u64,
+) -> ServerConfig {
+    let mut config = ServerConfig::default();
+    config.handshake_timeout = handshake_timeout;
+    config.idle_timeout = idle_timeout;
+    config.ping_interval = idle_timeout / 2;
+    config.seed = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ entropy;
+    config
+}
+
+/// Waits until `deadline`, or forever without one (a `select!` arm).
+pub(crate) async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,

@@ -6,12 +6,12 @@
 //! relay hub that feeds the upstream pushes.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::BytesMut;
 use rtmp_core::session::status::code;
-use rtmp_core::{ServerConfig, ServerEvent, ServerSession};
+use rtmp_core::{ServerEvent, ServerSession};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tracing::{debug, info, warn};
@@ -19,7 +19,7 @@ use tracing::{debug, info, warn};
 use super::auth::{self, PublishAttempt};
 use super::stream::Stream;
 use super::{valid_name, Server};
-use crate::relay::connection::{write_output, ConnectionError};
+use crate::relay::connection::{session_config, sleep_until, write_output, ConnectionError};
 use crate::relay::hub::Packet;
 use crate::relay::push;
 
@@ -45,11 +45,12 @@ async fn serve(
 ) -> Result<(), ConnectionError> {
     socket.set_nodelay(true)?;
     let (mut reader, mut writer) = socket.into_split();
-    let mut config = ServerConfig::default();
-    config.handshake_timeout = server.config.handshake_timeout;
-    config.idle_timeout = server.config.idle_timeout;
-    config.ping_interval = server.config.idle_timeout / 2;
-    config.seed = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(peer.port());
+    let config = session_config(
+        server.config.handshake_timeout,
+        server.config.idle_timeout,
+        id,
+        u64::from(peer.port()),
+    );
     let mut session = ServerSession::new(config, Instant::now());
     let mut publishing: Option<Publishing> = None;
     let mut tc_url = String::new();
@@ -155,7 +156,8 @@ async fn serve(
                 // Let the socket gather what arrives until the next tick of a grid that
                 // every publisher shares: one wake-up then reads many messages for many
                 // connections, instead of one wake-up per TCP segment per connection.
-                tokio::time::sleep_until(next_tick(server.config.read_pacing)).await;
+                tokio::time::sleep_until(crate::beat::next(server.config.read_pacing, Instant::now()))
+                    .await;
             }
         }
     }
@@ -210,23 +212,5 @@ fn end(server: &Server, publishing: &Publishing, id: u64) {
     publishing.stream.end(id);
     if let Some(relay) = &server.relay {
         relay.hub.end_publish(&publishing.key, id);
-    }
-}
-
-/// The next instant on a grid of `period` steps shared by every connection.
-fn next_tick(period: Duration) -> tokio::time::Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    let epoch = *EPOCH.get_or_init(Instant::now);
-    let now = Instant::now();
-    let period_ns = period.as_nanos().max(1);
-    let ticks = now.duration_since(epoch).as_nanos() / period_ns + 1;
-    let offset = Duration::from_nanos(u64::try_from(ticks * period_ns).unwrap_or(u64::MAX));
-    tokio::time::Instant::from_std(epoch + offset)
-}
-
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }
