@@ -10,12 +10,7 @@
 //! `examples::rtmp_load`.
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    examples::init_tracing("warn");
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime.block_on(examples::rtmp_load::main_with_args(

@@ -23,12 +23,7 @@ const USAGE: &str = "usage: rtmp_relay [--listen ADDR] [--push rtmp://HOST[:PORT
 [--queue MESSAGES] [--idle-timeout SECONDS] [--notify-unpublish]";
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    examples::init_tracing("info");
     let (listen, config) = match parse_args(std::env::args().skip(1)) {
         Ok(parsed) => parsed,
         Err(message) => {

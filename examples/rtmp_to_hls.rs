@@ -15,12 +15,7 @@ use std::process::ExitCode;
 use examples::rtmp_to_hls::{self, args, Server};
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    examples::init_tracing("info");
     let arguments: Vec<String> = std::env::args().skip(1).collect();
     let config = match args::parse(&arguments) {
         Ok(config) => config,

@@ -19,3 +19,14 @@ pub mod rtmp_load;
 pub mod rtmp_to_hls;
 pub mod vectored;
 
+/// The examples' logging: `tracing` to stderr, filtered by `RUST_LOG`, or by
+/// `default` (such as `"info"`) when it is not set.
+pub fn init_tracing(default: &str) {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default.into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
