@@ -125,42 +125,6 @@ fn with_durations(mut packets: Vec<Packet>) -> Vec<Packet> {
     packets
 }
 
-/// The per-stream lists of decoded-frame MD5s FFmpeg 9 gives for `input`
-/// (video first when present), with the text for messages.
-fn decoded(input: &Path) -> (Vec<Vec<String>>, String) {
-    let output = Command::new(common::ffmpeg9())
-        .args(["-hide_banner", "-loglevel", "error", "-i"])
-        .arg(input)
-        // Every decoded frame as it is: none dropped or repeated for timing,
-        // none scaled back to the first frame's size after a resolution
-        // change.
-        .args(["-map", "0:v?", "-map", "0:a?", "-fps_mode", "passthrough"])
-        .arg("-noautoscale")
-        .args(["-f", "framemd5", "-"])
-        .output()
-        .expect("run ffmpeg9");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "ffmpeg9 failed on {}: {}",
-        input.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let mut streams: Vec<Vec<String>> = Vec::new();
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        let (Some(index), Some(md5)) = (fields.first(), fields.last()) else {
-            continue;
-        };
-        let index: usize = index.parse().expect("a stream index");
-        if streams.len() <= index {
-            streams.resize(index + 1, Vec::new());
-        }
-        streams[index].push((*md5).to_owned());
-    }
-    (streams, text)
-}
-
 /// A segment of the playlist with what it needs to be read alone.
 struct Listed {
     uri: String,
@@ -302,7 +266,7 @@ fn decoded_video_by_section(dir: &Path, segments: &[Listed]) -> Vec<String> {
         }
         let file = dir.join(format!("section-{start}.mp4"));
         std::fs::write(&file, bytes).expect("write the section");
-        let (streams, _) = decoded(&file);
+        let (streams, _) = common::decoded(&file);
         frames.extend(streams.into_iter().next().unwrap_or_default());
         start = end;
     }
@@ -314,8 +278,8 @@ fn check(name: &str, format: OutputFormat, has_video: bool, audio_skip_first: us
     let summary = result.unwrap_or_else(|e| panic!("{name}: flv_to_hls failed: {e}"));
     let listed = check_segments(name, &dir, has_video);
     let source = common::corpus().join(format!("{name}.flv"));
-    let (want, want_text) = decoded(&source);
-    let (mut got, got_text) = decoded(&dir.join("index.m3u8"));
+    let (want, want_text) = common::decoded(&source);
+    let (mut got, got_text) = common::decoded(dir.join("index.m3u8"));
     assert_eq!(got.len(), want.len(), "{name}: stream count");
     let mut maps: Vec<&Option<String>> = listed.iter().map(|s| &s.map).collect();
     maps.dedup();

@@ -77,38 +77,6 @@ fn wait_for(bound: &Bound, key: &str, limit: Duration, done: impl Fn(&str) -> bo
     }
 }
 
-/// The decoded-frame MD5s of every stream of `input` (video first), as
-/// FFmpeg 9 decodes it: no frame dropped or duplicated for timing, none
-/// rescaled.
-fn decoded(input: &str) -> (Vec<Vec<String>>, String) {
-    let output = Command::new(common::ffmpeg9())
-        .args(["-hide_banner", "-loglevel", "error", "-i", input])
-        .args(["-map", "0:v?", "-map", "0:a?", "-fps_mode", "passthrough"])
-        .arg("-noautoscale")
-        .args(["-f", "framemd5", "-"])
-        .output()
-        .expect("run ffmpeg9");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "ffmpeg9 failed on {input}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let mut streams: Vec<Vec<String>> = Vec::new();
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        let (Some(index), Some(md5)) = (fields.first(), fields.last()) else {
-            continue;
-        };
-        let index: usize = index.parse().expect("a stream index");
-        if streams.len() <= index {
-            streams.resize(index + 1, Vec::new());
-        }
-        streams[index].push((*md5).to_owned());
-    }
-    (streams, text)
-}
-
 /// The MD5 of every audio packet of `input` as FFmpeg 9 reads it (no decoding).
 fn audio_packets(input: &str) -> Vec<String> {
     let output = Command::new(common::ffmpeg9())
@@ -136,9 +104,9 @@ fn audio_packets(input: &str) -> Vec<String> {
 fn assert_decodes_like_the_source(bound: &Bound, key: &str, times: usize) {
     let source = source();
     let source = source.to_str().expect("utf-8");
-    let (want, want_text) = decoded(source);
+    let (want, want_text) = common::decoded(source);
     let url = format!("http://{}/live/{key}/index.m3u8", bound.http);
-    let (got, got_text) = decoded(&url);
+    let (got, got_text) = common::decoded(&url);
     assert_eq!(got.len(), want.len(), "{key}: stream count\n{got_text}");
     for (index, (got, want)) in got.iter().zip(&want).enumerate() {
         let want: Vec<String> = std::iter::repeat_n(want.clone(), times).flatten().collect();

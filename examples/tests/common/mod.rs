@@ -59,8 +59,14 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// Runs the relay in-process on an ephemeral port, on its own runtime thread.
-pub fn start_relay(config: RelayConfig) -> SocketAddr {
+/// Runs a server in-process on its own runtime thread: `start` binds it and
+/// gives what the test needs to reach it (its addresses); the runtime then
+/// serves until the test process ends.
+pub fn serve_in_background<T, F>(what: &str, start: impl FnOnce() -> F + Send + 'static) -> T
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = T>,
+{
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -69,15 +75,21 @@ pub fn start_relay(config: RelayConfig) -> SocketAddr {
             .build()
             .expect("runtime");
         runtime.block_on(async move {
-            let addr = relay::start("127.0.0.1:0".parse().unwrap(), Relay::new(config))
-                .await
-                .expect("bind relay");
-            tx.send(addr).expect("report address");
+            tx.send(start().await).expect("report the addresses");
             std::future::pending::<()>().await;
         });
     });
     rx.recv_timeout(Duration::from_secs(10))
-        .expect("relay started")
+        .unwrap_or_else(|_| panic!("{what} did not start"))
+}
+
+/// Runs the relay in-process on an ephemeral port, on its own runtime thread.
+pub fn start_relay(config: RelayConfig) -> SocketAddr {
+    serve_in_background("the relay", || async move {
+        relay::start("127.0.0.1:0".parse().unwrap(), Relay::new(config))
+            .await
+            .expect("bind relay")
+    })
 }
 
 /// A child process killed when dropped.
@@ -214,25 +226,12 @@ pub fn start_rtmp_to_hls(
     config.rtmp = "127.0.0.1:0".parse().unwrap();
     config.http = "127.0.0.1:0".parse().unwrap();
     let server = examples::rtmp_to_hls::Server::new(config);
-    let (tx, rx) = std::sync::mpsc::channel();
     let shared = server.clone();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async move {
-            let bound = examples::rtmp_to_hls::start(shared)
-                .await
-                .expect("bind rtmp_to_hls");
-            tx.send(bound).expect("report addresses");
-            std::future::pending::<()>().await;
-        });
+    let bound = serve_in_background("rtmp_to_hls", || async move {
+        examples::rtmp_to_hls::start(shared)
+            .await
+            .expect("bind rtmp_to_hls")
     });
-    let bound = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("rtmp_to_hls started");
     (bound, server)
 }
 
@@ -292,4 +291,40 @@ pub fn http_get(addr: SocketAddr, target: &str) -> HttpResponse {
         headers,
         body: raw[split + 4..].to_vec(),
     }
+}
+
+/// The per-stream lists of decoded-frame MD5s FFmpeg 9 gives for `input` (a
+/// file or a URL; video first when present), with the text for messages.
+/// Every decoded frame as it is: none dropped or repeated for timing, none
+/// scaled back to the first frame's size after a resolution change.
+pub fn decoded(input: impl AsRef<std::ffi::OsStr>) -> (Vec<Vec<String>>, String) {
+    let input = input.as_ref();
+    let output = Command::new(ffmpeg9())
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(input)
+        .args(["-map", "0:v?", "-map", "0:a?", "-fps_mode", "passthrough"])
+        .arg("-noautoscale")
+        .args(["-f", "framemd5", "-"])
+        .output()
+        .expect("run ffmpeg9");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "ffmpeg9 failed on {}: {}",
+        input.to_string_lossy(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut streams: Vec<Vec<String>> = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let (Some(index), Some(md5)) = (fields.first(), fields.last()) else {
+            continue;
+        };
+        let index: usize = index.parse().expect("a stream index");
+        if streams.len() <= index {
+            streams.resize(index + 1, Vec::new());
+        }
+        streams[index].push((*md5).to_owned());
+    }
+    (streams, text)
 }
