@@ -1,107 +1,69 @@
-//! `rtmp_relay`: an RTMP server that relays live streams to players and upstream.
+//! `rtmp_relay`: an RTMP relay built on `live-ingest`: publishers send to
+//! `rtmp://HOST/APP/KEY`, any number of players play the same URL (or read
+//! `http://HOST:8080/APP/KEY.flv`), and every stream can be re-published upstream.
 //!
 //! ```text
-//! cargo run --release --example rtmp_relay -- --listen 127.0.0.1:1935 [--push rtmp://host/app ...]
+//! cargo run --release --example rtmp_relay -- [--listen ADDR] [--http ADDR] [--push rtmp://HOST/APP]...
 //! ffmpeg -re -i in.flv -c copy -f flv rtmp://127.0.0.1/live/key   # publish
 //! ffplay rtmp://127.0.0.1/live/key                                 # play (any number)
 //! ```
 //!
-//! Late joiners get the metadata, the sequence headers and the current GOP, so they
-//! start on a keyframe; a second publisher on a live key is refused; slow players
-//! skip to the next keyframe instead of slowing anyone; `--push` re-publishes every
-//! stream to each upstream server under the same key. Logs go to stderr
-//! (`RUST_LOG=debug` for more).
+//! Late joiners start on a key frame (metadata, sequence headers, the current
+//! GOP); a second publisher on a live key is refused; a slow player skips to
+//! the next key frame instead of slowing anyone (its queue is bounded in bytes).
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use examples::relay::{self, Relay, RelayConfig};
+use live_ingest::{Config, Server};
 use rtmp_core::RtmpUrl;
-
-const USAGE: &str = "usage: rtmp_relay [--listen ADDR] [--push rtmp://HOST[:PORT]/APP]... \
-[--queue MESSAGES] [--idle-timeout SECONDS] [--notify-unpublish]";
 
 fn main() -> ExitCode {
     examples::init_tracing("info");
-    let (listen, config) = match parse_args(std::env::args().skip(1)) {
-        Ok(parsed) => parsed,
+    let config = match parse(std::env::args().skip(1)) {
+        Ok(config) => config,
         Err(message) => {
-            eprintln!("rtmp_relay: {message}\n{USAGE}");
+            eprintln!("rtmp_relay: {message}\nusage: rtmp_relay [--listen ADDR] [--http ADDR] [--push rtmp://HOST[:PORT]/APP]... [--notify-unpublish]");
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("rtmp_relay: cannot start the runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+    let Ok(runtime) = tokio::runtime::Runtime::new() else {
+        eprintln!("rtmp_relay: cannot start the runtime");
+        return ExitCode::FAILURE;
     };
     runtime.block_on(async {
-        let relay = Relay::new(config);
-        let listener = match tokio::net::TcpListener::bind(listen).await {
-            Ok(listener) => listener,
+        let started = match Server::new(config) {
+            Ok(server) => live_ingest::start(server).await.map_err(|e| e.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
+        match started {
+            Ok(bound) => tracing::info!("publish and play rtmp://{}/APP/KEY", bound.rtmp),
             Err(error) => {
-                eprintln!("rtmp_relay: cannot listen on {listen}: {error}");
+                eprintln!("rtmp_relay: {error}");
                 return ExitCode::FAILURE;
             }
-        };
-        tracing::info!(%listen, "rtmp_relay listening; publish and play rtmp://{listen}/APP/KEY");
-        tokio::select! {
-            result = relay::serve(listener, relay) => {
-                if let Err(error) = result {
-                    eprintln!("rtmp_relay: {error}");
-                    return ExitCode::FAILURE;
-                }
-            }
-            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted, stopping"),
         }
+        let _ = tokio::signal::ctrl_c().await;
         ExitCode::SUCCESS
     })
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<(SocketAddr, RelayConfig), String> {
-    let mut listen: SocketAddr = "127.0.0.1:1935"
-        .parse()
-        .map_err(|_| "bad default address")?;
-    let mut config = RelayConfig::default();
+/// The relay's few options over `live-ingest`'s defaults, with HLS off.
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Config, String> {
+    let mut config = Config {
+        hls: false,
+        ..Config::default()
+    };
     while let Some(arg) = args.next() {
-        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
-            "--listen" => {
-                let v = value("--listen")?;
-                listen = v.parse().map_err(|_| {
-                    format!("--listen: `{v}` is not an address like 127.0.0.1:1935")
-                })?;
-            }
-            "--push" => {
-                let v = value("--push")?;
-                config
-                    .push
-                    .push(RtmpUrl::parse(&v).map_err(|e| e.to_string())?);
-            }
-            "--queue" => {
-                let v = value("--queue")?;
-                config.limits.queue = v
-                    .parse()
-                    .ok()
-                    .filter(|&n| n > 0)
-                    .ok_or("--queue needs a positive number")?;
-            }
-            "--idle-timeout" => {
-                let v = value("--idle-timeout")?;
-                let seconds: u64 = v
-                    .parse()
-                    .ok()
-                    .filter(|&n| n > 0)
-                    .ok_or("--idle-timeout needs seconds")?;
-                config.idle_timeout = Duration::from_secs(seconds);
-            }
+            "--listen" => config.rtmp = value()?.parse().map_err(|e| format!("--listen: {e}"))?,
+            "--http" => config.http = value()?.parse().map_err(|e| format!("--http: {e}"))?,
+            "--push" => config
+                .push
+                .push(RtmpUrl::parse(&value()?).map_err(|e| format!("--push: {e}"))?),
             "--notify-unpublish" => config.notify_unpublish = true,
-            "-h" | "--help" => return Err("help".into()),
-            other => return Err(format!("unknown argument `{other}`")),
+            other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok((listen, config))
+    Ok(config)
 }

@@ -329,7 +329,7 @@ fn write_all(
     data: &[Bytes],
     summary: &mut Summary,
 ) -> Result<(), String> {
-    crate::vectored::write_all(file, data)
+    live_ingest::vectored::write_all(file, data)
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     summary.bytes += data.iter().map(|d| d.len() as u64).sum::<u64>();
     Ok(())

@@ -23,7 +23,7 @@ use rtmp_core::{ClientConfig, ClientEvent, ClientSession, MediaKind, RtmpUrl};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
-use crate::relay::connection::write_chunks;
+use live_ingest::rtmp::write_chunks;
 
 /// The usage text.
 pub const USAGE: &str =
@@ -410,7 +410,7 @@ async fn publish(
                 client.handle_input(&mut input, Instant::now()).map_err(|e| e.to_string())?;
                 check_events(&mut client)?;
             }
-            () = tokio::time::sleep_until(crate::beat::next(BEAT, due)) => {
+            () = tokio::time::sleep_until(live_ingest::beat::next(BEAT, due)) => {
                 // Everything due now goes out in one write.
                 let mut sent = 0u64;
                 while index < media.items.len() {

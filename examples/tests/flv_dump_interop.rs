@@ -15,7 +15,7 @@
 //! the rules must reproduce FFmpeg's lines exactly and the sizes and MD5s of
 //! every stream must be FFmpeg's in order.
 
-mod common;
+use testkit as common;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -10,7 +10,7 @@
 //! (`flv_to_hls_interop.rs`); AV1 has no MPEG-TS mapping and is played from
 //! fMP4 only.
 
-mod common;
+use testkit as common;
 
 use std::path::PathBuf;
 use std::sync::Mutex;

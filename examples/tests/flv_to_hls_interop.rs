@@ -23,7 +23,7 @@
 //! AV1 has no MPEG-TS mapping: the example refuses it with a message naming
 //! fMP4 and writes no playlist.
 
-mod common;
+use testkit as common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -456,14 +456,18 @@ fn live_stall_through_rtmp_relay_with_the_probe_playing() {
             .expect("runtime");
         runtime.block_on(async move {
             // The probe ends when the publisher leaves.
-            let config = examples::relay::RelayConfig {
+            let config = live_ingest::Config {
+                rtmp: "127.0.0.1:0".parse().unwrap(),
+                http: "127.0.0.1:0".parse().unwrap(),
+                hls: false,
                 notify_unpublish: true,
                 ..Default::default()
             };
-            let relay = examples::relay::Relay::new(config);
-            let addr = examples::relay::start("127.0.0.1:0".parse().unwrap(), relay)
+            let server = live_ingest::Server::new(config).expect("a valid configuration");
+            let addr = live_ingest::start(server)
                 .await
-                .expect("bind relay");
+                .expect("bind the server")
+                .rtmp;
             tx.send(addr).expect("report address");
             std::future::pending::<()>().await;
         });

@@ -1,18 +1,19 @@
 //! The page at `/`: the streams and a player.
 //!
-//! The player is hls.js from the npm package installed on the machine, served
-//! by this server at `/hls.min.js` (nothing is fetched from elsewhere). When
-//! the file is missing, the page says how to install it.
+//! The player is hls.js: the npm package's file on this machine when there is
+//! one (served by this server at `/hls.min.js`), otherwise loaded by the
+//! browser from a public CDN, which the page names.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
-use super::stream::Snapshot;
+use crate::config::HLSJS_CDN;
+use crate::hls::stream::Snapshot;
 
-/// The HTML page for these streams.
-pub fn render(streams: &[Snapshot], hlsjs_present: bool, hlsjs_path: &Path) -> String {
+/// The HTML page for these streams; `local_hlsjs` says whether `/hls.min.js`
+/// is served from a local file (else the page loads [`HLSJS_CDN`]).
+pub fn render(streams: &[Snapshot], local_hlsjs: bool) -> String {
     let mut html = String::from(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>rtmp_to_hls</title>\n\
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>live-ingest</title>\n\
          <style>body{font-family:sans-serif;margin:1.5em}td,th{padding:.2em .8em;text-align:left}\
          video{background:#000;max-width:100%}</style></head><body>\n<h1>Streams</h1>\n",
     );
@@ -43,34 +44,38 @@ pub fn render(streams: &[Snapshot], hlsjs_present: bool, hlsjs_path: &Path) -> S
     html.push_str(
         "<p><video id=\"video\" controls muted autoplay playsinline width=\"640\"></video></p>\n",
     );
-    if hlsjs_present {
-        html.push_str(
-            "<script src=\"/hls.min.js\"></script>\n<script>\n\
-             let hls = null;\n\
-             function play(url) {\n\
-               const video = document.getElementById('video');\n\
-               if (hls) { hls.destroy(); hls = null; }\n\
-               if (window.Hls && Hls.isSupported()) {\n\
-                 hls = new Hls({lowLatencyMode: true});\n\
-                 hls.loadSource(url);\n\
-                 hls.attachMedia(video);\n\
-               } else if (video.canPlayType('application/vnd.apple.mpegurl')) {\n\
-                 video.src = url;\n\
-               }\n\
-               video.play().catch(() => {});\n\
-             }\n</script>\n",
-        );
+    let source = if local_hlsjs {
+        "/hls.min.js"
     } else {
+        HLSJS_CDN
+    };
+    if !local_hlsjs {
         let _ = writeln!(
             html,
-            "<p><strong>hls.js is not installed at {}</strong>: install the npm package <code>hls.js</code> \
-             (<code>../shared/peers/install.sh</code> does) or start the server with <code>--hlsjs PATH/hls.min.js</code>. \
-             Browsers with native HLS still play the links.</p>\n\
-             <script>function play(url) {{ const v = document.getElementById('video'); v.src = url; v.play().catch(() => {{}}); }}</script>",
-            escape(&hlsjs_path.display().to_string())
+            "<p>hls.js is not installed on the server, so this page loads it from <code>{}</code>. \
+             Install the npm package <code>hls.js</code> or start the server with <code>--hlsjs PATH/hls.min.js</code> \
+             to serve it locally.</p>",
+            escape(HLSJS_CDN)
         );
     }
-    html.push_str("<p><a href=\"/stats\">/stats</a> (JSON)</p>\n</body></html>\n");
+    let _ = writeln!(html, "<script src=\"{}\"></script>", escape(source));
+    html.push_str(
+        "<script>\n\
+         let hls = null;\n\
+         function play(url) {\n\
+           const video = document.getElementById('video');\n\
+           if (hls) { hls.destroy(); hls = null; }\n\
+           if (window.Hls && Hls.isSupported()) {\n\
+             hls = new Hls({lowLatencyMode: true});\n\
+             hls.loadSource(url);\n\
+             hls.attachMedia(video);\n\
+           } else {\n\
+             video.src = url;\n\
+           }\n\
+           video.play().catch(() => {});\n\
+         }\n</script>\n",
+    );
+    html.push_str("<p><a href=\"/stats\">/stats</a> (JSON), <a href=\"/metrics\">/metrics</a> (Prometheus)</p>\n</body></html>\n");
     html
 }
 
@@ -95,13 +100,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn says_when_hlsjs_is_missing() {
-        let page = render(&[], false, Path::new("/nowhere/hls.min.js"));
-        assert!(page.contains("hls.js is not installed at /nowhere/hls.min.js"));
-        assert!(!page.contains("/hls.min.js\"></script>"));
-        let page = render(&[], true, Path::new("/x"));
+    fn loads_hlsjs_locally_or_from_the_named_cdn() {
+        let page = render(&[], true);
         assert!(page.contains("<script src=\"/hls.min.js\"></script>"));
         assert!(!page.contains("http"), "no outside address: {page}");
+        let page = render(&[], false);
+        assert!(page.contains(&format!("<script src=\"{HLSJS_CDN}\"></script>")));
+        assert!(page.contains("hls.js is not installed on the server"));
     }
 
     #[test]

@@ -3,13 +3,16 @@
 
 use serde_json::{json, Value};
 
-use super::stream::Snapshot;
-use super::Server;
+use crate::config::SegmentFormat;
+use crate::hls::stream::Snapshot;
+use crate::Server;
 
-/// Every stream's snapshot, viewers counted, sorted by key.
+/// Every HLS stream's snapshot, viewers counted, sorted by key.
 pub fn snapshots(server: &Server) -> Vec<Snapshot> {
-    server
-        .registry
+    let Some(registry) = &server.registry else {
+        return Vec::new();
+    };
+    registry
         .all()
         .iter()
         .map(|stream| {
@@ -27,9 +30,10 @@ pub fn json(server: &Server) -> Value {
         "streams": streams,
         "count": streams.len(),
         "format": match server.config.format {
-            hls_mux::Format::Ts => "ts",
-            _ => "fmp4",
+            SegmentFormat::Ts => "ts",
+            SegmentFormat::Fmp4 => "fmp4",
         },
+        "hub_streams": server.hub.stream_count(),
         "target_duration": server.config.target_duration,
         "part_duration": server.config.part_duration,
     })

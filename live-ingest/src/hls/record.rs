@@ -14,6 +14,23 @@ use rtmp_core::MediaKind;
 /// Bytes gathered before a write.
 const FLUSH_AT: usize = 256 * 1024;
 
+/// Why a recording stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// A message could not become a tag.
+    #[error("cannot write the tag: {0}")]
+    Tag(#[from] flv::Error),
+    /// The file could not be written.
+    #[error("{}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+}
+
 /// One publish being recorded.
 #[derive(Debug)]
 pub struct Recording {
@@ -62,30 +79,32 @@ impl Recording {
         kind: MediaKind,
         timestamp: u64,
         payload: &Bytes,
-    ) -> Result<(), String> {
+    ) -> Result<(), RecordError> {
         let (tag_type, body) = match kind {
             MediaKind::Audio => (TagType::Audio, payload.clone()),
             MediaKind::Video => (TagType::Video, payload.clone()),
             // A file carries `onMetaData`, not the publisher's `@setDataFrame` wrapper.
             MediaKind::Data => (
                 TagType::Script,
-                crate::relay::connection::strip_set_data_frame(payload.clone()),
+                crate::hub::strip_set_data_frame(payload.clone()),
             ),
         };
         let timestamp = i64::try_from(timestamp).unwrap_or(i64::MAX);
         self.writer
-            .write(tag_type, timestamp, body, &mut self.buffer)
-            .map_err(|e| e.to_string())?;
+            .write(tag_type, timestamp, body, &mut self.buffer)?;
         if self.buffer.len() >= FLUSH_AT {
             self.flush()?;
         }
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), String> {
+    fn flush(&mut self) -> Result<(), RecordError> {
         self.file
             .write_all(&self.buffer)
-            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+            .map_err(|source| RecordError::Write {
+                path: self.path.clone(),
+                source,
+            })?;
         self.buffer.clear();
         Ok(())
     }

@@ -1,15 +1,25 @@
-//! The streams of a relay: who publishes each key, who plays it, and what a late
+//! The fan-out of every stream to its players: who publishes each key, who
+//! plays it (RTMP players, HTTP-FLV readers, upstream pushes), and what a late
 //! joiner needs (metadata, sequence headers, the current group of pictures).
+//!
+//! Each player has a [`queue`] bounded in bytes and age; the publisher never
+//! waits for a player. A player whose queue is full skips to the next key frame
+//! and is sent the sequence headers again before it.
+
+pub mod queue;
+pub mod tag_class;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use bytes::Bytes;
 use rtmp_core::MediaKind;
-use tokio::sync::mpsc;
 
-use crate::flv_tag::{classify_audio, classify_video, TagClass};
+use crate::config::Limits;
+use queue::SendError;
+use tag_class::{classify_audio, classify_video, TagClass};
 
 /// One audio, video or data message of a stream, as the publisher sent it.
 #[derive(Clone, Debug)]
@@ -33,30 +43,9 @@ pub enum Delivery {
     PublishEnd,
 }
 
-/// Limits of the hub, per stream and per subscriber.
-#[derive(Clone, Copy, Debug)]
-pub struct HubLimits {
-    /// Messages a subscriber's queue holds before it skips to the next keyframe.
-    pub queue: usize,
-    /// Messages of the current GOP kept for late joiners.
-    pub gop_messages: usize,
-    /// Bytes of the current GOP kept for late joiners.
-    pub gop_bytes: usize,
-}
-
-impl Default for HubLimits {
-    fn default() -> Self {
-        HubLimits {
-            queue: 2048,
-            gop_messages: 1500,
-            gop_bytes: 32 << 20,
-        }
-    }
-}
-
 struct Subscriber {
     id: u64,
-    tx: mpsc::Sender<Delivery>,
+    tx: queue::Sender,
     /// Sends nothing but headers and metadata until the next keyframe.
     waiting_for_keyframe: bool,
     /// Messages were dropped: resend the headers before the next keyframe.
@@ -95,14 +84,14 @@ pub struct HubStats {
 /// All streams of one relay.
 pub struct Hub {
     streams: Mutex<HashMap<String, Stream>>,
-    limits: HubLimits,
+    limits: Limits,
     /// Counters.
     pub stats: HubStats,
 }
 
 impl Hub {
     /// An empty hub.
-    pub fn new(limits: HubLimits) -> Hub {
+    pub fn new(limits: Limits) -> Hub {
         Hub {
             streams: Mutex::new(HashMap::new()),
             limits,
@@ -136,7 +125,9 @@ impl Hub {
             // Waiting players see the stream from its first message: nothing to skip.
             subscriber.waiting_for_keyframe = false;
             subscriber.dropped = false;
-            let _ = subscriber.tx.try_send(Delivery::PublishStart);
+            let _ = subscriber
+                .tx
+                .force_send(Delivery::PublishStart, Instant::now());
         }
         Ok(())
     }
@@ -153,7 +144,9 @@ impl Hub {
         stream.publisher = None;
         stream.clear_caches();
         for subscriber in &stream.subscribers {
-            let _ = subscriber.tx.try_send(Delivery::PublishEnd);
+            let _ = subscriber
+                .tx
+                .force_send(Delivery::PublishEnd, Instant::now());
         }
         if stream.subscribers.is_empty() {
             streams.remove(key);
@@ -167,6 +160,7 @@ impl Hub {
             return;
         };
         let class = stream.remember(packet.clone(), &self.limits);
+        let now = Instant::now();
         let mut closed = false;
         for subscriber in &mut stream.subscribers {
             let deliver = match class {
@@ -177,7 +171,7 @@ impl Hub {
                         // stamped with the keyframe's time so the timeline does not step back.
                         for header in stream.video_header.iter().chain(&stream.audio_headers) {
                             let header = restamped(header, packet.timestamp);
-                            let _ = subscriber.tx.try_send(Delivery::Packet(header));
+                            let _ = subscriber.tx.force_send(Delivery::Packet(header), now);
                         }
                     }
                     subscriber.waiting_for_keyframe = false;
@@ -189,15 +183,18 @@ impl Hub {
             if !deliver {
                 continue;
             }
-            match subscriber.tx.try_send(Delivery::Packet(packet.clone())) {
+            match subscriber
+                .tx
+                .try_send(Delivery::Packet(packet.clone()), now)
+            {
                 Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => {
+                Err(SendError::Full) => {
                     // A slow subscriber never slows the publisher: skip to the next keyframe.
                     subscriber.waiting_for_keyframe = true;
                     subscriber.dropped = true;
                     self.stats.dropped.fetch_add(1, Ordering::Relaxed);
                 }
-                Err(mpsc::error::TrySendError::Closed(_)) => closed = true,
+                Err(SendError::Closed) => closed = true,
             }
         }
         if closed {
@@ -205,10 +202,12 @@ impl Hub {
         }
     }
 
-    /// Adds a subscriber to `key`. If the stream is live, its queue is primed with the
-    /// metadata, the sequence headers and the current GOP, so it starts on a keyframe.
-    /// Returns whether the stream is live.
-    pub fn subscribe(&self, key: &str, id: u64, tx: mpsc::Sender<Delivery>) -> bool {
+    /// Adds the subscriber `id` to `key` and returns its queue and whether the stream
+    /// is live. If it is, the queue is primed with the metadata, the sequence headers
+    /// and the current GOP, so the subscriber starts on a keyframe.
+    pub fn subscribe(&self, key: &str, id: u64) -> (queue::Receiver, bool) {
+        let (tx, rx) = queue::channel(self.limits.player_queue_bytes, self.limits.player_queue_age);
+        let now = Instant::now();
         let mut streams = self.lock();
         let stream = streams.entry(key.to_owned()).or_default();
         let live = stream.publisher.is_some();
@@ -220,17 +219,17 @@ impl Hub {
             // starts at (the GOP's keyframe, else the latest message), so its timeline
             // begins there instead of jumping from the headers' original time.
             if let Some(metadata) = &stream.metadata {
-                let _ = tx.try_send(Delivery::Packet(restamped(metadata, 0)));
+                let _ = tx.force_send(Delivery::Packet(restamped(metadata, 0)), now);
             }
             let start = stream
                 .gop
                 .first()
                 .map_or(stream.last_timestamp, |p| p.timestamp);
             for packet in stream.video_header.iter().chain(&stream.audio_headers) {
-                let _ = tx.try_send(Delivery::Packet(restamped(packet, start)));
+                let _ = tx.force_send(Delivery::Packet(restamped(packet, start)), now);
             }
             for packet in &stream.gop {
-                let _ = tx.try_send(Delivery::Packet(packet.clone()));
+                let _ = tx.force_send(Delivery::Packet(packet.clone()), now);
             }
             // With a GOP cache the player is already on a keyframe; an audio-only
             // stream can start anywhere.
@@ -242,7 +241,7 @@ impl Hub {
             waiting_for_keyframe,
             dropped: false,
         });
-        live
+        (rx, live)
     }
 
     /// Removes a subscriber.
@@ -255,6 +254,13 @@ impl Hub {
         if stream.subscribers.is_empty() && stream.publisher.is_none() {
             streams.remove(key);
         }
+    }
+
+    /// Bytes queued for the subscribers of `key`, all together.
+    pub fn queued_bytes(&self, key: &str) -> usize {
+        self.lock().get(key).map_or(0, |stream| {
+            stream.subscribers.iter().map(|s| s.tx.queued_bytes()).sum()
+        })
     }
 
     /// Number of streams known (live or with waiting players).
@@ -284,7 +290,7 @@ impl Stream {
     }
 
     /// Updates the caches with a new message and says what it is.
-    fn remember(&mut self, packet: Packet, limits: &HubLimits) -> Class {
+    fn remember(&mut self, packet: Packet, limits: &Limits) -> Class {
         if packet.kind != MediaKind::Data {
             self.last_timestamp = packet.timestamp;
         }
@@ -354,6 +360,16 @@ fn restamped(packet: &Packet, timestamp: u64) -> Packet {
     }
 }
 
+/// Players get `onMetaData, {...}`; publishers send `@setDataFrame, onMetaData, {...}`.
+pub fn strip_set_data_frame(body: Bytes) -> Bytes {
+    const SET_DATA_FRAME: &[u8] = b"\x02\x00\x0d@setDataFrame";
+    if body.starts_with(SET_DATA_FRAME) {
+        body.slice(SET_DATA_FRAME.len()..)
+    } else {
+        body
+    }
+}
+
 /// Whether an AMF0 data body is metadata (`onMetaData`, or `@setDataFrame` + `onMetaData`).
 pub fn is_metadata(body: &Bytes) -> bool {
     let mut values = amf0::Decoder::new(body.clone());
@@ -395,9 +411,9 @@ mod tests {
     const AAC_FRAME: &[u8] = &[0xAF, 0x01, 0x21];
 
     /// What a subscriber received: (timestamp, first bytes) of each packet, and markers.
-    fn drain(rx: &mut mpsc::Receiver<Delivery>) -> Vec<String> {
+    fn drain(rx: &mut queue::Receiver) -> Vec<String> {
         let mut out = Vec::new();
-        while let Ok(delivery) = rx.try_recv() {
+        while let Some(delivery) = rx.try_recv() {
             out.push(match delivery {
                 Delivery::Packet(p) => format!(
                     "{:?}@{}:{:02x}{:02x}",
@@ -421,9 +437,9 @@ mod tests {
 
     #[test]
     fn a_player_waiting_before_the_publisher_gets_everything() {
-        let hub = Hub::new(HubLimits::default());
-        let (tx, mut rx) = mpsc::channel(64);
-        assert!(!hub.subscribe(KEY, 7, tx));
+        let hub = Hub::new(Limits::default());
+        let (mut rx, live) = hub.subscribe(KEY, 7);
+        assert!(!live);
         publish_intro(&hub);
         assert_eq!(
             drain(&mut rx),
@@ -440,12 +456,12 @@ mod tests {
 
     #[test]
     fn a_late_joiner_gets_restamped_headers_then_the_gop() {
-        let hub = Hub::new(HubLimits::default());
+        let hub = Hub::new(Limits::default());
         publish_intro(&hub);
         hub.publish(KEY, video(4000, AVC_KEY));
         hub.publish(KEY, audio(4001, AAC_FRAME));
-        let (tx, mut rx) = mpsc::channel(64);
-        assert!(hub.subscribe(KEY, 7, tx));
+        let (mut rx, live) = hub.subscribe(KEY, 7);
+        assert!(live);
         assert_eq!(
             drain(&mut rx),
             [
@@ -459,15 +475,15 @@ mod tests {
 
     #[test]
     fn a_slow_player_skips_to_the_next_keyframe_and_gets_headers_again() {
-        let hub = Hub::new(HubLimits {
-            queue: 4,
-            ..HubLimits::default()
+        // Room for four of these 6-byte messages.
+        let hub = Hub::new(Limits {
+            player_queue_bytes: 4 * (6 + queue::MESSAGE_OVERHEAD),
+            ..Limits::default()
         });
         hub.start_publish(KEY, 1).unwrap();
         hub.publish(KEY, video(0, AVC_HEADER));
         hub.publish(KEY, audio(0, AAC_HEADER));
-        let (tx, mut rx) = mpsc::channel(4);
-        hub.subscribe(KEY, 7, tx);
+        let (mut rx, _) = hub.subscribe(KEY, 7);
         for ts in [0, 33, 66, 99, 132] {
             hub.publish(KEY, video(ts, if ts == 0 { AVC_KEY } else { AVC_INTER }));
         }
@@ -484,7 +500,7 @@ mod tests {
 
     #[test]
     fn a_second_publisher_is_refused_until_the_first_leaves() {
-        let hub = Hub::new(HubLimits::default());
+        let hub = Hub::new(Limits::default());
         hub.start_publish(KEY, 1).unwrap();
         assert_eq!(
             hub.start_publish(KEY, 2),
@@ -500,14 +516,13 @@ mod tests {
 
     #[test]
     fn audio_only_streams_start_anywhere_and_keep_one_frame() {
-        let hub = Hub::new(HubLimits::default());
+        let hub = Hub::new(Limits::default());
         hub.start_publish(KEY, 1).unwrap();
         hub.publish(KEY, audio(0, AAC_HEADER));
         for ts in [0, 23, 46] {
             hub.publish(KEY, audio(ts, AAC_FRAME));
         }
-        let (tx, mut rx) = mpsc::channel(64);
-        hub.subscribe(KEY, 7, tx);
+        let (mut rx, _) = hub.subscribe(KEY, 7);
         assert_eq!(drain(&mut rx), ["Audio@46:af00", "Audio@46:af01"]);
         hub.publish(KEY, audio(69, AAC_FRAME));
         assert_eq!(drain(&mut rx), ["Audio@69:af01"]);
@@ -519,7 +534,7 @@ mod tests {
         amf0::Value::from("@setDataFrame").encode(&mut body);
         amf0::Value::from("onMetaData").encode(&mut body);
         assert!(is_metadata(&body.clone().freeze()));
-        let stripped = crate::relay::connection::strip_set_data_frame(body.freeze());
+        let stripped = strip_set_data_frame(body.freeze());
         assert!(is_metadata(&stripped));
         let mut other = bytes::BytesMut::new();
         amf0::Value::from("onTextData").encode(&mut other);

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use flv::{MediaEvents, Tag, TagType};
-use hls_mux::playlist::{PlaylistKind, ReloadAnswer};
+use hls_mux::playlist::ReloadAnswer;
 use hls_mux::{FlvAdapter, FlvInput, Format, Muxer, MuxerOptions, Output, Tracks};
 use media_probe::{Probe, ProbeConfig};
 use rtmp_core::MediaKind;
@@ -25,7 +25,7 @@ use tracing::{info, warn};
 
 use super::disk::StreamDir;
 use super::record::Recording;
-use super::Config;
+use crate::{Config, ConfigError, Refused};
 
 /// Parts are kept for this many of the latest segments (the playlist lists
 /// parts of the segments of the last three target durations).
@@ -102,41 +102,12 @@ pub struct StreamOptions {
 
 impl StreamOptions {
     /// The options of `config`; fails on a combination the muxer refuses.
-    pub fn from_config(config: &Config) -> Result<StreamOptions, String> {
-        let mut muxer = MuxerOptions::new(config.format);
-        muxer.target_duration = config.target_duration;
-        muxer.part_duration = config.part_duration;
-        muxer.kind = match config.window {
-            0 => PlaylistKind::Event,
-            window => PlaylistKind::Live { window },
-        };
-        Muxer::new(muxer.clone()).map_err(|e| e.to_string())?;
+    pub fn from_config(config: &Config) -> Result<StreamOptions, ConfigError> {
         Ok(StreamOptions {
-            muxer,
+            muxer: config.muxer_options()?,
             out: config.out.clone(),
             record: config.record.clone(),
         })
-    }
-}
-
-/// Why a publish was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Refused {
-    /// The key has a live publisher.
-    AlreadyPublishing,
-    /// The server holds as many streams as it may.
-    TooManyStreams,
-    /// The stream could not be set up.
-    Failed(String),
-}
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Refused::AlreadyPublishing => write!(f, "is already being published"),
-            Refused::TooManyStreams => write!(f, "the server has too many streams"),
-            Refused::Failed(why) => write!(f, "cannot be set up: {why}"),
-        }
     }
 }
 
@@ -183,10 +154,14 @@ fn probe() -> Probe {
 
 impl Stream {
     /// A stream published by `publisher`.
-    pub fn new(key: &str, options: &StreamOptions, publisher: u64) -> Result<Stream, String> {
-        let muxer = Muxer::new(options.muxer.clone()).map_err(|e| e.to_string())?;
+    pub fn new(key: &str, options: &StreamOptions, publisher: u64) -> Result<Stream, Refused> {
+        let setup = |reason: String| Refused::Setup {
+            key: key.to_owned(),
+            reason,
+        };
+        let muxer = Muxer::new(options.muxer.clone()).map_err(|e| setup(e.to_string()))?;
         let disk = match &options.out {
-            Some(dir) => Some(StreamDir::create(dir, key)?),
+            Some(dir) => Some(StreamDir::create(dir, key).map_err(|e| setup(e.to_string()))?),
             None => None,
         };
         let now = Instant::now();
@@ -258,7 +233,7 @@ impl Stream {
     pub fn begin(&self, publisher: u64) -> Result<(), Refused> {
         let mut state = self.lock();
         if state.publisher.is_some() {
-            return Err(Refused::AlreadyPublishing);
+            return Err(Refused::AlreadyPublishing(self.key.clone()));
         }
         state.publisher = Some(publisher);
         state.publishes += 1;
@@ -512,7 +487,7 @@ pub struct Snapshot {
 
 fn note_error(state: &mut State, key: &str, error: String) {
     state.errors += 1;
-    if state.errors == 1 || state.errors.is_multiple_of(1000) {
+    if state.errors == 1 || state.errors % 1000 == 0 {
         warn!(key, errors = state.errors, %error, "cannot package a message");
     }
     state.last_error = Some(error);

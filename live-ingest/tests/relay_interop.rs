@@ -1,4 +1,4 @@
-//! `rtmp_relay` against real publishers and players (FFmpeg 9 and 5.1, GStreamer
+//! The server's RTMP side against real publishers and players (FFmpeg 9 and 5.1, GStreamer
 //! rtmp2 and librtmp, rtmpdump, nginx-rtmp): payloads must come out bit-identical.
 //!
 //! Needs `../shared/peers/install.sh`; CI runs these with `--include-ignored`.
@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::*;
-use examples::relay::RelayConfig;
+use live_ingest::Config;
 use rtmp_core::RtmpUrl;
 
 const PUBLISH_LIMIT: Duration = Duration::from_secs(40);
@@ -74,11 +74,11 @@ fn publish(kind: &str, url: &str, file: &Path) -> std::process::Output {
 #[ignore = "needs peers: ../shared/peers/install.sh (ffmpeg9, ffmpeg5, rtmpdump, gstreamer)"]
 fn every_player_gets_the_publishers_payloads_bit_identical() {
     let source = corpus().join("a_h264high_bf_aac.flv");
-    let notifying = start_relay(RelayConfig {
+    let notifying = start_relay(Config {
         notify_unpublish: true,
-        ..RelayConfig::default()
+        ..Config::default()
     });
-    let plain = start_relay(RelayConfig::default());
+    let plain = start_relay(Config::default());
     let dir = scratch("players");
     let (notifying_url, plain_url) = (url(notifying, "players"), url(plain, "players"));
     let mut players = start_players(
@@ -122,7 +122,7 @@ fn every_player_gets_the_publishers_payloads_bit_identical() {
 fn every_publisher_kind_is_relayed_bit_identically() {
     let source = corpus().join("a_h264high_bf_aac.flv");
     let expected = fingerprint(&source);
-    let relay = start_relay(RelayConfig::default());
+    let relay = start_relay(Config::default());
     let dir = scratch("publishers");
     std::thread::scope(|scope| {
         for kind in ["ffmpeg9", "ffmpeg5", "gst-rtmp2", "gst-librtmp"] {
@@ -155,7 +155,7 @@ fn every_publisher_kind_is_relayed_bit_identically() {
 #[test]
 #[ignore = "needs peers: ../shared/peers/install.sh (ffmpeg9 with E-RTMP)"]
 fn enhanced_rtmp_hevc_av1_opus_are_relayed_bit_identically() {
-    let relay = start_relay(RelayConfig::default());
+    let relay = start_relay(Config::default());
     let dir = scratch("enhanced");
     std::thread::scope(|scope| {
         for name in ["e_hevc_aac", "f_av1_aac", "g_h264_opus"] {
@@ -192,7 +192,7 @@ fn enhanced_rtmp_hevc_av1_opus_are_relayed_bit_identically() {
 #[test]
 #[ignore = "needs peers: ../shared/peers/install.sh (ffmpeg9, rtmpdump)"]
 fn late_joiners_start_with_headers_and_a_keyframe() {
-    let relay = start_relay(RelayConfig::default());
+    let relay = start_relay(Config::default());
     let dir = scratch("late");
     let source = corpus().join("g_h264_opus.flv");
     let url = url(relay, "late");
@@ -257,7 +257,7 @@ fn late_joiners_start_with_headers_and_a_keyframe() {
 #[test]
 #[ignore = "needs peers: ../shared/peers/install.sh (ffmpeg9)"]
 fn a_second_publisher_on_a_live_key_is_refused() {
-    let relay = start_relay(RelayConfig::default());
+    let relay = start_relay(Config::default());
     let source = corpus().join("a_h264high_bf_aac.flv");
     let url = url(relay, "taken");
     let first = script(
@@ -336,12 +336,12 @@ fn push_republishes_to_ffmpeg_listen_and_nginx_rtmp() {
     );
     std::thread::sleep(Duration::from_millis(1500));
 
-    let config = RelayConfig {
+    let config = Config {
         push: vec![
             RtmpUrl::parse(&format!("rtmp://127.0.0.1:{listen_port}/live")).unwrap(),
             RtmpUrl::parse(&format!("rtmp://127.0.0.1:{nginx_port}/live")).unwrap(),
         ],
-        ..RelayConfig::default()
+        ..Config::default()
     };
     let relay = start_relay(config);
     let published = publish("ffmpeg9", &url(relay, "pushed"), &source);
@@ -365,7 +365,7 @@ fn a_stalled_player_slows_neither_the_publisher_nor_other_players() {
     use std::io::{Read, Write};
     use std::time::Instant;
 
-    let relay = start_relay(RelayConfig::default());
+    let relay = start_relay(Config::default());
     let dir = scratch("stalled");
     let source = corpus().join("k_h264_gop30.flv");
     let url = url(relay, "stalled");

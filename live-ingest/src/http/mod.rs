@@ -1,16 +1,24 @@
-//! The HTTP side (hyper 1.x, HTTP/1.1 with keep-alive):
+//! The HTTP side, a hyper/tower service ([`HttpService`]) an application can
+//! mount in its own server, or run on a listener of its own ([`serve`]):
 //!
 //! | path | what |
 //! | --- | --- |
 //! | `/APP/KEY/index.m3u8` | the media playlist; `_HLS_msn`/`_HLS_part`/`_HLS_skip` are answered by [`hls_mux::playlist::MediaPlaylist::answer`]: at once, after waiting for the part (at most three target durations, then 503), or 400 |
 //! | `/APP/KEY/init*.mp4`, `seg*`, `part*` | from memory; a part or segment about to be made (the preload hint) waits for it |
+//! | `/APP/KEY.flv` | HTTP-FLV: the live stream as an endless FLV file (flv.js, mpegts.js, FFmpeg, VLC), from the same hub as RTMP players ([`flv`]) |
 //! | `/stats` | JSON, per stream ([`stats`]) |
-//! | `/` | the live streams with an hls.js player ([`page`]) |
-//! | `/hls.min.js` | hls.js from the installed npm package (`--hlsjs`) |
+//! | `/metrics` | Prometheus text ([`crate::metrics`]) |
+//! | `/` | the streams with an hls.js player ([`page`]) |
+//! | `/hls.min.js` | hls.js from the local npm package, when there is one |
 //!
 //! Every answer allows any origin (CORS); `OPTIONS` answers preflights.
 
+pub mod flv;
+pub mod page;
+pub mod stats;
+
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,21 +28,23 @@ use std::time::Duration;
 use bytes::Bytes;
 use hls_mux::playlist::ReloadAnswer;
 use hls_mux::Format;
-use hyper::body::{Frame, Incoming, SizeHint};
-use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::body::{Frame, SizeHint};
+use hyper::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tracing::{debug, warn};
 
-use super::stream::{FileKind, Served, Stream};
-use super::{page, stats, valid_name, Server};
+use crate::hls::stream::{FileKind, Served, Stream};
+use crate::{valid_name, Server};
+
+/// A stream of body pieces (HTTP-FLV).
+pub type PieceStream = Pin<Box<dyn futures_util::Stream<Item = Bytes> + Send>>;
 
 /// A response body: nothing, one buffer, or the pieces of a segment (handed
 /// to hyper one by one, which writes them with vectored writes).
-#[derive(Debug)]
 pub enum Body {
     /// No body.
     Empty,
@@ -49,10 +59,12 @@ pub enum Body {
         /// Bytes left.
         left: u64,
     },
+    /// Pieces as they come, until the stream ends (HTTP-FLV).
+    Live(PieceStream),
 }
 
 impl Body {
-    fn full(data: impl Into<Bytes>) -> Body {
+    pub(crate) fn full(data: impl Into<Bytes>) -> Body {
         Body::Full(Some(data.into()))
     }
 }
@@ -63,9 +75,15 @@ impl hyper::body::Body for Body {
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let frame = match self.get_mut() {
+            Body::Live(pieces) => {
+                return pieces
+                    .as_mut()
+                    .poll_next(cx)
+                    .map(|piece| piece.map(|data| Ok(Frame::data(data))))
+            }
             Body::Empty => None,
             Body::Full(data) => data.take().filter(|d| !d.is_empty()),
             Body::Pieces { data, next, left } => loop {
@@ -87,6 +105,7 @@ impl hyper::body::Body for Body {
             Body::Empty => true,
             Body::Full(data) => data.as_ref().is_none_or(Bytes::is_empty),
             Body::Pieces { left, .. } => *left == 0,
+            Body::Live(_) => false,
         }
     }
 
@@ -95,7 +114,42 @@ impl hyper::body::Body for Body {
             Body::Empty => 0,
             Body::Full(data) => data.as_ref().map_or(0, |d| d.len() as u64),
             Body::Pieces { left, .. } => *left,
+            Body::Live(_) => return SizeHint::default(),
         })
+    }
+}
+
+/// The HTTP side as a service: a `tower::Service` (mount it in axum with
+/// `Router::fallback_service`) and, through [`TowerToHyperService`], a hyper one.
+/// The request body is never read.
+#[derive(Clone)]
+pub struct HttpService {
+    server: Arc<Server>,
+    peer: Option<SocketAddr>,
+}
+
+impl HttpService {
+    /// The service of `server`; `peer` is the client's address when known (it
+    /// counts HLS viewers).
+    pub fn new(server: Arc<Server>, peer: Option<SocketAddr>) -> HttpService {
+        HttpService { server, peer }
+    }
+}
+
+impl<B> tower_service::Service<Request<B>> for HttpService {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let server = self.server.clone();
+        let peer = self.peer;
+        let (method, uri) = (request.method().clone(), request.uri().clone());
+        Box::pin(async move { Ok(handle(&server, peer, &method, &uri).await) })
     }
 }
 
@@ -110,13 +164,9 @@ pub async fn serve(listener: TcpListener, server: Arc<Server>) {
                 continue;
             }
         };
-        let server = server.clone();
+        let service = TowerToHyperService::new(HttpService::new(server.clone(), Some(peer)));
         tokio::spawn(async move {
             let _ = socket.set_nodelay(true);
-            let service = service_fn(move |request| {
-                let server = server.clone();
-                async move { Ok::<_, Infallible>(handle(&server, peer, request).await) }
-            });
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(Duration::from_secs(30))
@@ -130,15 +180,21 @@ pub async fn serve(listener: TcpListener, server: Arc<Server>) {
 
 /// Answers one request.
 pub async fn handle(
-    server: &Server,
-    peer: SocketAddr,
-    request: Request<Incoming>,
+    server: &Arc<Server>,
+    peer: Option<SocketAddr>,
+    method: &Method,
+    uri: &hyper::Uri,
 ) -> Response<Body> {
-    let head = request.method() == Method::HEAD;
-    let mut response = match *request.method() {
-        Method::GET | Method::HEAD => route(server, peer, request.uri()).await,
+    server.metrics.http_request();
+    let mut response = match *method {
+        Method::GET | Method::HEAD => route(server, peer, uri).await,
         Method::OPTIONS => preflight(),
-        _ => text(StatusCode::METHOD_NOT_ALLOWED, "GET, HEAD or OPTIONS\n"),
+        _ => {
+            let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "GET, HEAD or OPTIONS\n");
+            let allow = HeaderValue::from_static("GET, HEAD, OPTIONS");
+            response.headers_mut().insert(ALLOW, allow);
+            response
+        }
     };
     let headers = response.headers_mut();
     headers.insert("access-control-allow-origin", HeaderValue::from_static("*"));
@@ -146,56 +202,80 @@ pub async fn handle(
         "access-control-expose-headers",
         HeaderValue::from_static("content-length, content-type"),
     );
-    if head {
+    if method == Method::HEAD {
         *response.body_mut() = Body::Empty;
     }
     response
 }
 
-async fn route(server: &Server, peer: SocketAddr, uri: &hyper::Uri) -> Response<Body> {
+async fn route(server: &Arc<Server>, peer: Option<SocketAddr>, uri: &hyper::Uri) -> Response<Body> {
     let path = uri.path();
-    let query = uri.query().unwrap_or("");
     match path {
         "/" | "/index.html" => {
-            let hlsjs = server.config.hlsjs.exists();
-            let html = page::render(&stats::snapshots(server), hlsjs, &server.config.hlsjs);
-            let mut response = with_type(Body::full(html), "text/html; charset=utf-8");
-            cache(&mut response, "no-cache");
-            response
+            let local = server.config.local_hlsjs().is_some();
+            let html = page::render(&stats::snapshots(server), local);
+            no_cache(with_type(Body::full(html), "text/html; charset=utf-8"))
         }
         "/hls.min.js" => hlsjs(server).await,
         "/stats" => {
             let json = stats::json(server).to_string();
-            let mut response = with_type(Body::full(json), "application/json");
-            cache(&mut response, "no-cache");
-            response
+            no_cache(with_type(Body::full(json), "application/json"))
         }
-        _ => {
-            let mut parts = path.trim_start_matches('/').splitn(3, '/');
-            let (Some(app), Some(name), Some(file)) = (parts.next(), parts.next(), parts.next())
-            else {
-                return not_found();
-            };
-            if !valid_name(app) || !valid_name(name) {
-                return not_found();
-            }
-            let Some(stream) = server.registry.get(&format!("{app}/{name}")) else {
-                return text(
-                    StatusCode::NOT_FOUND,
-                    &format!("no stream {app}/{name}: publish to rtmp://HOST/{app}/{name}\n"),
-                );
-            };
-            if file == "index.m3u8" {
-                playlist(&stream, peer, query).await
-            } else {
-                media_file(&stream, file).await
-            }
+        "/metrics" => {
+            let dropped = server
+                .hub
+                .stats
+                .dropped
+                .load(std::sync::atomic::Ordering::Relaxed);
+            let body = server.metrics.render(dropped, &stats::snapshots(server));
+            let kind = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+            no_cache(with_type(Body::full(body), kind))
         }
+        _ => stream_path(server, peer, path, uri.query().unwrap_or("")).await,
     }
 }
 
-async fn playlist(stream: &Stream, peer: SocketAddr, query: &str) -> Response<Body> {
-    stream.saw_viewer(peer);
+/// `/APP/KEY.flv` or `/APP/KEY/FILE`.
+async fn stream_path(
+    server: &Arc<Server>,
+    peer: Option<SocketAddr>,
+    path: &str,
+    query: &str,
+) -> Response<Body> {
+    let mut parts = path.trim_start_matches('/').splitn(3, '/');
+    let (Some(app), Some(name)) = (parts.next(), parts.next()) else {
+        return not_found();
+    };
+    let Some(file) = parts.next() else {
+        return match name.strip_suffix(".flv") {
+            Some(name) => flv::answer(server, peer, app, name, query).await,
+            None => not_found(),
+        };
+    };
+    if !valid_name(app) || !valid_name(name) {
+        return not_found();
+    }
+    let stream = server
+        .registry
+        .as_ref()
+        .and_then(|registry| registry.get(&format!("{app}/{name}")));
+    let Some(stream) = stream else {
+        return text(
+            StatusCode::NOT_FOUND,
+            &format!("no stream {app}/{name}: publish to rtmp://HOST/{app}/{name}\n"),
+        );
+    };
+    if file == "index.m3u8" {
+        playlist(&stream, peer, query).await
+    } else {
+        media_file(&stream, file).await
+    }
+}
+
+async fn playlist(stream: &Stream, peer: Option<SocketAddr>, query: &str) -> Response<Body> {
+    if let Some(peer) = peer {
+        stream.saw_viewer(peer);
+    }
     let mut changes = stream.subscribe();
     let deadline = tokio::time::Instant::now() + stream.blocking_timeout();
     loop {
@@ -203,9 +283,8 @@ async fn playlist(stream: &Stream, peer: SocketAddr, query: &str) -> Response<Bo
         changes.borrow_and_update();
         match stream.answer(query) {
             ReloadAnswer::Ready(text) => {
-                let mut response = with_type(Body::full(text), "application/vnd.apple.mpegurl");
-                cache(&mut response, "no-cache");
-                return response;
+                let response = with_type(Body::full(text), "application/vnd.apple.mpegurl");
+                return no_cache(response);
             }
             ReloadAnswer::BadRequest(reason) => {
                 return text(StatusCode::BAD_REQUEST, &format!("{reason}\n"));
@@ -274,7 +353,14 @@ fn file_response(served: Served) -> Response<Body> {
 }
 
 async fn hlsjs(server: &Server) -> Response<Body> {
-    match tokio::fs::read(&server.config.hlsjs).await {
+    let Some(path) = server.config.local_hlsjs() else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "hls.js is not installed here: the page loads it from its CDN; install the npm \
+             package hls.js or start with --hlsjs PATH/hls.min.js to serve it\n",
+        );
+    };
+    match tokio::fs::read(&path).await {
         Ok(data) => {
             let mut response = with_type(Body::full(data), "text/javascript");
             cache(&mut response, "public, max-age=3600");
@@ -282,11 +368,7 @@ async fn hlsjs(server: &Server) -> Response<Body> {
         }
         Err(error) => text(
             StatusCode::NOT_FOUND,
-            &format!(
-                "hls.js is not installed at {} ({error}): install the npm package hls.js \
-                 (../shared/peers/install.sh does) or start with --hlsjs PATH/hls.min.js\n",
-                server.config.hlsjs.display()
-            ),
+            &format!("hls.js cannot be read at {} ({error})\n", path.display()),
         ),
     }
 }
@@ -307,7 +389,7 @@ fn preflight() -> Response<Body> {
     response
 }
 
-fn with_type(body: Body, content_type: &'static str) -> Response<Body> {
+pub(crate) fn with_type(body: Body, content_type: &'static str) -> Response<Body> {
     let mut response = Response::new(body);
     response
         .headers_mut()
@@ -321,13 +403,17 @@ fn cache(response: &mut Response<Body>, value: &'static str) {
         .insert(CACHE_CONTROL, HeaderValue::from_static(value));
 }
 
-fn text(status: StatusCode, message: &str) -> Response<Body> {
-    let mut response = with_type(Body::full(message.to_owned()), "text/plain; charset=utf-8");
-    *response.status_mut() = status;
+pub(crate) fn no_cache(mut response: Response<Body>) -> Response<Body> {
     cache(&mut response, "no-cache");
     response
 }
 
-fn not_found() -> Response<Body> {
+pub(crate) fn text(status: StatusCode, message: &str) -> Response<Body> {
+    let mut response = with_type(Body::full(message.to_owned()), "text/plain; charset=utf-8");
+    *response.status_mut() = status;
+    no_cache(response)
+}
+
+pub(crate) fn not_found() -> Response<Body> {
     text(StatusCode::NOT_FOUND, "not found\n")
 }

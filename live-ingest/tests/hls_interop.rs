@@ -1,4 +1,4 @@
-//! Interop: `rtmp_to_hls` (in-process, ephemeral ports) with real publishers
+//! Interop: the server's HLS side (in-process, ephemeral ports) with real publishers
 //! and real players.
 //!
 //! - FFmpeg 9 publishes a corpus file in real time; while it is live, a
@@ -29,9 +29,8 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use examples::rtmp_to_hls::auth::CallbackUrl;
-use examples::rtmp_to_hls::{Bound, Config};
-use hls_mux::Format;
+use live_ingest::auth::CallbackUrl;
+use live_ingest::{Bound, Config, SegmentFormat};
 use serde_json::Value;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -168,7 +167,7 @@ fn ffmpeg9_live_blocking_reload_then_the_event_playlist_decodes_like_the_source(
     let scratch = common::scratch("rtmp-to-hls-ffmpeg9");
     let out = scratch.join("out");
     let record = scratch.join("record");
-    let (bound, _server) = common::start_rtmp_to_hls(Config {
+    let (bound, _server) = common::start_server(Config {
         out: Some(out.clone()),
         record: Some(record.clone()),
         ..event_config()
@@ -290,7 +289,7 @@ fn ffmpeg9_live_blocking_reload_then_the_event_playlist_decodes_like_the_source(
 #[ignore = "needs peers: ffmpeg9, chromium, hls.js and the corpus (../shared/peers)"]
 fn hlsjs_plays_the_live_stream_while_ffmpeg9_publishes() {
     let _one = lock();
-    let (bound, server) = common::start_rtmp_to_hls(Config::default());
+    let (bound, server) = common::start_server(Config::default());
     // Three loops of the file (18 s): live for the whole playback.
     let url = format!("rtmp://{}/live/tv", bound.rtmp);
     let publisher = common::Process(
@@ -307,7 +306,12 @@ fn hlsjs_plays_the_live_stream_while_ffmpeg9_publishes() {
     wait_for(&bound, "tv", Duration::from_secs(15), |t| {
         t.contains("seg0.m4s")
     });
-    let stream = server.registry.get("live/tv").expect("the stream");
+    let stream = server
+        .registry
+        .as_ref()
+        .expect("HLS on")
+        .get("live/tv")
+        .expect("the stream");
     let play = common::script(
         "hls-play.sh",
         &[&format!("http://{}/live/tv/index.m3u8", bound.http), "8"],
@@ -345,8 +349,8 @@ fn hlsjs_plays_the_live_stream_while_ffmpeg9_publishes() {
 #[ignore = "needs peers: ffmpeg5, gstreamer, ffmpeg9 and the corpus (../shared/peers)"]
 fn gstreamer_and_ffmpeg5_publishers_work_in_mpeg_ts() {
     let _one = lock();
-    let (bound, _server) = common::start_rtmp_to_hls(Config {
-        format: Format::Ts,
+    let (bound, _server) = common::start_server(Config {
+        format: SegmentFormat::Ts,
         part_duration: None,
         ..event_config()
     });
@@ -381,7 +385,7 @@ fn gstreamer_and_ffmpeg5_publishers_work_in_mpeg_ts() {
 #[ignore = "needs peers: ffmpeg9 and the corpus (../shared/peers)"]
 fn a_second_publisher_is_refused_and_a_republish_continues_after_a_discontinuity() {
     let _one = lock();
-    let (bound, server) = common::start_rtmp_to_hls(event_config());
+    let (bound, server) = common::start_server(event_config());
     let first = publish("ffmpeg9", &bound, "show", &source());
     wait_for(&bound, "show", Duration::from_secs(15), |t| {
         t.contains("seg0.m4s")
@@ -394,7 +398,12 @@ fn a_second_publisher_is_refused_and_a_republish_continues_after_a_discontinuity
         "a second publisher was accepted: {}",
         String::from_utf8_lossy(&second.stderr)
     );
-    let stream = server.registry.get("live/show").expect("the stream");
+    let stream = server
+        .registry
+        .as_ref()
+        .expect("HLS on")
+        .get("live/show")
+        .expect("the stream");
     assert!(stream.is_live(), "the first publisher must go on");
 
     let finished = first.wait(Duration::from_secs(40));
@@ -495,7 +504,7 @@ fn callback_server() -> (String, std::sync::mpsc::Receiver<String>) {
 fn the_allow_list_and_the_publish_callback_decide() {
     let _one = lock();
     let (url, bodies) = callback_server();
-    let (bound, server) = common::start_rtmp_to_hls(Config {
+    let (bound, server) = common::start_server(Config {
         allow: vec!["door".into(), "other".into()],
         on_publish: Some(CallbackUrl::parse(&url).expect("callback URL")),
         ..Config::default()
@@ -530,8 +539,18 @@ fn the_allow_list_and_the_publish_callback_decide() {
         "{asked}"
     );
     assert!(asked.ends_with("&token=bad"), "{asked}");
-    assert!(server.registry.get("live/door").is_none());
-    assert!(server.registry.get("live/window").is_none());
+    assert!(server
+        .registry
+        .as_ref()
+        .expect("HLS on")
+        .get("live/door")
+        .is_none());
+    assert!(server
+        .registry
+        .as_ref()
+        .expect("HLS on")
+        .get("live/window")
+        .is_none());
     // On the list, and the callback says yes.
     let accepted =
         publish("ffmpeg9", &bound, "door?token=good", &short).wait(Duration::from_secs(20));
@@ -563,7 +582,7 @@ fn push_forwards_every_payload_upstream_while_packaging() {
         ],
     );
     std::thread::sleep(Duration::from_millis(1000));
-    let (bound, _server) = common::start_rtmp_to_hls(Config {
+    let (bound, _server) = common::start_server(Config {
         push: vec![
             rtmp_core::RtmpUrl::parse(&format!("rtmp://127.0.0.1:{port}/up")).expect("push URL"),
         ],
@@ -586,54 +605,4 @@ fn push_forwards_every_payload_upstream_while_packaging() {
         common::fingerprint(&source()),
         "every payload arrives upstream"
     );
-}
-
-#[test]
-#[ignore = "needs peers: the corpus (../shared/peers)"]
-fn rtmp_load_publishes_real_time_streams_that_all_get_playlists() {
-    let _one = lock();
-    let (bound, server) = common::start_rtmp_to_hls(Config::default());
-    let args = examples::rtmp_load::parse_args(&[
-        "--streams".into(),
-        "4".into(),
-        "--url".into(),
-        format!("rtmp://{}/live/load", bound.rtmp),
-        "--file".into(),
-        source().to_str().expect("utf-8").into(),
-        "--duration".into(),
-        // Over one loop of the 6 s file: the timestamps must go on.
-        "9".into(),
-    ])
-    .expect("arguments");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let started = Instant::now();
-    let mut reports = 0;
-    let report = runtime
-        .block_on(examples::rtmp_load::run(&args, |_| reports += 1))
-        .expect("rtmp_load runs");
-    let elapsed = started.elapsed();
-    eprintln!("rtmp_load: {}", report.json());
-    assert!(elapsed >= Duration::from_secs(9), "real time: {elapsed:?}");
-    assert!(elapsed < Duration::from_secs(14), "{elapsed:?}");
-    assert!(reports >= 1);
-    assert_eq!((report.streams, report.failed), (4, 0), "{report:?}");
-    assert_eq!(report.ever_behind, 0, "{report:?}");
-    assert!(report.bytes > 4 * 300_000, "{report:?}");
-    for i in 0..4 {
-        let key = format!("load{i}");
-        let text = wait_for(&bound, &key, Duration::from_secs(5), |t| {
-            t.contains("#EXT-X-ENDLIST")
-        });
-        let parsed = m3u8_rs::parse_media_playlist_res(text.as_bytes()).expect("m3u8-rs");
-        // 9 s of media in 2 s segments, and no discontinuity at the loop:
-        // the timestamps went on.
-        let total: f32 = parsed.segments.iter().map(|s| s.duration).sum();
-        assert!((8.0..10.0).contains(&total), "{key}: {total} s\n{text}");
-        assert!(!parsed.segments.iter().any(|s| s.discontinuity), "{text}");
-        let stream = server.registry.get(&format!("live/{key}")).expect("stream");
-        assert!(!stream.is_live());
-    }
 }

@@ -19,10 +19,11 @@ pub struct StreamDir {
 
 impl StreamDir {
     /// Creates `root/key/` (the key is `APP/NAME`, checked by the caller).
-    pub fn create(root: &Path, key: &str) -> Result<StreamDir, String> {
+    pub fn create(root: &Path, key: &str) -> std::io::Result<StreamDir> {
         let dir = root.join(key);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
+        })?;
         Ok(StreamDir { dir, errors: 0 })
     }
 
@@ -49,7 +50,7 @@ impl StreamDir {
 
     fn failed(&mut self, name: &str, error: &std::io::Error) {
         self.errors += 1;
-        if self.errors == 1 || self.errors.is_multiple_of(1000) {
+        if self.errors == 1 || self.errors % 1000 == 0 {
             warn!(dir = %self.dir.display(), name, %error, errors = self.errors, "cannot write");
         }
     }

@@ -8,28 +8,26 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tracing::info;
-
-use super::stream::{Refused, Stream, StreamOptions};
-use super::Config;
+use super::stream::{Stream, StreamOptions};
+use crate::{Config, ConfigError, Refused};
 
 /// All streams.
 pub struct Registry {
     streams: Mutex<HashMap<String, Arc<Stream>>>,
-    options: Result<StreamOptions, String>,
+    options: StreamOptions,
     grace: Duration,
     max_streams: usize,
 }
 
 impl Registry {
     /// An empty registry for `config`.
-    pub fn new(config: &Config) -> Registry {
-        Registry {
+    pub fn new(config: &Config) -> Result<Registry, ConfigError> {
+        Ok(Registry {
             streams: Mutex::new(HashMap::new()),
-            options: StreamOptions::from_config(config),
+            options: StreamOptions::from_config(config)?,
             grace: config.grace,
             max_streams: config.max_streams,
-        }
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<Stream>>> {
@@ -37,24 +35,20 @@ impl Registry {
     }
 
     /// `publisher` starts publishing `key`: a new stream, or the ended one
-    /// under that key continued; refused while another publisher is live.
-    pub fn start_publish(&self, key: &str, publisher: u64) -> Result<Arc<Stream>, Refused> {
-        let options = self
-            .options
-            .as_ref()
-            .map_err(|e| Refused::Failed(e.clone()))?;
+    /// under that key continued (then the flag is true); refused while another
+    /// publisher is live.
+    pub fn start_publish(&self, key: &str, publisher: u64) -> Result<(Arc<Stream>, bool), Refused> {
         let mut streams = self.lock();
         if let Some(stream) = streams.get(key) {
             stream.begin(publisher)?;
-            info!(key, "publisher is back: the playlist continues");
-            return Ok(stream.clone());
+            return Ok((stream.clone(), true));
         }
         if streams.len() >= self.max_streams {
             return Err(Refused::TooManyStreams);
         }
-        let stream = Arc::new(Stream::new(key, options, publisher).map_err(Refused::Failed)?);
+        let stream = Arc::new(Stream::new(key, &self.options, publisher)?);
         streams.insert(key.to_owned(), stream.clone());
-        Ok(stream)
+        Ok((stream, false))
     }
 
     /// The stream of `key`.
@@ -69,17 +63,20 @@ impl Registry {
         all
     }
 
-    /// Forgets the streams that ended more than the grace period before `now`.
-    pub fn reap(&self, now: Instant) {
+    /// Forgets the streams that ended more than the grace period before `now`;
+    /// returns their keys.
+    pub fn reap(&self, now: Instant) -> Vec<String> {
+        let mut forgotten = Vec::new();
         self.lock().retain(|key, stream| {
             let keep = stream
                 .ended_at()
                 .is_none_or(|ended| now.saturating_duration_since(ended) < self.grace);
             if !keep {
-                info!(key, "grace period over: stream forgotten");
+                forgotten.push(key.clone());
             }
             keep
         });
+        forgotten
     }
 
     /// Number of streams (live or in their grace period).

@@ -1,5 +1,7 @@
-//! Publish authorisation: an allow list of stream names, and/or an HTTP
-//! callback asked before each publish, as nginx-rtmp's `on_publish`.
+//! Authorisation: the [`Hooks`] an application implements to add its own rules
+//! and hear about streams, and the two rules the server has built in: an allow
+//! list of stream names, and an HTTP callback asked before each publish, as
+//! nginx-rtmp's `on_publish`.
 //!
 //! The callback gets a `POST` with an `application/x-www-form-urlencoded`
 //! body: `call=publish`, `addr` (the publisher's IP), `app`, `name` (without
@@ -8,7 +10,9 @@
 //! `token=...`). A `2xx` answer allows the publish; anything else, or no
 //! answer within [`CALLBACK_TIMEOUT`], refuses it.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,6 +20,122 @@ use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+
+use crate::{ConfigError, Refused};
+
+/// The future a hook returns: `Ok(())` allows, `Err` refuses (use
+/// [`Refused::ByApplication`] with the reason the peer is told).
+pub type HookFuture<'a> = Pin<Box<dyn Future<Output = Result<(), Refused>> + Send + 'a>>;
+
+/// An application's rules and ears, called by the server for every connection.
+///
+/// Every method has a default (allow, ignore), so an implementation names only
+/// what it needs. The authorising hooks run after the built-in rules (the
+/// allow list and the publish callback) and may wait (a database, a service);
+/// other connections go on meanwhile.
+///
+/// ```
+/// use live_ingest::{Hooks, HookFuture, PublishAttempt, Refused};
+///
+/// struct OnlyCameras;
+///
+/// impl Hooks for OnlyCameras {
+///     fn authorize_publish<'a>(&'a self, attempt: &'a PublishAttempt<'a>) -> HookFuture<'a> {
+///         let allowed = attempt.stream_name().starts_with("cam");
+///         Box::pin(async move {
+///             if allowed { Ok(()) } else { Err(Refused::ByApplication("cameras only".into())) }
+///         })
+///     }
+/// }
+/// ```
+pub trait Hooks: Send + Sync + 'static {
+    /// Before a publish is accepted.
+    fn authorize_publish<'a>(&'a self, attempt: &'a PublishAttempt<'a>) -> HookFuture<'a> {
+        let _ = attempt;
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Before an RTMP play or an HTTP-FLV read starts.
+    fn authorize_play<'a>(&'a self, attempt: &'a PlayAttempt<'a>) -> HookFuture<'a> {
+        let _ = attempt;
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Something happened to a stream (called on the connection's task: return quickly).
+    fn on_event(&self, event: &Event) {
+        let _ = event;
+    }
+}
+
+/// Hooks kept behind an `Arc`, so the application keeps a handle to them
+/// (to read what they recorded, or to change their rules while serving).
+impl<T: Hooks> Hooks for std::sync::Arc<T> {
+    fn authorize_publish<'a>(&'a self, attempt: &'a PublishAttempt<'a>) -> HookFuture<'a> {
+        (**self).authorize_publish(attempt)
+    }
+
+    fn authorize_play<'a>(&'a self, attempt: &'a PlayAttempt<'a>) -> HookFuture<'a> {
+        (**self).authorize_play(attempt)
+    }
+
+    fn on_event(&self, event: &Event) {
+        (**self).on_event(event)
+    }
+}
+
+/// The hooks of a server that has none of its own.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoHooks;
+
+impl Hooks for NoHooks {}
+
+/// What [`Hooks::on_event`] hears.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A publisher started on `key` (`APP/NAME`).
+    PublishStarted {
+        /// The stream.
+        key: String,
+        /// The publisher's address.
+        addr: SocketAddr,
+        /// Whether the key had ended within its grace period and now continues.
+        resumed: bool,
+    },
+    /// The publisher of `key` left.
+    PublishEnded {
+        /// The stream.
+        key: String,
+    },
+    /// A player (RTMP or HTTP-FLV) started on `key`.
+    PlayStarted {
+        /// The stream.
+        key: String,
+        /// The player's address.
+        addr: SocketAddr,
+    },
+    /// A player of `key` left.
+    PlayEnded {
+        /// The stream.
+        key: String,
+    },
+    /// An ended stream's grace period is over: its playlist is gone.
+    StreamForgotten {
+        /// The stream.
+        key: String,
+    },
+}
+
+/// A play to authorise (RTMP play or HTTP-FLV).
+#[derive(Clone, Debug)]
+pub struct PlayAttempt<'a> {
+    /// The player's address.
+    pub addr: SocketAddr,
+    /// The application.
+    pub app: &'a str,
+    /// The stream name as asked, query string included.
+    pub name: &'a str,
+}
 
 /// How long the callback may take.
 pub const CALLBACK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -35,6 +155,15 @@ pub struct PublishAttempt<'a> {
     pub tc_url: &'a str,
 }
 
+impl PublishAttempt<'_> {
+    /// The stream name without its query string.
+    pub fn stream_name(&self) -> &str {
+        self.name
+            .split_once('?')
+            .map_or(self.name, |(name, _)| name)
+    }
+}
+
 /// A callback URL, `http://HOST[:PORT]/PATH`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallbackUrl {
@@ -48,25 +177,26 @@ pub struct CallbackUrl {
 
 impl CallbackUrl {
     /// Parses an `http://` URL (no TLS: the callback is a local service).
-    pub fn parse(url: &str) -> Result<CallbackUrl, String> {
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| format!("{url:?}: the publish callback must be an http:// URL"))?;
+    pub fn parse(url: &str) -> Result<CallbackUrl, ConfigError> {
+        let bad = || ConfigError::Url {
+            what: "on_publish",
+            expected: "http://HOST[:PORT]/PATH",
+            got: url.to_owned(),
+        };
+        let rest = url.strip_prefix("http://").ok_or_else(bad)?;
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
         let (host, port) = match authority.rsplit_once(':') {
-            Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => (
-                host,
-                port.parse()
-                    .map_err(|_| format!("{url:?}: bad port {port:?}"))?,
-            ),
+            Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
+                (host, port.parse().map_err(|_| bad())?)
+            }
             _ => (authority, 80),
         };
         let host = host.trim_start_matches('[').trim_end_matches(']');
         if host.is_empty() || path.contains(char::is_whitespace) {
-            return Err(format!("{url:?}: not a usable http:// URL"));
+            return Err(bad());
         }
         Ok(CallbackUrl {
             host: host.to_owned(),
@@ -118,23 +248,22 @@ fn percent_encode(text: &str, out: &mut String) {
     }
 }
 
-/// Asks the callback; `Ok(())` allows, `Err(reason)` refuses.
-pub async fn ask(url: &CallbackUrl, attempt: &PublishAttempt<'_>) -> Result<(), String> {
+/// Asks the callback; `Ok(())` allows, `Err` says why not.
+pub async fn ask(url: &CallbackUrl, attempt: &PublishAttempt<'_>) -> Result<(), Refused> {
     match tokio::time::timeout(CALLBACK_TIMEOUT, post(url, form(attempt))).await {
         Ok(Ok(status)) if (200..300).contains(&status) => Ok(()),
-        Ok(Ok(status)) => Err(format!("the publish callback answered {status}")),
-        Ok(Err(error)) => Err(format!("the publish callback failed: {error}")),
-        Err(_) => Err("the publish callback did not answer in time".into()),
+        Ok(Ok(status)) => Err(Refused::CallbackStatus(status)),
+        Ok(Err(error)) => Err(Refused::CallbackFailed(error)),
+        Err(_) => Err(Refused::CallbackTimeout),
     }
 }
 
-async fn post(url: &CallbackUrl, body: String) -> Result<u16, String> {
-    let socket = TcpStream::connect((url.host.as_str(), url.port))
-        .await
-        .map_err(|e| e.to_string())?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(socket))
-        .await
-        .map_err(|e| e.to_string())?;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn post(url: &CallbackUrl, body: String) -> Result<u16, BoxError> {
+    let socket = TcpStream::connect((url.host.as_str(), url.port)).await?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(socket)).await?;
     tokio::spawn(async move {
         let _ = connection.await;
     });
@@ -146,12 +275,8 @@ async fn post(url: &CallbackUrl, body: String) -> Result<u16, String> {
     let request = Request::post(url.path.as_str())
         .header("host", host)
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| e.to_string())?;
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| e.to_string())?;
+        .body(Full::new(Bytes::from(body)))?;
+    let response = sender.send_request(request).await?;
     let status = response.status().as_u16();
     // Read (and drop) the answer's body, bounded by the timeout around us.
     let _ = response.into_body().collect().await;

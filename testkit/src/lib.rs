@@ -1,14 +1,14 @@
-//! Helpers for interop tests that drive the real peers of `../shared/peers/`.
+//! Helpers for the interop tests that drive the real peers of `../shared/peers/`:
+//! where the peers and the corpus are, child processes that die with the test,
+//! FFmpeg's packet and decoded-frame lists, and a plain HTTP/1.1 client.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(missing_docs)]
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-use examples::relay::{self, Relay, RelayConfig};
 
 /// `../shared/peers` (or `$PEERS_DIR`).
 pub fn peers() -> PathBuf {
@@ -81,15 +81,6 @@ where
     });
     rx.recv_timeout(Duration::from_secs(10))
         .unwrap_or_else(|_| panic!("{what} did not start"))
-}
-
-/// Runs the relay in-process on an ephemeral port, on its own runtime thread.
-pub fn start_relay(config: RelayConfig) -> SocketAddr {
-    serve_in_background("the relay", || async move {
-        relay::start("127.0.0.1:0".parse().unwrap(), Relay::new(config))
-            .await
-            .expect("bind relay")
-    })
 }
 
 /// A child process killed when dropped.
@@ -215,26 +206,6 @@ fn digest(data: &[u8]) -> u128 {
     hash
 }
 
-/// Runs `rtmp_to_hls` in-process on ephemeral ports (both addresses of
-/// `config` are replaced), on its own runtime thread.
-pub fn start_rtmp_to_hls(
-    mut config: examples::rtmp_to_hls::Config,
-) -> (
-    examples::rtmp_to_hls::Bound,
-    std::sync::Arc<examples::rtmp_to_hls::Server>,
-) {
-    config.rtmp = "127.0.0.1:0".parse().unwrap();
-    config.http = "127.0.0.1:0".parse().unwrap();
-    let server = examples::rtmp_to_hls::Server::new(config);
-    let shared = server.clone();
-    let bound = serve_in_background("rtmp_to_hls", || async move {
-        examples::rtmp_to_hls::start(shared)
-            .await
-            .expect("bind rtmp_to_hls")
-    });
-    (bound, server)
-}
-
 /// A response of [`http_get`].
 #[derive(Debug)]
 pub struct HttpResponse {
@@ -286,11 +257,34 @@ pub fn http_get(addr: SocketAddr, target: &str) -> HttpResponse {
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    HttpResponse {
+    let mut response = HttpResponse {
         status,
         headers,
         body: raw[split + 4..].to_vec(),
+    };
+    if response.header("transfer-encoding") == Some("chunked") {
+        response.body = dechunk(&response.body);
     }
+    response
+}
+
+/// The body of a `Transfer-Encoding: chunked` message, as far as it is whole.
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Some(end) = raw.windows(2).position(|w| w == b"\r\n") {
+        let line = String::from_utf8_lossy(&raw[..end]);
+        let Ok(size) = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16)
+        else {
+            break;
+        };
+        let start = end + 2;
+        if size == 0 || raw.len() < start + size {
+            break;
+        }
+        body.extend_from_slice(&raw[start..start + size]);
+        raw = &raw[(start + size + 2).min(raw.len())..];
+    }
+    body
 }
 
 /// The per-stream lists of decoded-frame MD5s FFmpeg 9 gives for `input` (a

@@ -1,0 +1,338 @@
+//! The `live-ingest` command line (with the `cli` feature): flags over an
+//! optional TOML config file over the defaults. The flags keep the names and
+//! meanings `rtmp_to_hls` and `rtmp_relay` had, so scripts go on working.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::auth::CallbackUrl;
+use crate::config::SegmentFormat;
+use crate::{Config, ConfigError};
+
+/// RTMP publish in; RTMP play, HTTP-FLV and Low-Latency HLS out, without re-encoding.
+///
+/// Publish to rtmp://HOST/APP/KEY (FFmpeg, OBS, GStreamer...). Play the same URL
+/// over RTMP, http://HOST:PORT/APP/KEY.flv (HTTP-FLV) or
+/// http://HOST:PORT/APP/KEY/index.m3u8 (HLS); the page at / lists the streams
+/// with a player; /stats is JSON and /metrics Prometheus text.
+#[derive(Debug, Parser)]
+#[command(name = "live-ingest", version, max_term_width = 100)]
+pub struct Args {
+    /// A TOML file with any field of the configuration (flags override it).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// RTMP listen address [default: 127.0.0.1:1935].
+    #[arg(long, value_name = "ADDR")]
+    pub rtmp: Option<SocketAddr>,
+    /// HTTP listen address [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
+    /// No HLS packaging: an RTMP relay with HTTP-FLV.
+    #[arg(long)]
+    pub no_hls: bool,
+    /// Segment container [default: fmp4].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Target segment duration in seconds [default: 2]; cuts wait for key frames, so
+    /// set the encoder's key frame interval to it.
+    #[arg(long, value_name = "S")]
+    pub target_duration: Option<f64>,
+    /// LL-HLS part target in seconds [default: 0.5 with fmp4]; 0 turns parts off.
+    #[arg(long, value_name = "S")]
+    pub part_duration: Option<f64>,
+    /// Segments in the live playlist [default: 6]; 0 keeps every segment (EVENT).
+    #[arg(long, value_name = "N")]
+    pub window: Option<usize>,
+    /// Also write playlists and segments to DIR/APP/KEY/ (write, then rename).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Record each publish to DIR/APP/KEY-UNIXTIME.flv.
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
+    /// Re-publish every stream to URL/KEY (repeatable).
+    #[arg(long, value_name = "rtmp://HOST[:PORT]/APP")]
+    pub push: Vec<String>,
+    /// Only these stream names may publish (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub allow: Vec<String>,
+    /// Ask URL (a form POST, nginx-rtmp's on_publish) before each publish; 2xx allows.
+    #[arg(long, value_name = "http://HOST[:PORT]/PATH")]
+    pub on_publish: Option<String>,
+    /// An ended stream keeps its playlist this many seconds [default: 60]; a publisher
+    /// back within it continues the playlist.
+    #[arg(long, value_name = "S")]
+    pub grace: Option<f64>,
+    /// hls.js for the page at / [default: the npm package's file if installed, else
+    /// the page loads it from a CDN].
+    #[arg(long, value_name = "PATH")]
+    pub hlsjs: Option<PathBuf>,
+    /// Drop an RTMP connection silent this many seconds [default: 60].
+    #[arg(long, value_name = "S")]
+    pub idle_timeout: Option<f64>,
+    /// Streams at most [default: 10000].
+    #[arg(long, value_name = "N")]
+    pub max_streams: Option<usize>,
+    /// Read publishers' sockets at most every MS milliseconds, all on one beat
+    /// [default: 20; 0 reads at once].
+    #[arg(long, value_name = "MS")]
+    pub read_pacing: Option<u64>,
+    /// Tell RTMP players NetStream.Play.UnpublishNotify when the publisher leaves
+    /// (FFmpeg and rtmpdump then stop) instead of only StreamEOF.
+    #[arg(long)]
+    pub notify_unpublish: bool,
+    /// Bytes queued for one player at most before it skips to the next key frame
+    /// [default: 8388608].
+    #[arg(long, value_name = "BYTES")]
+    pub player_queue_bytes: Option<usize>,
+}
+
+/// `--format`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Format {
+    /// fMP4 (CMAF) with LL-HLS parts.
+    Fmp4,
+    /// MPEG-TS.
+    Ts,
+}
+
+/// Why the command line or the config file cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// The config file cannot be read.
+    #[error("{}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// The config file is not a valid configuration.
+    #[error("{}: {source}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with its place.
+        source: Box<toml::de::Error>,
+    },
+    /// The combination of settings cannot work.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+impl Args {
+    /// The configuration: defaults, then the file, then the flags.
+    pub fn config(&self) -> Result<Config, CliError> {
+        let mut config = match &self.config {
+            Some(path) => read_file(path)?,
+            None => Config::default(),
+        };
+        self.apply(&mut config)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn apply(&self, config: &mut Config) -> Result<(), ConfigError> {
+        set(&mut config.rtmp, self.rtmp);
+        set(&mut config.http, self.http);
+        config.hls &= !self.no_hls;
+        if let Some(format) = self.format {
+            config.format = match format {
+                Format::Fmp4 => SegmentFormat::Fmp4,
+                Format::Ts => SegmentFormat::Ts,
+            };
+            // TS has no parts unless asked for (which `check` refuses).
+            if config.format == SegmentFormat::Ts && self.part_duration.is_none() {
+                config.part_duration = None;
+            }
+        }
+        if let Some(target) = self.target_duration {
+            config.target_duration = seconds("--target-duration", target)?;
+            if let Some(part) = config.part_duration.filter(|&part| part > target) {
+                // The default part must fit the target asked for.
+                config.part_duration = Some(part.min(target));
+            }
+        }
+        if let Some(part) = self.part_duration {
+            config.part_duration = match part {
+                0.0 => None,
+                part => Some(seconds("--part-duration", part)?),
+            };
+        }
+        set(&mut config.window, self.window);
+        set_some(&mut config.out, self.out.clone());
+        set_some(&mut config.record, self.record.clone());
+        for url in &self.push {
+            let url = rtmp_core::RtmpUrl::parse(url).map_err(|_| ConfigError::Url {
+                what: "--push",
+                expected: "rtmp://HOST[:PORT]/APP",
+                got: url.clone(),
+            })?;
+            config.push.push(url);
+        }
+        config.allow.extend(self.allow.iter().cloned());
+        if let Some(url) = &self.on_publish {
+            config.on_publish = Some(CallbackUrl::parse(url)?);
+        }
+        self.apply_limits(config)
+    }
+
+    fn apply_limits(&self, config: &mut Config) -> Result<(), ConfigError> {
+        if let Some(grace) = self.grace {
+            config.grace = duration("--grace", grace)?;
+        }
+        set_some(&mut config.hlsjs, self.hlsjs.clone());
+        if let Some(idle) = self.idle_timeout {
+            config.idle_timeout = duration("--idle-timeout", idle)?;
+        }
+        set(&mut config.max_streams, self.max_streams);
+        if let Some(ms) = self.read_pacing {
+            config.read_pacing = std::time::Duration::from_millis(ms);
+        }
+        config.notify_unpublish |= self.notify_unpublish;
+        set(
+            &mut config.limits.player_queue_bytes,
+            self.player_queue_bytes,
+        );
+        Ok(())
+    }
+}
+
+fn read_file(path: &std::path::Path) -> Result<Config, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| CliError::Parse {
+        path: path.to_owned(),
+        source: Box::new(source),
+    })
+}
+
+fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *field = value;
+    }
+}
+
+fn set_some<T>(field: &mut Option<T>, value: Option<T>) {
+    if value.is_some() {
+        *field = value;
+    }
+}
+
+fn seconds(field: &'static str, value: f64) -> Result<f64, ConfigError> {
+    if value.is_finite() && value > 0.0 && value < 1e6 {
+        return Ok(value);
+    }
+    Err(ConfigError::Invalid {
+        field,
+        expected: "seconds above 0",
+        got: value.to_string(),
+    })
+}
+
+fn duration(field: &'static str, value: f64) -> Result<std::time::Duration, ConfigError> {
+    seconds(field, value).map(std::time::Duration::from_secs_f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, CliError> {
+        let args = Args::try_parse_from(std::iter::once("live-ingest").chain(args.iter().copied()))
+            .expect("arguments clap accepts");
+        args.config()
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let config = parse(&[]).unwrap();
+        assert_eq!(config.rtmp.to_string(), "127.0.0.1:1935");
+        assert_eq!(config.http.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.format, SegmentFormat::Fmp4);
+        assert_eq!(config.part_duration, Some(0.5));
+        assert_eq!(config.window, 6);
+        assert!(config.hls);
+    }
+
+    #[test]
+    fn the_old_flags_keep_their_meaning() {
+        let config = parse(&[
+            "--format",
+            "ts",
+            "--window",
+            "0",
+            "--target-duration",
+            "4",
+            "--allow",
+            "a",
+            "--allow",
+            "b",
+            "--on-publish",
+            "http://127.0.0.1:9/p",
+            "--push",
+            "rtmp://127.0.0.1:1936/up",
+            "--read-pacing",
+            "0",
+        ])
+        .unwrap();
+        assert_eq!(config.format, SegmentFormat::Ts);
+        assert_eq!(config.part_duration, None);
+        assert_eq!(config.window, 0);
+        assert_eq!(config.target_duration, 4.0);
+        assert_eq!(config.allow, ["a", "b"]);
+        assert_eq!(config.on_publish.unwrap().port, 9);
+        assert_eq!(config.push[0].app, "up");
+        assert!(config.read_pacing.is_zero());
+        assert_eq!(
+            parse(&["--part-duration", "0"]).unwrap().part_duration,
+            None
+        );
+        let short = parse(&["--target-duration", "0.3"]).unwrap();
+        assert_eq!(short.part_duration, Some(0.3));
+    }
+
+    #[test]
+    fn refusals_say_what_is_wrong() {
+        let error = parse(&["--format", "ts", "--part-duration", "0.5"]).unwrap_err();
+        assert!(error.to_string().contains("format ts"), "{error}");
+        assert!(parse(&["--part-duration", "3"]).is_err());
+        assert!(parse(&["--on-publish", "https://x/"])
+            .unwrap_err()
+            .to_string()
+            .contains("http://HOST"));
+        assert!(parse(&["--push", "http://x/"]).is_err());
+        assert!(parse(&["--read-pacing", "5000"]).is_err());
+        assert!(Args::try_parse_from(["live-ingest", "--format", "mkv"]).is_err());
+        assert!(Args::try_parse_from(["live-ingest", "--bogus"]).is_err());
+    }
+
+    #[test]
+    fn a_config_file_is_read_and_flags_override_it() {
+        let dir = std::env::temp_dir().join(format!("live-ingest-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("server.toml");
+        std::fs::write(
+            &path,
+            "rtmp = \"0.0.0.0:1935\"\nformat = \"ts\"\npart_duration = 0\ngrace = 5.5\n\
+             allow = [\"cam1\"]\n[limits]\nplayer_queue_bytes = 1048576\n",
+        )
+        .unwrap();
+        let file = path.to_str().unwrap();
+        let config = parse(&["--config", file, "--window", "3"]).unwrap();
+        assert_eq!(config.rtmp.to_string(), "0.0.0.0:1935");
+        assert_eq!(config.format, SegmentFormat::Ts);
+        assert_eq!(config.grace.as_secs_f64(), 5.5);
+        assert_eq!(config.window, 3);
+        assert_eq!(config.allow, ["cam1"]);
+        assert_eq!(config.limits.player_queue_bytes, 1 << 20);
+        std::fs::write(&path, "rtmp = \"0.0.0.0:1935\"\nsegment_length = 4\n").unwrap();
+        let error = parse(&["--config", file]).unwrap_err();
+        assert!(error.to_string().contains("segment_length"), "{error}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,261 @@
+//! What a server does: addresses, packaging, outputs, rules and limits.
+//!
+//! [`Config`] is plain data with working defaults (RTMP on 127.0.0.1:1935,
+//! HTTP on 127.0.0.1:8080, fMP4 with LL-HLS parts). It deserializes from a
+//! TOML (or any serde) document whose keys are the field names; durations are
+//! seconds (`grace = 60`, `read_pacing = 0.02`). [`Config::check`] says what is
+//! wrong with a combination before anything is bound.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use hls_mux::playlist::PlaylistKind;
+use hls_mux::{Format, Muxer, MuxerOptions};
+use rtmp_core::RtmpUrl;
+use serde::{Deserialize, Deserializer};
+
+use crate::auth::CallbackUrl;
+use crate::ConfigError;
+
+/// Where hls.js is looked for when `hlsjs` is not set: the npm package's file,
+/// installed globally or by `../shared/peers/install.sh`.
+pub const LOCAL_HLSJS: &[&str] = &[
+    "/usr/lib/node_modules/hls.js/dist/hls.min.js",
+    "/usr/local/lib/node_modules/hls.js/dist/hls.min.js",
+    "/opt/peers/web/node_modules/hls.js/dist/hls.min.js",
+];
+
+/// Where the page loads hls.js from when no local copy is found (the page says so).
+pub const HLSJS_CDN: &str = "https://cdn.jsdelivr.net/npm/hls.js@1/dist/hls.min.js";
+
+/// The segment container, as written in a config file (`"fmp4"` or `"ts"`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SegmentFormat {
+    /// fMP4 (CMAF) segments, with LL-HLS parts unless `part_duration` is 0.
+    #[default]
+    Fmp4,
+    /// MPEG-TS segments (no parts).
+    Ts,
+}
+
+impl SegmentFormat {
+    /// The `hls-mux` format.
+    pub fn format(self) -> Format {
+        match self {
+            SegmentFormat::Fmp4 => Format::Fmp4,
+            SegmentFormat::Ts => Format::Ts,
+        }
+    }
+}
+
+/// Limits towards each RTMP player, HTTP-FLV reader and upstream push, and of
+/// the cache a late joiner starts from. Bounded in bytes and in time: a reader
+/// that falls behind either skips to the next key frame (and gets the sequence
+/// headers again); it never makes the server hold more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Payload bytes queued for one player at most (plus 64 bytes counted per message).
+    pub player_queue_bytes: usize,
+    /// The oldest message queued for a player may wait this long, then the player
+    /// skips to the next key frame.
+    #[serde(deserialize_with = "seconds")]
+    pub player_queue_age: Duration,
+    /// Bytes of the current group of pictures kept for late joiners.
+    pub gop_bytes: usize,
+    /// Messages of the current group of pictures kept for late joiners.
+    pub gop_messages: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            player_queue_bytes: 8 << 20,
+            player_queue_age: Duration::from_secs(10),
+            gop_bytes: 32 << 20,
+            gop_messages: 1500,
+        }
+    }
+}
+
+/// What the server does. See the [module docs](self).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// RTMP listen address.
+    pub rtmp: SocketAddr,
+    /// HTTP listen address (HLS, HTTP-FLV, `/stats`, `/metrics`, the page).
+    pub http: SocketAddr,
+    /// Package every stream as HLS. Off, the server is an RTMP relay with HTTP-FLV.
+    pub hls: bool,
+    /// Segment container.
+    pub format: SegmentFormat,
+    /// Target segment duration, seconds.
+    pub target_duration: f64,
+    /// LL-HLS part target, seconds (fMP4 only); `None` (or 0 in a file) for no parts.
+    #[serde(deserialize_with = "optional_seconds")]
+    pub part_duration: Option<f64>,
+    /// Segments in the live playlist; 0 for an EVENT playlist that keeps every segment.
+    pub window: usize,
+    /// Also write segments and playlists under this directory (`DIR/APP/KEY/`).
+    pub out: Option<PathBuf>,
+    /// Record each publish as an FLV file in this directory.
+    pub record: Option<PathBuf>,
+    /// Re-publish every stream to these servers (`rtmp://host/app`, the key appended).
+    #[serde(deserialize_with = "rtmp_urls")]
+    pub push: Vec<RtmpUrl>,
+    /// Stream names allowed to publish (empty: any).
+    pub allow: Vec<String>,
+    /// `http://` URL asked before each publish (nginx-rtmp's `on_publish`): a 2xx
+    /// answer allows it, anything else refuses it.
+    #[serde(deserialize_with = "callback_url")]
+    pub on_publish: Option<CallbackUrl>,
+    /// How long an ended stream keeps its playlist and segments.
+    #[serde(deserialize_with = "seconds")]
+    pub grace: Duration,
+    /// The hls.js file the page at `/` uses; `None` looks in [`LOCAL_HLSJS`], then
+    /// has the page load it from [`HLSJS_CDN`].
+    pub hlsjs: Option<PathBuf>,
+    /// Time allowed for the RTMP handshake and `connect`.
+    #[serde(deserialize_with = "seconds")]
+    pub handshake_timeout: Duration,
+    /// RTMP silence after which a connection is dropped.
+    #[serde(deserialize_with = "seconds")]
+    pub idle_timeout: Duration,
+    /// Streams at most (live or in their grace period); publishes past it are refused.
+    pub max_streams: usize,
+    /// A publisher's socket is read at most once per this period (on a grid shared by
+    /// every connection), so what arrives meanwhile is read and packaged in one go: far
+    /// fewer wake-ups and system calls per stream, for at most this much more latency.
+    /// Zero reads as soon as anything arrives.
+    #[serde(deserialize_with = "seconds")]
+    pub read_pacing: Duration,
+    /// Send RTMP players `NetStream.Play.UnpublishNotify` when their publisher leaves
+    /// (FFmpeg and rtmpdump then end at once). Off by default, as in nginx-rtmp:
+    /// players get `StreamEOF` and wait for the next publisher.
+    pub notify_unpublish: bool,
+    /// Per-player and cache limits.
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            rtmp: SocketAddr::from(([127, 0, 0, 1], 1935)),
+            http: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            hls: true,
+            format: SegmentFormat::Fmp4,
+            target_duration: 2.0,
+            part_duration: Some(0.5),
+            window: 6,
+            out: None,
+            record: None,
+            push: Vec::new(),
+            allow: Vec::new(),
+            on_publish: None,
+            grace: Duration::from_secs(60),
+            hlsjs: None,
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_streams: 10_000,
+            read_pacing: Duration::from_millis(20),
+            notify_unpublish: false,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Config {
+    /// The muxer options every stream is packaged with, or what is wrong with them.
+    pub fn muxer_options(&self) -> Result<MuxerOptions, ConfigError> {
+        let mut muxer = MuxerOptions::new(self.format.format());
+        muxer.target_duration = self.target_duration;
+        muxer.part_duration = self.part_duration;
+        muxer.kind = match self.window {
+            0 => PlaylistKind::Event,
+            window => PlaylistKind::Live { window },
+        };
+        Muxer::new(muxer.clone()).map_err(ConfigError::Packaging)?;
+        Ok(muxer)
+    }
+
+    /// Says what is wrong with this configuration, if anything.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.max_streams == 0 {
+            return Err(ConfigError::Invalid {
+                field: "max_streams",
+                expected: "at least 1",
+                got: "0".into(),
+            });
+        }
+        if self.read_pacing > Duration::from_secs(1) {
+            return Err(ConfigError::Invalid {
+                field: "read_pacing",
+                expected: "0 to 1 second",
+                got: format!("{:?}", self.read_pacing),
+            });
+        }
+        if self.limits.player_queue_bytes < 64 * 1024 {
+            return Err(ConfigError::Invalid {
+                field: "limits.player_queue_bytes",
+                expected: "at least 65536",
+                got: self.limits.player_queue_bytes.to_string(),
+            });
+        }
+        if let (Some(_), SegmentFormat::Ts) = (self.part_duration, self.format) {
+            return Err(ConfigError::Invalid {
+                field: "part_duration",
+                expected: "no parts with format ts (LL-HLS parts are fMP4 fragments)",
+                got: format!("{:?}", self.part_duration),
+            });
+        }
+        self.muxer_options().map(|_| ())
+    }
+
+    /// The hls.js file to serve at `/hls.min.js`, if there is one.
+    pub fn local_hlsjs(&self) -> Option<PathBuf> {
+        match &self.hlsjs {
+            Some(path) => Some(path.clone()),
+            None => LOCAL_HLSJS
+                .iter()
+                .map(PathBuf::from)
+                .find(|path| path.exists()),
+        }
+    }
+}
+
+fn seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let value = f64::deserialize(deserializer)?;
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|_| value < 1e9)
+        .ok_or_else(|| serde::de::Error::custom(format!("expected seconds >= 0, got {value}")))
+}
+
+fn optional_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    let value = f64::deserialize(deserializer)?;
+    if !(value.is_finite() && (0.0..1e6).contains(&value)) {
+        return Err(serde::de::Error::custom(format!(
+            "expected seconds >= 0, got {value}"
+        )));
+    }
+    Ok((value > 0.0).then_some(value))
+}
+
+fn rtmp_urls<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<RtmpUrl>, D::Error> {
+    Vec::<String>::deserialize(deserializer)?
+        .iter()
+        .map(|url| RtmpUrl::parse(url).map_err(serde::de::Error::custom))
+        .collect()
+}
+
+fn callback_url<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<CallbackUrl>, D::Error> {
+    let url = String::deserialize(deserializer)?;
+    CallbackUrl::parse(&url)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}

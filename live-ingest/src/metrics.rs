@@ -1,0 +1,192 @@
+//! `/metrics`: Prometheus text exposition, with `prometheus-client`.
+//!
+//! Counters and gauges that connections update as they go live in [`Metrics`]
+//! (atomics, no lock). Per-stream values (bit rates, viewers, segments, probe
+//! events) are read from the streams when the page is asked for, so a stream
+//! that is gone leaves no series behind. Each [`crate::Server`] has its own
+//! metrics, so several servers (or tests) in one process do not mix.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use crate::hls::stream::Snapshot;
+
+/// The server-wide counters and gauges.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    connections: Gauge,
+    publishers: Gauge,
+    players: Gauge,
+    publishes: Counter,
+    plays: Counter,
+    refused: Counter,
+    bytes_in: Counter,
+    bytes_out: Counter,
+    http_requests: Counter,
+    http_flv_readers: Gauge,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StreamLabels {
+    stream: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EventLabels {
+    stream: String,
+    kind: String,
+}
+
+impl Metrics {
+    /// All zero.
+    pub fn new() -> Metrics {
+        Metrics::default()
+    }
+
+    pub(crate) fn connection_opened(&self) {
+        self.connections.inc();
+    }
+    pub(crate) fn connection_closed(&self) {
+        self.connections.dec();
+    }
+    pub(crate) fn publisher_started(&self) {
+        self.publishers.inc();
+        self.publishes.inc();
+    }
+    pub(crate) fn publisher_ended(&self) {
+        self.publishers.dec();
+    }
+    pub(crate) fn player_started(&self) {
+        self.players.inc();
+        self.plays.inc();
+    }
+    pub(crate) fn player_ended(&self) {
+        self.players.dec();
+    }
+    pub(crate) fn refused(&self) {
+        self.refused.inc();
+    }
+    pub(crate) fn bytes_in(&self, bytes: usize) {
+        self.bytes_in.inc_by(bytes as u64);
+    }
+    pub(crate) fn bytes_out(&self, bytes: usize) {
+        self.bytes_out.inc_by(bytes as u64);
+    }
+    pub(crate) fn http_request(&self) {
+        self.http_requests.inc();
+    }
+    pub(crate) fn http_flv_started(&self) {
+        self.http_flv_readers.inc();
+        self.players.inc();
+        self.plays.inc();
+    }
+    pub(crate) fn http_flv_ended(&self) {
+        self.http_flv_readers.dec();
+        self.players.dec();
+    }
+
+    /// The exposition text: these metrics, `dropped` (messages not delivered to a
+    /// slow player) and the per-stream values of `streams`.
+    pub fn render(&self, dropped: u64, streams: &[Snapshot]) -> String {
+        let mut registry = Registry::with_prefix("live_ingest");
+        self.register(&mut registry, dropped);
+        register_streams(&mut registry, streams);
+        let mut text = String::new();
+        // Writing to a String cannot fail.
+        let _ = encode(&mut text, &registry);
+        text
+    }
+
+    fn register(&self, registry: &mut Registry, dropped: u64) {
+        let gauges = [
+            ("connections", "Open RTMP connections", &self.connections),
+            ("publishers", "Live publishers", &self.publishers),
+            (
+                "players",
+                "RTMP players and HTTP-FLV readers",
+                &self.players,
+            ),
+            (
+                "http_flv_readers",
+                "HTTP-FLV readers",
+                &self.http_flv_readers,
+            ),
+        ];
+        for (name, help, gauge) in gauges {
+            registry.register(name, help, gauge.clone());
+        }
+        let counters = [
+            ("publishes", "Publishes accepted", &self.publishes),
+            ("plays", "Plays started (RTMP and HTTP-FLV)", &self.plays),
+            ("refusals", "Publishes and plays refused", &self.refused),
+            ("received_bytes", "RTMP bytes received", &self.bytes_in),
+            ("sent_bytes", "RTMP bytes sent", &self.bytes_out),
+            (
+                "http_requests",
+                "HTTP requests answered",
+                &self.http_requests,
+            ),
+        ];
+        for (name, help, counter) in counters {
+            registry.register(name, help, counter.clone());
+        }
+        let skipped = Counter::<u64>::default();
+        skipped.inc_by(dropped);
+        registry.register(
+            "player_skipped_messages",
+            "Messages a slow player skipped (its queue was full or too old)",
+            skipped,
+        );
+    }
+}
+
+fn register_streams(registry: &mut Registry, streams: &[Snapshot]) {
+    let bitrate = Family::<StreamLabels, Gauge>::default();
+    let viewers = Family::<StreamLabels, Gauge>::default();
+    let segments = Family::<StreamLabels, Counter>::default();
+    let live = Family::<StreamLabels, Gauge>::default();
+    let errors = Family::<StreamLabels, Counter>::default();
+    let events = Family::<EventLabels, Counter>::default();
+    for s in streams {
+        let labels = StreamLabels {
+            stream: s.key.clone(),
+        };
+        let rate: f64 = s.summary.tracks.iter().filter_map(|t| t.bitrate()).sum();
+        bitrate.get_or_create(&labels).set(rate.round() as i64);
+        viewers.get_or_create(&labels).set(s.viewers as i64);
+        segments.get_or_create(&labels).inc_by(s.next_msn);
+        live.get_or_create(&labels).set(i64::from(s.live));
+        errors.get_or_create(&labels).inc_by(s.errors);
+        let counts = media_probe::EventKind::NAMES.iter().zip(s.summary.events);
+        for (kind, count) in counts.filter(|(_, count)| *count > 0) {
+            events
+                .get_or_create(&EventLabels {
+                    stream: s.key.clone(),
+                    kind: (*kind).to_owned(),
+                })
+                .inc_by(count);
+        }
+    }
+    registry.register(
+        "stream_bitrate_bps",
+        "Bit rate of the stream's media",
+        bitrate,
+    );
+    registry.register(
+        "stream_viewers",
+        "HLS viewers (playlist loads lately)",
+        viewers,
+    );
+    registry.register("stream_segments", "Segments made", segments);
+    registry.register("stream_live", "1 while the stream has a publisher", live);
+    registry.register(
+        "stream_errors",
+        "Messages that could not be packaged",
+        errors,
+    );
+    registry.register("stream_probe_events", "media-probe events", events);
+}

@@ -1,0 +1,350 @@
+//! One RTMP connection: a publisher, a player, or (briefly) neither.
+//!
+//! The task moves bytes between the socket and a [`ServerSession`]. A publish
+//! or play goes through the server's rules ([`Server::authorize_publish`],
+//! [`Server::authorize_play`]); then a publisher's messages go to the hub
+//! (RTMP players, HTTP-FLV, pushes) and to its HLS stream, and a player's
+//! queue is written to it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::BytesMut;
+use rtmp_core::session::status::code;
+use rtmp_core::{
+    MediaKind, MediaMessage, PlayRequest, PublishRequest, ServerEvent, ServerSession, SessionError,
+};
+use tokio::io::AsyncReadExt;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tracing::{debug, info};
+
+use super::{nanos_now, push, session_config, sleep_until, write_chunks, ConnectionError};
+use crate::auth::{Event, PlayAttempt, PublishAttempt};
+use crate::hls::Stream;
+use crate::hub::{queue, strip_set_data_frame, Delivery, Packet};
+use crate::{Refused, Server};
+
+/// Messages a player's task writes in one go at most.
+const BATCH: usize = 256;
+
+enum Role {
+    None,
+    Publisher {
+        key: String,
+        hls: Option<Arc<Stream>>,
+    },
+    Player {
+        key: String,
+        stream_id: u32,
+        rx: queue::Receiver,
+    },
+}
+
+struct Connection {
+    server: Arc<Server>,
+    id: u64,
+    peer: SocketAddr,
+    session: ServerSession,
+    role: Role,
+    tc_url: String,
+}
+
+/// Runs one connection until the peer leaves or fails; logs how it ended.
+pub async fn run(socket: TcpStream, peer: SocketAddr, server: Arc<Server>) {
+    let id = server.next_id();
+    server.metrics.connection_opened();
+    let config = session_config(
+        server.config.handshake_timeout,
+        server.config.idle_timeout,
+        id,
+        nanos_now() ^ u64::from(peer.port()),
+    );
+    let mut connection = Connection {
+        session: ServerSession::new(config, Instant::now()),
+        server: server.clone(),
+        id,
+        peer,
+        role: Role::None,
+        tc_url: String::new(),
+    };
+    let result = connection.serve(socket).await;
+    connection.leave();
+    server.metrics.connection_closed();
+    match result {
+        Ok(()) => debug!(id, %peer, "rtmp connection closed"),
+        Err(error) => info!(id, %peer, %error, "rtmp connection ended with an error"),
+    }
+}
+
+impl Connection {
+    async fn serve(&mut self, socket: TcpStream) -> Result<(), ConnectionError> {
+        socket.set_nodelay(true)?;
+        let (mut reader, mut writer) = socket.into_split();
+        let mut input = BytesMut::with_capacity(64 * 1024);
+        loop {
+            let deadline = self
+                .session
+                .poll_timeout()
+                .map(tokio::time::Instant::from_std);
+            tokio::select! {
+                read = reader.read_buf(&mut input) => {
+                    let read = read?;
+                    if read == 0 {
+                        return Ok(());
+                    }
+                    self.server.metrics.bytes_in(read);
+                    self.session.handle_input(&mut input, Instant::now())?;
+                    if input.capacity() - input.len() < 4096 {
+                        input.reserve(64 * 1024);
+                    }
+                }
+                delivery = next_delivery(&mut self.role) => {
+                    let Some(delivery) = delivery else { return Ok(()) };
+                    self.deliver_batch(delivery, &mut writer).await?;
+                }
+                () = sleep_until(deadline) => self.session.handle_timeout(Instant::now())?,
+            }
+            while let Some(event) = self.session.poll_event() {
+                self.handle_event(event).await?;
+            }
+            self.write_output(&mut writer).await?;
+            if self.session.is_closed() {
+                return Ok(());
+            }
+            self.pace().await;
+        }
+    }
+
+    /// A publisher's socket is read on the shared beat: what arrives meanwhile
+    /// is read and packaged in one go, one wake-up for many streams.
+    async fn pace(&self) {
+        let pacing = self.server.config.read_pacing;
+        if matches!(self.role, Role::Publisher { .. }) && !pacing.is_zero() {
+            tokio::time::sleep_until(crate::beat::next(pacing, Instant::now())).await;
+        }
+    }
+
+    async fn write_output(&mut self, writer: &mut OwnedWriteHalf) -> std::io::Result<()> {
+        let output = self.session.output();
+        let queued = output.len();
+        write_chunks(writer, output).await?;
+        self.server.metrics.bytes_out(queued);
+        Ok(())
+    }
+
+    async fn handle_event(&mut self, event: ServerEvent) -> Result<(), SessionError> {
+        match event {
+            ServerEvent::Connect(request) => {
+                debug!(id = self.id, app = request.app, flash = ?request.flash_version, enhanced = request.is_enhanced(), "connect");
+                self.tc_url = request.tc_url.clone().unwrap_or_default();
+                self.session.accept_connect()?;
+            }
+            ServerEvent::Publish(request) => self.publish(&request).await?,
+            ServerEvent::Play(request) => self.play(&request).await?,
+            ServerEvent::Media(message) => self.media(message),
+            ServerEvent::Unpublish { .. } if matches!(self.role, Role::Publisher { .. }) => {
+                self.leave();
+            }
+            ServerEvent::PlayStop { .. } if matches!(self.role, Role::Player { .. }) => {
+                self.leave();
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    async fn publish(&mut self, request: &PublishRequest) -> Result<(), SessionError> {
+        let tc_url = self.tc_url.clone();
+        let attempt = PublishAttempt {
+            addr: self.peer,
+            app: &request.app,
+            name: &request.name,
+            publish_type: &request.publish_type,
+            tc_url: &tc_url,
+        };
+        let started = match self.role {
+            Role::None => self.start_publish(&attempt).await,
+            _ => Err(Refused::Busy),
+        };
+        match started {
+            Ok((key, resumed)) => {
+                info!(id = self.id, peer = %self.peer, key, resumed, "publishing");
+                self.session.accept_publish()?;
+                push::start_all(&self.server, &key, attempt.stream_name());
+                self.server.event(Event::PublishStarted {
+                    key,
+                    addr: self.peer,
+                    resumed,
+                });
+            }
+            Err(refused) => {
+                info!(id = self.id, peer = %self.peer, app = request.app, name = request.name, %refused, "publish refused");
+                self.server.metrics.refused();
+                self.session
+                    .reject_publish(code::PUBLISH_BAD_NAME, &refused.to_string())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the key in the hub and, with HLS on, in the registry (both or neither).
+    async fn start_publish(
+        &mut self,
+        attempt: &PublishAttempt<'_>,
+    ) -> Result<(String, bool), Refused> {
+        let server = self.server.clone();
+        let key = server.authorize_publish(attempt).await?;
+        if server.hub.start_publish(&key, self.id).is_err() {
+            return Err(Refused::AlreadyPublishing(key));
+        }
+        let (hls, resumed) = match &server.registry {
+            Some(registry) => match registry.start_publish(&key, self.id) {
+                Ok((stream, resumed)) => (Some(stream), resumed),
+                Err(refused) => {
+                    server.hub.end_publish(&key, self.id);
+                    return Err(refused);
+                }
+            },
+            None => (None, false),
+        };
+        server.metrics.publisher_started();
+        self.role = Role::Publisher {
+            key: key.clone(),
+            hls,
+        };
+        Ok((key, resumed))
+    }
+
+    async fn play(&mut self, request: &PlayRequest) -> Result<(), SessionError> {
+        let attempt = PlayAttempt {
+            addr: self.peer,
+            app: &request.app,
+            name: &request.name,
+        };
+        let key = match self.role {
+            Role::None => self.server.authorize_play(&attempt).await,
+            _ => Err(Refused::Busy),
+        };
+        let key = match key {
+            Ok(key) => key,
+            Err(refused) => {
+                info!(id = self.id, peer = %self.peer, app = request.app, name = request.name, %refused, "play refused");
+                self.server.metrics.refused();
+                return self
+                    .session
+                    .reject_play(code::PLAY_STREAM_NOT_FOUND, &refused.to_string());
+            }
+        };
+        self.session.accept_play()?;
+        let (rx, live) = self.server.hub.subscribe(&key, self.id);
+        info!(id = self.id, peer = %self.peer, key, live, "playing");
+        self.server.metrics.player_started();
+        self.server.event(Event::PlayStarted {
+            key: key.clone(),
+            addr: self.peer,
+        });
+        self.role = Role::Player {
+            key,
+            stream_id: request.stream_id,
+            rx,
+        };
+        Ok(())
+    }
+
+    fn media(&mut self, message: MediaMessage) {
+        let Role::Publisher { key, hls } = &self.role else {
+            return;
+        };
+        self.server.hub.publish(
+            key,
+            Packet {
+                kind: message.kind,
+                timestamp: message.timestamp,
+                payload: message.payload.clone(),
+            },
+        );
+        if let Some(stream) = hls {
+            stream.media(self.id, message.kind, message.timestamp, message.payload);
+        }
+    }
+
+    /// Ends the publish or play of this connection, if any.
+    fn leave(&mut self) {
+        match std::mem::replace(&mut self.role, Role::None) {
+            Role::Publisher { key, hls } => {
+                info!(id = self.id, key, "publisher left");
+                if let Some(stream) = hls {
+                    stream.end(self.id);
+                }
+                self.server.hub.end_publish(&key, self.id);
+                self.server.metrics.publisher_ended();
+                self.server.event(Event::PublishEnded { key });
+            }
+            Role::Player { key, .. } => {
+                self.server.hub.unsubscribe(&key, self.id);
+                self.server.metrics.player_ended();
+                self.server.event(Event::PlayEnded { key });
+            }
+            Role::None => {}
+        }
+    }
+
+    /// Writes `first` and whatever else is already queued for this player, at most
+    /// [`BATCH`] messages (the rest waits for the next turn of the loop).
+    async fn deliver_batch(
+        &mut self,
+        first: Delivery,
+        writer: &mut OwnedWriteHalf,
+    ) -> std::io::Result<()> {
+        let mut next = Some(first);
+        let mut delivered = 0;
+        while let Some(delivery) = next.take() {
+            if matches!(delivery, Delivery::PublishEnd) {
+                // The end goes out in its own write after the media before it:
+                // GStreamer's rtmp2src loses the last message when both arrive
+                // in one read.
+                self.write_output(writer).await?;
+            }
+            self.deliver(delivery);
+            delivered += 1;
+            if let (Role::Player { rx, .. }, true) = (&mut self.role, delivered < BATCH) {
+                next = rx.try_recv();
+            }
+        }
+        Ok(())
+    }
+
+    fn deliver(&mut self, delivery: Delivery) {
+        let Role::Player { stream_id, .. } = self.role else {
+            return;
+        };
+        match delivery {
+            Delivery::Packet(packet) => {
+                let payload = match packet.kind {
+                    MediaKind::Data => strip_set_data_frame(packet.payload),
+                    _ => packet.payload,
+                };
+                self.session.send_media(&MediaMessage {
+                    stream_id,
+                    kind: packet.kind,
+                    timestamp: packet.timestamp,
+                    payload,
+                });
+            }
+            Delivery::PublishStart => self.session.notify_publish_start(stream_id),
+            Delivery::PublishEnd if self.server.config.notify_unpublish => {
+                self.session.notify_publish_end(stream_id)
+            }
+            Delivery::PublishEnd => self.session.send_stream_eof(stream_id),
+        }
+    }
+}
+
+async fn next_delivery(role: &mut Role) -> Option<Delivery> {
+    match role {
+        Role::Player { rx, .. } => rx.recv().await,
+        _ => std::future::pending().await,
+    }
+}

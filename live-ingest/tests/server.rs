@@ -1,0 +1,509 @@
+//! The server in-process, with no outside tool: our own `rtmp_core::ClientSession`
+//! publishes and plays, plain HTTP requests read HLS, HTTP-FLV, `/stats` and
+//! `/metrics`. The media is a real 1.5 s H.264 + AAC capture (FFmpeg's), sent
+//! in a loop with its timestamps continued.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use live_ingest::{
+    Bound, Config, Event, HookFuture, Hooks, PlayAttempt, PublishAttempt, Refused, Server,
+};
+use rtmp_core::{ClientConfig, ClientEvent, ClientSession, MediaKind, MediaMessage};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const FIXTURE: &[u8] = include_bytes!("../../rtmp-core/tests/data/src_h264_aac.flv");
+/// Each loop is shifted by this much: the fixture is 1.5 s long, and its last
+/// B-frames are presented up to ~0.1 s after it, so the next loop starts after them.
+const LOOP_MS: u64 = 1600;
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// (kind, timestamp, payload) of every tag of the fixture.
+fn fixture_tags() -> Vec<(MediaKind, u64, Bytes)> {
+    let mut reader = flv::Reader::new(flv::ReaderOptions::default());
+    reader.push(FIXTURE);
+    reader.finish();
+    let mut tags = Vec::new();
+    while let Some(event) = reader.next_event().expect("a valid FLV") {
+        let flv::ReadEvent::Tag(tag) = event else {
+            continue;
+        };
+        let kind = match tag.tag_type {
+            flv::TagType::Audio => MediaKind::Audio,
+            flv::TagType::Video => MediaKind::Video,
+            _ => continue,
+        };
+        tags.push((kind, tag.timestamp as u64, tag.body));
+    }
+    tags
+}
+
+/// An AVC or AAC sequence header, or an AVC end of sequence.
+fn is_header_or_end(payload: &[u8]) -> bool {
+    payload.get(1) == Some(&0) || is_end(payload)
+}
+
+fn is_end(payload: &[u8]) -> bool {
+    payload.starts_with(&[0x17, 2])
+}
+
+/// One RTMP client connection driven by `ClientSession`.
+struct Client {
+    session: ClientSession,
+    socket: TcpStream,
+    input: BytesMut,
+    media: Vec<MediaMessage>,
+    /// Loops of the fixture sent so far (the next one's timestamps follow on).
+    loops: u64,
+}
+
+impl Client {
+    async fn open(addr: SocketAddr, setup: impl FnOnce(&mut ClientSession)) -> Client {
+        let url = format!("rtmp://{addr}/live");
+        let mut session = ClientSession::new(ClientConfig::new("live", url), Instant::now());
+        setup(&mut session);
+        let socket = TcpStream::connect(addr).await.expect("connect");
+        Client {
+            session,
+            socket,
+            input: BytesMut::with_capacity(64 * 1024),
+            media: Vec::new(),
+            loops: 0,
+        }
+    }
+
+    /// Publishes `name`: `Ok` once started, `Err(code)` when refused.
+    async fn publish(addr: SocketAddr, name: &str) -> Result<Client, String> {
+        let mut client = Client::open(addr, |s| s.publish(name, "live")).await;
+        client.until_started().await.map(|()| client)
+    }
+
+    async fn play(addr: SocketAddr, name: &str) -> Result<Client, String> {
+        let mut client = Client::open(addr, |s| s.play(name)).await;
+        client.until_started().await.map(|()| client)
+    }
+
+    async fn until_started(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + LIMIT;
+        while Instant::now() < deadline {
+            for event in self.step(Duration::from_millis(200)).await {
+                match event {
+                    ClientEvent::PublishStarted { .. } | ClientEvent::PlayStarted { .. } => {
+                        return Ok(())
+                    }
+                    ClientEvent::Status { status, .. } if status.is_error() => {
+                        return Err(format!("{}: {}", status.code, status.description))
+                    }
+                    ClientEvent::ConnectFailed(status) => return Err(status.code),
+                    _ => {}
+                }
+            }
+        }
+        Err("no answer".into())
+    }
+
+    /// Writes what is queued, reads for at most `wait`, returns the events.
+    async fn step(&mut self, wait: Duration) -> Vec<ClientEvent> {
+        self.flush().await;
+        if let Ok(read) = tokio::time::timeout(wait, self.socket.read_buf(&mut self.input)).await {
+            if read.expect("read") == 0 {
+                return Vec::new();
+            }
+            self.session
+                .handle_input(&mut self.input, Instant::now())
+                .expect("a valid server");
+        }
+        let mut events = Vec::new();
+        while let Some(event) = self.session.poll_event() {
+            match event {
+                ClientEvent::Media(message) => self.media.push(message),
+                other => events.push(other),
+            }
+        }
+        self.flush().await;
+        events
+    }
+
+    async fn flush(&mut self) {
+        let mut out = BytesMut::new();
+        self.session.output().copy_to(&mut out);
+        self.socket.write_all(&out).await.expect("write");
+    }
+
+    /// Sends the fixture `loops` times, timestamps continued, as fast as the socket
+    /// takes it: one continuous stream, so the sequence headers and the end of
+    /// sequence are sent once.
+    async fn send_loops(&mut self, loops: u64) {
+        let tags = fixture_tags();
+        for n in self.loops..self.loops + loops {
+            let body = tags.iter().filter(|(_, _, p)| !is_header_or_end(p));
+            let tags: Vec<_> = match n {
+                0 => tags.iter().filter(|(_, _, p)| !is_end(p)).collect(),
+                _ => body.collect(),
+            };
+            for (kind, timestamp, payload) in tags {
+                self.session
+                    .send_media(*kind, timestamp + n * LOOP_MS, payload.clone());
+            }
+            self.flush().await;
+        }
+        self.loops += loops;
+    }
+
+    /// Reads until `count` media messages came or nothing more comes for a while.
+    async fn collect(&mut self, count: usize) {
+        let deadline = Instant::now() + LIMIT;
+        while self.media.len() < count && Instant::now() < deadline {
+            self.step(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn close(mut self) {
+        self.session.close();
+        self.flush().await;
+        let _ = self.socket.shutdown().await;
+    }
+}
+
+fn config() -> Config {
+    Config {
+        target_duration: 1.0,
+        part_duration: Some(0.25),
+        window: 0,
+        read_pacing: Duration::ZERO,
+        ..Config::default()
+    }
+}
+
+async fn start(config: Config) -> (Bound, Arc<Server>) {
+    start_with(Server::new(config).expect("valid")).await
+}
+
+async fn start_with(server: Arc<Server>) -> (Bound, Arc<Server>) {
+    let bound = live_ingest::start(server.clone()).await.expect("bind");
+    (bound, server)
+}
+
+/// The test configuration on ephemeral ports.
+fn ephemeral(mut config: Config) -> Config {
+    config.rtmp = "127.0.0.1:0".parse().unwrap();
+    config.http = "127.0.0.1:0".parse().unwrap();
+    config
+}
+
+/// A plain HTTP GET from a blocking thread (the server runs on this runtime).
+fn get(
+    addr: SocketAddr,
+    target: &str,
+) -> impl std::future::Future<Output = common::HttpResponse> + Send + 'static {
+    let target = target.to_owned();
+    async move {
+        tokio::task::spawn_blocking(move || common::http_get(addr, &target))
+            .await
+            .expect("the request thread")
+    }
+}
+
+/// Polls the playlist of `key` until `done` holds.
+async fn playlist_until(bound: &Bound, key: &str, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let response = get(bound.http, &format!("/live/{key}/index.m3u8")).await;
+        let text = response.text();
+        if response.status == 200 && done(&text) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{key}: {}\n{text}",
+            response.status
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn payloads(messages: &[MediaMessage]) -> Vec<(MediaKind, Bytes)> {
+    messages
+        .iter()
+        .filter(|m| m.kind != MediaKind::Data)
+        .map(|m| (m.kind, m.payload.clone()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_publish_is_played_over_rtmp_http_flv_and_hls_at_once() {
+    let (bound, server) = start(ephemeral(config())).await;
+    // A player waiting before the publisher gets every payload as it was sent.
+    let mut early = Client::play(bound.rtmp, "tv").await.expect("play");
+    let mut publisher = Client::publish(bound.rtmp, "tv").await.expect("publish");
+    publisher.send_loops(1).await;
+    let flv = tokio::spawn(get(bound.http, "/live/tv.flv"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    publisher.send_loops(2).await;
+    let tags = fixture_tags();
+    early.collect(tags.len() * 3 - 8).await;
+    let sent: Vec<_> = (0..3)
+        .flat_map(|n| {
+            tags.iter()
+                .filter(move |(_, _, p)| !is_end(p) && (n == 0 || !is_header_or_end(p)))
+                .map(|(k, _, p)| (*k, p.clone()))
+        })
+        .collect();
+    let got = payloads(&early.media);
+    let first_difference = got.iter().zip(&sent).position(|(a, b)| a != b);
+    assert_eq!(
+        (got.len(), first_difference),
+        (sent.len(), None),
+        "the RTMP player's payloads"
+    );
+    let text = playlist_until(&bound, "tv", |t| t.matches("#EXTINF").count() >= 2).await;
+    assert!(text.contains("#EXT-X-PART:"), "LL-HLS parts: {text}");
+    publisher.close().await;
+    // The HTTP-FLV reader joined live: FLV header, then the headers and the GOP.
+    let flv = flv.await.expect("the HTTP-FLV request");
+    assert_eq!(flv.status, 200);
+    assert_eq!(flv.header("content-type"), Some("video/x-flv"));
+    assert!(flv.body.starts_with(b"FLV\x01\x05"), "an FLV file");
+    let mut reader = flv::Reader::new(flv::ReaderOptions::default());
+    reader.push(&flv.body);
+    reader.finish();
+    let mut video = Vec::new();
+    while let Some(event) = reader.next_event().expect("valid FLV") {
+        if let flv::ReadEvent::Tag(tag) = event {
+            if tag.tag_type == flv::TagType::Video {
+                video.push(tag.body);
+            }
+        }
+    }
+    assert_eq!(
+        video.first().map(|b| &b[..2]),
+        Some(&[0x17, 0][..]),
+        "AVC header first"
+    );
+    assert_eq!(video.get(1).map(|b| b[0]), Some(0x17), "then a key frame");
+    let stats: serde_json::Value =
+        serde_json::from_slice(&get(bound.http, "/stats").await.body).expect("JSON");
+    assert_eq!(stats["streams"][0]["key"], "live/tv");
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_publisher_is_refused_and_a_republish_continues_the_playlist() {
+    let (bound, _server) = start(ephemeral(config())).await;
+    let mut first = Client::publish(bound.rtmp, "show").await.expect("publish");
+    let refused = Client::publish(bound.rtmp, "show").await.err();
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|r| r.contains("BadName") && r.contains("already")),
+        "{refused:?}"
+    );
+    first.send_loops(2).await;
+    first.close().await;
+    let ended = playlist_until(&bound, "show", |t| t.contains("#EXT-X-ENDLIST")).await;
+    let before = ended.matches("#EXT-X-DISCONTINUITY\n").count();
+    let mut again = Client::publish(bound.rtmp, "show")
+        .await
+        .expect("republish");
+    again.send_loops(2).await;
+    let segments = ended.matches("#EXTINF").count();
+    let text = playlist_until(&bound, "show", |t| {
+        t.matches("#EXTINF").count() >= segments + 2 && !t.contains("#EXT-X-ENDLIST")
+    })
+    .await;
+    let discontinuities = text.matches("#EXT-X-DISCONTINUITY\n").count();
+    assert_eq!(discontinuities, before + 1, "{text}");
+    assert!(
+        text.starts_with(
+            ended
+                .trim_end_matches("#EXT-X-ENDLIST\n")
+                .lines()
+                .take(12)
+                .collect::<Vec<_>>()
+                .join("\n")
+                .as_str()
+        ),
+        "the playlist goes on:\n{ended}\n{text}"
+    );
+    again.close().await;
+}
+
+/// Records what the hooks hear and refuses `bad*` publishes and `secret` plays.
+#[derive(Default)]
+struct Recorder {
+    events: Mutex<Vec<Event>>,
+}
+
+impl Hooks for Recorder {
+    fn authorize_publish<'a>(&'a self, attempt: &'a PublishAttempt<'a>) -> HookFuture<'a> {
+        let bad = attempt.stream_name().starts_with("bad");
+        Box::pin(async move {
+            match bad {
+                true => Err(Refused::ByApplication("no bad names".into())),
+                false => Ok(()),
+            }
+        })
+    }
+
+    fn authorize_play<'a>(&'a self, attempt: &'a PlayAttempt<'a>) -> HookFuture<'a> {
+        let secret = attempt.name.starts_with("secret");
+        Box::pin(async move {
+            match secret {
+                true => Err(Refused::ByApplication("not for you".into())),
+                false => Ok(()),
+            }
+        })
+    }
+
+    fn on_event(&self, event: &Event) {
+        self.events.lock().unwrap().push(event.clone());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hooks_decide_and_hear_and_the_grace_period_ends() {
+    let recorder = Arc::new(Recorder::default());
+    let mut config = ephemeral(config());
+    config.grace = Duration::from_millis(500);
+    let server = Server::with_hooks(config, recorder.clone()).expect("valid");
+    let (bound, _server) = start_with(server).await;
+    let refused = Client::publish(bound.rtmp, "bad1")
+        .await
+        .err()
+        .unwrap_or_default();
+    assert!(refused.contains("no bad names"), "{refused}");
+    let refused = Client::play(bound.rtmp, "secret")
+        .await
+        .err()
+        .unwrap_or_default();
+    assert!(refused.contains("not for you"), "{refused}");
+    let flv = get(bound.http, "/live/secret.flv").await;
+    assert_eq!(flv.status, 403, "{}", flv.text());
+    let mut publisher = Client::publish(bound.rtmp, "good").await.expect("publish");
+    publisher.send_loops(1).await;
+    publisher.close().await;
+    // Ended, then forgotten once the grace period is over (the reaper looks each second).
+    let deadline = Instant::now() + LIMIT;
+    while get(bound.http, "/live/good/index.m3u8").await.status != 404 {
+        assert!(
+            Instant::now() < deadline,
+            "the stream stays past its grace period"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let events = recorder.events.lock().unwrap().clone();
+    let key = "live/good".to_owned();
+    assert!(
+        matches!(&events[0], Event::PublishStarted { key: k, resumed: false, .. } if *k == key),
+        "{events:?}"
+    );
+    assert_eq!(events[1], Event::PublishEnded { key: key.clone() });
+    assert_eq!(events[2], Event::StreamForgotten { key });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocking_reload_waits_for_its_part_then_gives_up_with_503() {
+    let (bound, _server) = start(ephemeral(config())).await;
+    let mut publisher = Client::publish(bound.rtmp, "ll").await.expect("publish");
+    publisher.send_loops(2).await;
+    let text = playlist_until(&bound, "ll", |t| t.contains("#EXT-X-PRELOAD-HINT")).await;
+    let hint = text
+        .lines()
+        .find_map(|l| l.strip_prefix("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part"))
+        .expect("a hint");
+    let (msn, part) = hint
+        .trim_end_matches(".m4s\"")
+        .split_once('.')
+        .expect("MSN.PART");
+    let target = format!("/live/ll/index.m3u8?_HLS_msn={msn}&_HLS_part={part}");
+    // The publisher sends more: the waiting request is answered with the part in it.
+    let waiting = tokio::spawn(get(bound.http, &target));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    publisher.send_loops(1).await;
+    let answered = waiting.await.expect("the blocking request");
+    assert_eq!(answered.status, 200, "{}", answered.text());
+    // The part, or (when the segment was cut before it) the segment it would have been in.
+    let text = answered.text();
+    assert!(
+        text.contains(&format!("part{msn}.{part}.m4s")) || text.contains(&format!("seg{msn}.m4s")),
+        "{text}"
+    );
+    // Far ahead: 400 at once. Next part but nothing more comes: 503 after three
+    // target durations (3 s).
+    let far = get(bound.http, "/live/ll/index.m3u8?_HLS_msn=999&_HLS_part=0").await;
+    assert_eq!(far.status, 400);
+    let text = get(bound.http, "/live/ll/index.m3u8").await.text();
+    let hint = text
+        .lines()
+        .find_map(|l| l.strip_prefix("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part"))
+        .expect("a hint");
+    let (msn, part) = hint
+        .trim_end_matches(".m4s\"")
+        .split_once('.')
+        .expect("MSN.PART");
+    let started = Instant::now();
+    let target = format!("/live/ll/index.m3u8?_HLS_msn={msn}&_HLS_part={part}");
+    let stalled = get(bound.http, &target).await;
+    assert_eq!(stalled.status, 503, "{}", stalled.text());
+    assert!(
+        started.elapsed() >= Duration::from_millis(2900),
+        "{:?}",
+        started.elapsed()
+    );
+    publisher.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_player_that_never_reads_holds_its_byte_bound_not_more() {
+    let mut config = ephemeral(config());
+    config.hls = false;
+    config.limits.player_queue_bytes = 1 << 20;
+    let (bound, server) = start(config).await;
+    let mut publisher = Client::publish(bound.rtmp, "big").await.expect("publish");
+    // The stalled player: it plays, then never reads its socket again.
+    let stalled = Client::play(bound.rtmp, "big").await.expect("play");
+    // 40 MB of 100 kB "frames": a key frame every 20.
+    let frame = |key: bool| {
+        let mut body = vec![if key { 0x17 } else { 0x27 }, 1, 0, 0, 0];
+        body.resize(100_000, 0xAB);
+        Bytes::from(body)
+    };
+    publisher.session.send_media(
+        MediaKind::Video,
+        0,
+        Bytes::from_static(&[0x17, 0, 0, 0, 0, 1]),
+    );
+    for n in 0..400u64 {
+        publisher
+            .session
+            .send_media(MediaKind::Video, n * 33, frame(n % 20 == 0));
+        publisher.flush().await;
+        let queued = server.hub.queued_bytes("live/big");
+        // The limit, plus one message that may have been queued before the check.
+        assert!(queued <= (1 << 20) + 100_064, "{queued} bytes queued");
+    }
+    let skipped = server
+        .hub
+        .stats
+        .dropped
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(skipped > 0, "the stalled player skipped messages");
+    let metrics = get(bound.http, "/metrics").await.text();
+    assert!(
+        metrics.contains("live_ingest_player_skipped_messages_total"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("live_ingest_publishers 1\n"), "{metrics}");
+    assert!(metrics.contains("live_ingest_players 1\n"), "{metrics}");
+    assert!(
+        metrics.contains("live_ingest_publishes_total 1\n"),
+        "{metrics}"
+    );
+    drop(stalled);
+    publisher.close().await;
+}
