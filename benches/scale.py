@@ -2,11 +2,11 @@
 """benches/scale.py -- how many live streams one ingest server takes.
 
 Part 1, side by side: the same P real-time FFmpeg 9 publishers (`-re -c copy`, default 40)
-into `rtmp_to_hls` and into nginx-rtmp with `hls on` (../shared/peers/nginx-rtmp.sh: 2 s
+into `live-ingest` and into nginx-rtmp with `hls on` (../shared/peers/nginx-rtmp.sh: 2 s
 fragments), one server after the other. After a warm-up, the server's CPU time (utime + stime
 from /proc/PID/stat, every process of the server) is measured over a fixed window, divided per
 stream and per second of media. Every stream must have a playlist with segments at the end.
-rtmp_to_hls runs twice: as it starts by default (fMP4 with LL-HLS parts, served from memory)
+live-ingest runs twice: as it starts by default (fMP4 with LL-HLS parts, served from memory)
 and as close to nginx-rtmp as it goes (MPEG-TS, no parts, files written with --out).
 
 Part 2, ramp: `rtmp_load` publishes N streams of the same file from one process, N doubling
@@ -161,24 +161,26 @@ def measure(name, pids_of, publishers, url_of, playlist_of, source, warmup, seco
 
 
 def build():
-    log("building rtmp_to_hls and rtmp_load (release)")
-    subprocess.run(["cargo", "build", "--release", "-p", "examples", "--example", "rtmp_to_hls",
-                    "--example", "rtmp_load"], cwd=ROOT, check=True)
+    log("building live-ingest and rtmp_load (release)")
+    subprocess.run(["cargo", "build", "--release", "-p", "live-ingest", "--bin", "live-ingest"],
+                   cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "-p", "examples", "--example", "rtmp_load"],
+                   cwd=ROOT, check=True)
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
     return os.path.join(target, "release", "examples")
 
 
 def run_ours(bin_dir, extra, logdir, tag):
     rtmp, http = free_port(), free_port()
-    log_file = open(os.path.join(logdir, f"rtmp_to_hls-{tag}.log"), "wb")
+    log_file = open(os.path.join(logdir, f"live-ingest-{tag}.log"), "wb")
     proc = subprocess.Popen(
-        [os.path.join(bin_dir, "rtmp_to_hls"), "--rtmp", f"127.0.0.1:{rtmp}", "--http",
+        [os.path.join(bin_dir, "..", "live-ingest"), "--rtmp", f"127.0.0.1:{rtmp}", "--http",
          f"127.0.0.1:{http}", *extra],
         stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
         env={**os.environ, "RUST_LOG": "warn"})
     if not (wait_port(rtmp) and wait_port(http)):
         stop(proc)
-        raise SystemExit("rtmp_to_hls did not start; see " + log_file.name)
+        raise SystemExit("live-ingest did not start; see " + log_file.name)
     return proc, rtmp, http
 
 
@@ -207,13 +209,13 @@ def main():
 
     if not args.skip_ffmpeg:
         P = args.publishers
-        # rtmp_to_hls, default (fMP4 + LL-HLS parts, in memory), then TS files on disk.
+        # live-ingest, default (fMP4 + LL-HLS parts, in memory), then TS files on disk.
         for tag, extra in [("default", []),
                            ("ts-disk", ["--format", "ts", "--out", os.path.join(work, "out")])]:
             proc, rtmp, http = run_ours(bin_dir, extra, work, tag)
             try:
                 results["side_by_side"].append(measure(
-                    f"rtmp_to_hls {tag}", lambda: [proc.pid], P,
+                    f"live-ingest {tag}", lambda: [proc.pid], P,
                     lambda i: f"rtmp://127.0.0.1:{rtmp}/live/s{i}",
                     lambda i: f"http://127.0.0.1:{http}/live/s{i}/index.m3u8",
                     args.file, args.warmup, args.seconds, work))

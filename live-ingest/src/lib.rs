@@ -70,6 +70,16 @@ pub mod vectored;
 
 mod error;
 
+/// The code of the repository's README (the "build your own server" section
+/// among it) compiles: it is doc-tested here.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct RootReadme;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadme;
+
 pub use auth::{Event, HookFuture, Hooks, NoHooks, PlayAttempt, PublishAttempt};
 pub use config::{Config, Limits, SegmentFormat};
 pub use error::{ConfigError, Refused};
