@@ -856,6 +856,83 @@ mod tests {
         }
     }
 
+    /// Video at 30 fps on the millisecond clock with key frames after the
+    /// given intervals (ms), and AAC at 44.1 kHz (1024 samples a frame,
+    /// timestamps rounded to the millisecond as RTMP sends them),
+    /// interleaved in decode order. Returns where the stream ends (ms).
+    fn push_obs_like(muxer: &mut Muxer, intervals: &[i64]) -> i64 {
+        let mut frames = Vec::new();
+        let mut key = 0;
+        for &interval in intervals {
+            let mut i = 0;
+            while (i * 1000 + 15) / 30 < interval {
+                frames.push(video(key + (i * 1000 + 15) / 30, i == 0));
+                i += 1;
+            }
+            key += interval;
+        }
+        let mut k = 0;
+        while (k * 1024 * 1000 + 22_050) / 44_100 < key {
+            frames.push(audio((k * 1024 * 1000 + 22_050) / 44_100));
+            k += 1;
+        }
+        // Decode order; video first at equal times.
+        frames.sort_by_key(|f| (f.dts, f.media));
+        for frame in frames {
+            muxer.push(frame).expect("frame");
+        }
+        key
+    }
+
+    fn segment_durations(out: &[Output]) -> Vec<f64> {
+        out.iter()
+            .filter_map(|o| match o {
+                Output::Segment { duration, .. } => Some(*duration),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn key_frames_every_1999_ms_give_2_s_segments_and_target_2() {
+        let jitter = [1998, 2002, 1999, 2001, 2000, 1998, 1998, 2002, 2001, 1999];
+        for intervals in [[1999; 10], [2001; 10], jitter] {
+            for (format, part) in [
+                (Format::Ts, None),
+                (Format::Fmp4, None),
+                (Format::Fmp4, Some(0.5)),
+            ] {
+                let mut options = MuxerOptions::new(format);
+                options.target_duration = 2.0;
+                options.part_duration = part;
+                options.kind = PlaylistKind::Event;
+                let mut m = Muxer::new(options).expect("options");
+                m.set_config(avc(true)).unwrap();
+                m.set_config(aac()).unwrap();
+                push_obs_like(&mut m, &intervals);
+                let out = outputs(&mut m);
+                let durations = segment_durations(&out);
+                // Every GOP but the last (still open) is a segment.
+                assert_eq!(
+                    durations.len(),
+                    intervals.len() - 1,
+                    "{format:?} {intervals:?}"
+                );
+                for (d, &i) in durations.iter().zip(&intervals) {
+                    assert!(
+                        (d - i as f64 / 1000.0).abs() < 0.0015,
+                        "{format:?}: {durations:?}"
+                    );
+                }
+                let text = m.playlist().render();
+                assert!(
+                    text.contains("#EXT-X-TARGETDURATION:2\n"),
+                    "{format:?}\n{text}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_live_window_reports_what_left_it() {
         let mut m = muxer(Format::Ts, PlaylistKind::Live { window: 2 }, None);

@@ -131,6 +131,11 @@ struct TrackClock {
 /// - A segment starts with a video key frame once the target duration is
 ///   reached; a stream without video is cut on any audio frame. A GOP longer
 ///   than the target makes a longer segment (never a cut inside a GOP).
+///   "Reached" has a tolerance: a cut point up to half a frame early (the
+///   cutting track's measured frame step; at most 20 ms and a quarter of
+///   the target) is on time, so key frames every 1.999 s on RTMP's
+///   millisecond clock give 1.999 s segments with a 2 s target, not
+///   3.999 s ones.
 /// - Video before the first key frame is dropped: every segment is
 ///   decodable on its own. Audio before it is dropped too, unless the
 ///   application says a key frame follows soon
@@ -190,6 +195,10 @@ pub struct Segmenter {
     /// The next segment starts after a [`Segmenter::restart`].
     restarted: bool,
 }
+
+/// The largest [`Segmenter::cut_tolerance`]: 20 ms (90 kHz), half a frame
+/// at 25 fps. Below 25 fps half a frame would be more than rounding.
+const MAX_CUT_TOLERANCE: i64 = 20 * 90;
 
 /// At most this many remapping epochs are remembered (a stream that jumps
 /// back more often reuses the last one: the bound keeps memory fixed).
@@ -326,7 +335,8 @@ impl Segmenter {
             if let Some(reason) = self.pending.take() {
                 return self.start_segment(reason, dts, pts);
             }
-            if dts - self.segment_start >= self.options.target_duration {
+            let tolerance = self.cut_tolerance(media);
+            if dts - self.segment_start >= self.options.target_duration - tolerance {
                 return self.start_segment(CutReason::Duration, dts, pts);
             }
         }
@@ -344,6 +354,31 @@ impl Segmenter {
             self.part_start = dts;
         }
         Cut::Continue { dts, pts, new_part }
+    }
+
+    /// How early a cut point may come and still count as on time: half of
+    /// the cutting track's frame step as measured (the step into this
+    /// frame), at most [`MAX_CUT_TOLERANCE`] and a quarter of the target.
+    ///
+    /// Why: encoders place key frames on their own clock and RTMP rounds
+    /// every timestamp to the millisecond, so a key frame meant for 2 s
+    /// often arrives at 1.999 s. Cutting only at `>= target` skips it and
+    /// makes a 3.999 s segment (and `TARGETDURATION:4`, and twice the
+    /// latency). Half a frame is the most that can be rounding or jitter:
+    /// a key frame a whole frame early is the encoder's real interval
+    /// (a GOP one frame shorter), not the target missed by a hair, and
+    /// between the two the nearer frame to the target wins. The fixed cap
+    /// keeps a slow or stalled track (a step of seconds) from making
+    /// segments much shorter than asked; the quarter of the target keeps
+    /// tiny targets meaningful.
+    fn cut_tolerance(&self, media: MediaKind) -> i64 {
+        let step = match media {
+            MediaKind::Video => self.video.last_step,
+            MediaKind::Audio => self.audio.last_step,
+        };
+        (step / 2)
+            .clamp(0, MAX_CUT_TOLERANCE)
+            .min(self.options.target_duration / 4)
     }
 
     fn start_segment(&mut self, reason: CutReason, dts: i64, pts: i64) -> Cut {
@@ -481,6 +516,58 @@ mod tests {
         );
     }
 
+    /// 30 fps video on the millisecond clock whose key frames come after
+    /// the given intervals (ms), each GOP's frames at round(i * 1000 / 30)
+    /// after its key frame.
+    fn obs_like(intervals: &[i64]) -> Vec<Frame> {
+        let mut frames = Vec::new();
+        let mut key = 0;
+        for &interval in intervals {
+            let mut i = 0;
+            while (i * 1000 + 15) / 30 < interval {
+                frames.push(video(key + (i * 1000 + 15) / 30, i == 0));
+                i += 1;
+            }
+            key += interval;
+        }
+        frames.push(video(key, true));
+        frames
+    }
+
+    fn segment_lengths(frames: &[Frame], target_s: f64) -> Vec<i64> {
+        let mut s = Segmenter::new(options(target_s), true);
+        let starts: Vec<i64> = reasons(&mut s, frames).iter().map(|c| c.0).collect();
+        starts.windows(2).map(|w| w[1] - w[0]).collect()
+    }
+
+    #[test]
+    fn key_frames_a_millisecond_early_are_on_time() {
+        // OBS with a 2 s key frame interval: every 1999 ms.
+        let lengths = segment_lengths(&obs_like(&[1999; 10]), 2.0);
+        assert_eq!(lengths, [1999; 10]);
+        let lengths = segment_lengths(&obs_like(&[2001; 10]), 2.0);
+        assert_eq!(lengths, [2001; 10]);
+        // Jitter both ways, 2 ms at most.
+        let jitter = [1998, 2002, 1999, 2001, 2000, 1998, 1998, 2002, 2001, 1999];
+        assert_eq!(segment_lengths(&obs_like(&jitter), 2.0), jitter);
+    }
+
+    #[test]
+    fn a_key_frame_a_whole_frame_early_is_not_on_time() {
+        // 25 fps with a GOP of 49 frames (1960 ms): one frame short of the
+        // 2 s target is the encoder's interval, not rounding; the segment
+        // takes two GOPs.
+        let frames: Vec<_> = (0..49 * 5).map(|i| video(i * 40, i % 49 == 0)).collect();
+        assert_eq!(segment_lengths(&frames, 2.0), [3920, 3920]);
+        // The tolerance is at most 20 ms even at 1 fps (500 ms would be
+        // half a frame): a key frame 40 ms early waits.
+        let frames: Vec<_> = (0..12)
+            .map(|i| video(i * 1000 - 40 * (i % 2), true))
+            .collect();
+        let lengths = segment_lengths(&frames, 2.0);
+        assert!(lengths.iter().all(|&l| l >= 1980), "{lengths:?}");
+    }
+
     #[test]
     fn a_long_gop_gives_a_long_segment() {
         let mut s = Segmenter::new(options(2.0), true);
@@ -533,7 +620,10 @@ mod tests {
         let frames: Vec<_> = (0..100).map(|i| audio(i * 23)).collect();
         let cuts = reasons(&mut s, &frames);
         assert_eq!(cuts[0], (0, CutReason::Start));
-        assert_eq!(cuts[1], (1012, CutReason::Duration));
+        // 989 ms is 11 ms short of the target, within half a 23 ms frame:
+        // on time (1012 ms, the first frame past it, is 12 ms over).
+        assert_eq!(cuts[1], (989, CutReason::Duration));
+        assert_eq!(cuts[2], (1978, CutReason::Duration));
         assert_eq!(cuts.len(), 3);
     }
 

@@ -245,8 +245,8 @@ impl MediaPlaylist {
             if msn >= next {
                 return msn == next && part < self.next_part();
             }
-            let index = usize::try_from(msn.saturating_sub(self.media_sequence))
-                .unwrap_or(usize::MAX);
+            let index =
+                usize::try_from(msn.saturating_sub(self.media_sequence)).unwrap_or(usize::MAX);
             let Some(entry) = self.segments.get(index) else {
                 return false;
             };
