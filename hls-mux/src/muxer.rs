@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::fmp4::{Fmp4Error, Fmp4Writer, Sample};
+use crate::fmp4::{ticks_for_track_duration, Fmp4Error, Fmp4Writer, Sample};
 use crate::media::{Frame, MediaKind, TrackConfig, Tracks, CLOCK};
 use crate::playlist::{
     LowLatencyOptions, MediaPlaylist, MediaPlaylistOptions, Part, PlaylistError, PlaylistKind,
@@ -126,6 +126,9 @@ pub enum MuxError {
 #[derive(Debug)]
 struct PendingSample {
     sample: Sample,
+    /// `sample.duration` is the distance to the track's next frame; until
+    /// then it is 0, and a fragment written before it comes gives the
+    /// sample its track's nominal duration ([`Muxer::nominal_duration`]).
     known: bool,
 }
 
@@ -240,6 +243,11 @@ pub struct Muxer {
     /// [`Muxer::restart`] was called: the segmenter gets the new timeline
     /// at the next start.
     restarting: bool,
+    /// Where each track's written fMP4 timeline ends (90 kHz, output): the
+    /// last written sample's decode time plus its duration. The next
+    /// fragment's first sample of the track starts there (see
+    /// [`Muxer::continue_timeline`]).
+    timeline_end: [Option<i64>; 2],
 }
 
 /// How much media (90 kHz) the muxer holds back at the start waiting for
@@ -248,6 +256,21 @@ const PROBE_SPAN: i64 = 90_000;
 const PROBE_FRAMES: usize = 512;
 
 const TS_DELAY: i64 = 126_000;
+
+/// A frame duration to assume for a track whose step was never measured
+/// (a single frame): 1/30 s.
+const FALLBACK_STEP: i64 = 3000;
+
+/// The largest difference between where a track's written timeline ended
+/// and its next sample that [`Muxer::continue_timeline`] absorbs: 10 s, more
+/// than the default jump threshold, so a gap the segmenter keeps is always
+/// carried, and the composition offsets it makes stay far from 32 bits.
+const MAX_CARRY: i64 = 10 * CLOCK as i64;
+
+/// Timing differences up to this (2 ms, 90 kHz) are the rounding of RTMP's
+/// millisecond clock, not meaning: a first sample moved by no more keeps
+/// its composition offset (its presentation time moves with it).
+const ROUNDING: i64 = 180;
 
 fn index(media: MediaKind) -> usize {
     match media {
@@ -314,6 +337,7 @@ impl Muxer {
             started: false,
             writer_tracks: Tracks::default(),
             restarting: false,
+            timeline_end: [None; 2],
         })
     }
 
@@ -445,6 +469,10 @@ impl Muxer {
             pts: pts.saturating_add(shift),
             ..frame
         };
+        // The track's previous sample ends where this frame starts: known
+        // before a cut, so a segment's last video sample has its exact
+        // duration.
+        self.resolve_previous(frame.media, frame.dts);
         if let Some(reason) = segment {
             self.start_segment(reason, frame.dts, frame.pts)?;
         } else if new_part {
@@ -523,6 +551,8 @@ impl Muxer {
             self.writer = Some(self.make_writer(&self.tracks)?);
             self.writer_tracks = self.tracks.clone();
             self.config_changed = false;
+            // A new init segment starts the tracks' timelines afresh.
+            self.timeline_end = [None; 2];
             if let Some(Writer::Fmp4(writer)) = &self.writer {
                 let uri = format!("init{}.mp4", self.inits);
                 self.inits += 1;
@@ -632,36 +662,13 @@ impl Muxer {
                 }
             }
             Some(Writer::Fmp4(_)) => {
-                // The previous sample of this track now has its duration.
-                let media = frame.media;
-                let mut found = false;
-                for fragment in self.fragments.iter_mut().rev() {
-                    if let Some(pending) = fragment
-                        .samples
-                        .iter_mut()
-                        .rev()
-                        .find(|p| p.sample.media == media)
-                    {
-                        if !pending.known {
-                            let step = frame.dts - pending.sample.dts;
-                            pending.sample.duration =
-                                u32::try_from(step.max(0)).unwrap_or(u32::MAX);
-                            pending.known = true;
-                        }
-                        found = true;
-                    }
-                    if found {
-                        break;
-                    }
-                }
                 if let Some(fragment) = self.fragments.back_mut() {
-                    let step = self.last[index(media)].step;
                     fragment.samples.push(PendingSample {
                         sample: Sample {
-                            media,
+                            media: frame.media,
                             dts: frame.dts,
                             pts: frame.pts,
-                            duration: u32::try_from(step.max(0)).unwrap_or(0),
+                            duration: 0,
                             key: frame.key,
                             data: frame.data,
                         },
@@ -674,12 +681,32 @@ impl Muxer {
         Ok(())
     }
 
+    /// The latest sample of `media` not yet written gets its duration:
+    /// the distance to `dts`, where the track's next frame starts.
+    fn resolve_previous(&mut self, media: MediaKind, dts: i64) {
+        let latest = self
+            .fragments
+            .iter_mut()
+            .rev()
+            .find_map(|f| f.samples.iter_mut().rev().find(|p| p.sample.media == media));
+        if let Some(pending) = latest.filter(|p| !p.known) {
+            let step = dts.saturating_sub(pending.sample.dts);
+            pending.sample.duration = u32::try_from(step.max(0)).unwrap_or(u32::MAX);
+            pending.known = true;
+        }
+    }
+
     /// Writes the closed fragments at the front whose samples all have
-    /// durations (every one, with `force`).
+    /// durations; also, with one missing, once the fragment after it is
+    /// closed too (the stream went a whole part further without that
+    /// track: a stalled or muted track must not hold back every part after
+    /// it), and every one with `force`. A duration still missing is the
+    /// track's nominal one.
     fn drain_fragments(&mut self, force: bool) -> Result<(), MuxError> {
         while let Some(fragment) = self.fragments.front() {
-            let ready =
-                fragment.duration.is_some() && (force || fragment.samples.iter().all(|p| p.known));
+            let moved_on = self.fragments.get(1).is_some_and(|f| f.duration.is_some());
+            let ready = fragment.duration.is_some()
+                && (force || moved_on || fragment.samples.iter().all(|p| p.known));
             if !ready {
                 break;
             }
@@ -691,22 +718,106 @@ impl Muxer {
         Ok(())
     }
 
+    /// The duration to give a track's last sample when its next frame is
+    /// not known yet (90 kHz): what the codec fixes where it does (AAC:
+    /// 1024 samples a frame, or 960; MP3: 1152, or 576 for MPEG-2 and 2.5),
+    /// exact in the track's timescale; otherwise the track's measured frame
+    /// step. Not a guess from the last step of a millisecond clock: AAC at
+    /// 44.1 kHz alternates 23 and 24 ms steps (1014 and 1058 ticks), and
+    /// one of them is always wrong.
+    fn nominal_duration(&self, media: MediaKind, dts: i64) -> i64 {
+        let per_frame = match self.writer_tracks.get(media) {
+            Some(TrackConfig::Aac(aac)) if aac.core_sample_rate() > 0 => {
+                let samples = if aac.frame_length_flag() { 960 } else { 1024 };
+                // At the output rate the track's timescale has (twice the
+                // core rate with SBR).
+                Some(samples * i64::from(aac.sample_rate()) / i64::from(aac.core_sample_rate()))
+            }
+            Some(TrackConfig::Mp3(mp3)) => Some(if mp3.mpeg_version == 1 { 1152 } else { 576 }),
+            _ => None,
+        };
+        let timescale = match &self.writer {
+            Some(Writer::Fmp4(writer)) => writer.track(media).map(|(_, timescale)| timescale),
+            _ => None,
+        };
+        if let (Some(samples), Some(timescale)) = (per_frame, timescale) {
+            return ticks_for_track_duration(timescale, dts, samples);
+        }
+        let measured = self.last[index(media)].step;
+        if measured > 0 {
+            measured
+        } else {
+            FALLBACK_STEP
+        }
+    }
+
+    /// Makes each track's first sample start where the track's written
+    /// timeline ended, so that every fragment's `tfdt` is the previous
+    /// `tfdt` plus the durations before it (readers warn "tfdt less than
+    /// cumulated timing" otherwise, and players see a gap or an overlap).
+    ///
+    /// The last sample of a fragment written before its track's next frame
+    /// came has its nominal duration, which can differ from where the next
+    /// frame really starts (RTMP's millisecond rounding, a gap). The
+    /// difference is carried into the next fragment: the first sample's
+    /// decode time moves to the timeline's end and its duration reaches to
+    /// where the sample after it starts, so the timeline is exact again
+    /// after one sample. Its presentation time stays (the composition
+    /// offset absorbs the move), except for moves within millisecond
+    /// rounding, where the presentation time moves too and an audio frame
+    /// keeps its zero offset. Nothing moves when the move would pass the
+    /// sample's own end or exceed [`MAX_CARRY`].
+    fn continue_timeline(&self, samples: &mut [Sample]) {
+        for media in [MediaKind::Video, MediaKind::Audio] {
+            let Some(end) = self.timeline_end[index(media)] else {
+                continue;
+            };
+            let mut of_track = samples.iter_mut().filter(|s| s.media == media);
+            let Some(first) = of_track.next() else {
+                continue;
+            };
+            let next = of_track.next().map(|s| s.dts);
+            let shift = first.dts - end;
+            let own_end = next.unwrap_or(first.dts + i64::from(first.duration));
+            if shift == 0 || shift.abs() > MAX_CARRY || end >= own_end {
+                continue;
+            }
+            if next.is_none() {
+                first.duration = u32::try_from(own_end - end).unwrap_or(first.duration);
+            }
+            if shift.abs() <= ROUNDING {
+                first.pts -= shift;
+            }
+            first.dts = end;
+        }
+    }
+
     fn write_fragment(&mut self, fragment: Fragment) -> Result<(), MuxError> {
+        let mut samples: Vec<Sample> = Vec::with_capacity(fragment.samples.len());
+        for pending in fragment.samples {
+            let mut sample = pending.sample;
+            if !pending.known {
+                let nominal = self.nominal_duration(sample.media, sample.dts);
+                sample.duration = u32::try_from(nominal.max(0)).unwrap_or(u32::MAX);
+            }
+            samples.push(sample);
+        }
+        self.continue_timeline(&mut samples);
+        for media in [MediaKind::Video, MediaKind::Audio] {
+            if let Some(last) = samples.iter().rev().find(|s| s.media == media) {
+                self.timeline_end[index(media)] = Some(last.dts + i64::from(last.duration));
+            }
+        }
         let Some(Writer::Fmp4(writer)) = self.writer.as_mut() else {
             return Ok(());
         };
         let mut data = Vec::new();
         let independent = fragment.independent
-            && match fragment
-                .samples
-                .iter()
-                .find(|p| p.sample.media == MediaKind::Video)
-            {
-                Some(first_video) => first_video.sample.key,
+            && match samples.iter().find(|s| s.media == MediaKind::Video) {
+                Some(first_video) => first_video.key,
                 None => self.writer_tracks.video.is_none(),
             };
-        if !fragment.samples.is_empty() {
-            let samples: Vec<Sample> = fragment.samples.into_iter().map(|p| p.sample).collect();
+        if !samples.is_empty() {
             writer.fragment(self.fragment_sequence, &samples, &mut data)?;
             self.fragment_sequence = self.fragment_sequence.wrapping_add(1);
         }
@@ -789,6 +900,8 @@ impl Muxer {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use bytes::Bytes;
     use flv::config::{AacConfig, AvcConfig};
 
@@ -891,6 +1004,180 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    /// One track's run in one fragment, read back from the bytes.
+    #[derive(Clone, Debug, PartialEq)]
+    struct Traf {
+        track_id: u32,
+        tfdt: u64,
+        durations: Vec<u32>,
+        composition_offsets: Vec<i32>,
+    }
+
+    fn be32(b: &[u8], at: usize) -> u32 {
+        u32::from_be_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+    }
+
+    /// The boxes of `data` as (type, body).
+    fn boxes(data: &[u8]) -> Vec<([u8; 4], &[u8])> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at + 8 <= data.len() {
+            let size = be32(data, at) as usize;
+            assert!(
+                size >= 8 && at + size <= data.len(),
+                "box size {size} at {at}"
+            );
+            let kind: [u8; 4] = data[at + 4..at + 8].try_into().expect("type");
+            out.push((kind, &data[at + 8..at + size]));
+            at += size;
+        }
+        out
+    }
+
+    /// Every fragment (`moof`) in `data` (a segment or a part), each as its
+    /// `traf`s: track id (`tfhd`), `tfdt`, and the `trun` durations and
+    /// composition offsets (our writer's flags: all four fields present).
+    fn fragments_in(data: &[u8]) -> Vec<Vec<Traf>> {
+        let mut out = Vec::new();
+        for (kind, body) in boxes(data) {
+            if &kind != b"moof" {
+                continue;
+            }
+            let mut trafs = Vec::new();
+            for (kind, traf) in boxes(body) {
+                if &kind != b"traf" {
+                    continue;
+                }
+                let mut run = Traf {
+                    track_id: 0,
+                    tfdt: 0,
+                    durations: vec![],
+                    composition_offsets: vec![],
+                };
+                for (kind, b) in boxes(traf) {
+                    match &kind {
+                        b"tfhd" => run.track_id = be32(b, 4),
+                        b"tfdt" => {
+                            assert_eq!(b[0], 1, "tfdt version 1");
+                            run.tfdt = u64::from(be32(b, 4)) << 32 | u64::from(be32(b, 8));
+                        }
+                        b"trun" => {
+                            assert_eq!(be32(b, 0) & 0xFFFFFF, 0xF01, "trun flags");
+                            let count = be32(b, 4) as usize;
+                            for i in 0..count {
+                                let entry = 12 + 16 * i;
+                                run.durations.push(be32(b, entry));
+                                run.composition_offsets.push(be32(b, entry + 12) as i32);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                trafs.push(run);
+            }
+            out.push(trafs);
+        }
+        out
+    }
+
+    /// Walks every fMP4 fragment in `out` in order (the parts when there
+    /// are parts, else the segments) and checks, for each track, that its
+    /// `tfdt` is the previous `tfdt` plus the previous fragment's sample
+    /// durations (a new init segment starts afresh). Returns the fragments
+    /// of each part or segment, in order.
+    fn check_timelines(out: &[Output]) -> Vec<Vec<Vec<Traf>>> {
+        let parts = out.iter().any(|o| matches!(o, Output::Part { .. }));
+        let mut ends: BTreeMap<u32, u64> = BTreeMap::new();
+        let mut all = Vec::new();
+        for output in out {
+            let data = match output {
+                Output::Init { .. } => {
+                    ends.clear();
+                    continue;
+                }
+                Output::Part { data, .. } if parts => data,
+                Output::Segment { data, .. } if !parts => data,
+                _ => continue,
+            };
+            let bytes: Vec<u8> = data.iter().flat_map(|b| b.iter().copied()).collect();
+            let fragments = fragments_in(&bytes);
+            for trafs in &fragments {
+                for traf in trafs {
+                    if let Some(&end) = ends.get(&traf.track_id) {
+                        assert_eq!(traf.tfdt, end, "track {}: tfdt after {end}", traf.track_id);
+                    }
+                    let sum: u64 = traf.durations.iter().map(|&d| u64::from(d)).sum();
+                    ends.insert(traf.track_id, traf.tfdt + sum);
+                }
+            }
+            all.push(fragments);
+        }
+        all
+    }
+
+    /// Frames of a 30 fps + AAC 44.1 kHz stream on the millisecond clock,
+    /// in decode order: video with ±2 ms of jitter and a key frame every
+    /// second, audio 1024 samples a frame; both skip `gap_ms` forward at
+    /// `gap_at_ms` (less than the jump threshold: a kept gap).
+    fn jittery(seconds: i64, gap_at_ms: i64, gap_ms: i64) -> Vec<Frame> {
+        let jitter = [0, 1, -1, 2, 0, -2, 1, 0, -1, 2];
+        let shift = |t: i64| if t >= gap_at_ms { t + gap_ms } else { t };
+        let mut frames = Vec::new();
+        for i in 0..seconds * 30 {
+            let t = (i * 1000 + 15) / 30;
+            let j = if i % 30 == 0 {
+                0
+            } else {
+                jitter[(i % 10) as usize]
+            };
+            frames.push(video(shift(t + j), i % 30 == 0));
+        }
+        for k in 0..seconds * 44_100 / 1024 {
+            frames.push(audio(shift((k * 1024 * 1000 + 22_050) / 44_100)));
+        }
+        frames.sort_by_key(|f| (f.dts, f.media));
+        frames
+    }
+
+    #[test]
+    fn every_fragment_continues_its_tracks_timelines_exactly() {
+        for part in [None] {
+            for (gap_at, gap) in [(0, 0), (4_500, 1_500), (3_000, 700)] {
+                let mut options = MuxerOptions::new(Format::Fmp4);
+                options.target_duration = 2.0;
+                options.part_duration = part;
+                options.kind = PlaylistKind::Event;
+                let mut m = Muxer::new(options).expect("options");
+                m.set_config(avc(true)).unwrap();
+                m.set_config(aac()).unwrap();
+                for frame in jittery(12, gap_at, gap) {
+                    m.push(frame).expect("frame");
+                }
+                m.finish().unwrap();
+                let out = outputs(&mut m);
+                let fragments = check_timelines(&out);
+                assert!(
+                    fragments.len() >= 5,
+                    "{part:?}: {} fragments",
+                    fragments.len()
+                );
+                // Where a segment ends, the last AAC frame (track 2,
+                // 44.1 kHz) lasts its 1024 samples, not a 23 or 24 ms step
+                // (1014 or 1058 ticks), unless a gap follows it.
+                let segments = out.iter().filter(|o| matches!(o, Output::Segment { .. }));
+                for segment in segments {
+                    let Output::Segment { data, .. } = segment else {
+                        unreachable!()
+                    };
+                    let bytes: Vec<u8> = data.iter().flat_map(|b| b.iter().copied()).collect();
+                    let last = fragments_in(&bytes).pop().expect("a fragment");
+                    let audio = last.iter().find(|t| t.track_id == 2).expect("audio");
+                    assert_eq!(audio.durations.last(), Some(&1024), "{part:?} gap {gap}");
+                }
+            }
+        }
     }
 
     #[test]
