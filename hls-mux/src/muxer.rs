@@ -162,6 +162,10 @@ struct OpenSegment {
     parts: u32,
     /// Its duration, set at the cut that ends it.
     duration: Option<i64>,
+    /// With parts: where its parts' timeline starts (output DTS): the
+    /// decode time of its first video frame (of its first frame without
+    /// video). Part and segment durations are measured on it.
+    origin: i64,
 }
 
 #[derive(Debug)]
@@ -243,6 +247,8 @@ pub struct Muxer {
     /// [`Muxer::restart`] was called: the segmenter gets the new timeline
     /// at the next start.
     restarting: bool,
+    /// The part target in whole milliseconds, as the playlist holds it.
+    part_target_ms: Option<i64>,
     /// Where each track's written fMP4 timeline ends (90 kHz, output): the
     /// last written sample's decode time plus its duration. The next
     /// fragment's first sample of the track starts there (see
@@ -283,6 +289,28 @@ fn seconds(ticks: i64) -> f64 {
     ticks as f64 / f64::from(CLOCK)
 }
 
+/// Takes the audio samples of `fragment` that start at or after `start`
+/// (in order): they belong to the part or segment starting there. None
+/// when that would leave the fragment empty (parts that catch up after a
+/// gap start before their content): a part must have bytes.
+fn take_audio_from(fragment: &mut Fragment, start: i64) -> Vec<PendingSample> {
+    let belongs_later =
+        |p: &PendingSample| p.sample.media == MediaKind::Audio && p.sample.dts >= start;
+    if !fragment.samples.iter().any(belongs_later) || fragment.samples.iter().all(belongs_later) {
+        return Vec::new();
+    }
+    let (later, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut fragment.samples)
+        .into_iter()
+        .partition(belongs_later);
+    fragment.samples = kept;
+    later
+}
+
+/// 90 kHz ticks to whole milliseconds, rounded to nearest (halves up).
+fn to_ms(ticks: i64) -> i64 {
+    ticks.saturating_add(45).div_euclid(90)
+}
+
 impl Muxer {
     /// A muxer; fails on options that cannot work together.
     pub fn new(options: MuxerOptions) -> Result<Muxer, MuxError> {
@@ -306,10 +334,16 @@ impl Muxer {
             playlist_options = playlist_options.low_latency(LowLatencyOptions::new(part));
         }
         let playlist = MediaPlaylist::new(playlist_options)?;
+        // Whole milliseconds, rounded as the playlist rounds PART-TARGET, so
+        // that a part the segmenter keeps within the target is within it in
+        // the playlist too.
+        let part_target_ms = options
+            .part_duration
+            .map(|part| ((part * 1000.0).round() as i64).max(1));
         let segmenter = Segmenter::new(
             SegmenterOptions {
                 target_duration: seconds_to_ticks(options.target_duration),
-                part_duration: options.part_duration.map(seconds_to_ticks),
+                part_duration: part_target_ms.map(|ms| ms * 90),
                 jump_threshold: seconds_to_ticks(options.jump_threshold),
             },
             false,
@@ -338,6 +372,7 @@ impl Muxer {
             writer_tracks: Tracks::default(),
             restarting: false,
             timeline_end: [None; 2],
+            part_target_ms,
         })
     }
 
@@ -476,8 +511,11 @@ impl Muxer {
         if let Some(reason) = segment {
             self.start_segment(reason, frame.dts, frame.pts)?;
         } else if new_part {
-            self.close_fragment(frame.dts, false);
-            self.open_fragment(frame.dts, frame.key);
+            // The segmenter's boundary: this frame's decode time, or the
+            // part target after the last part's start when it is late.
+            let boundary = self.segmenter.part_start().saturating_add(shift);
+            self.close_fragment(boundary, false);
+            self.open_fragment(boundary, frame.key);
         }
         self.write(frame)?;
         self.drain_fragments(false)
@@ -543,6 +581,13 @@ impl Muxer {
     }
 
     fn start_segment(&mut self, reason: CutReason, dts: i64, pts: i64) -> Result<(), MuxError> {
+        // Audio that came before the key frame starting this segment but
+        // starts at or after it belongs to this segment, as to a part (see
+        // `open_fragment`).
+        let carried = match self.fragments.back_mut() {
+            Some(closing) if self.segment.is_some() => take_audio_from(closing, dts),
+            _ => Vec::new(),
+        };
         if self.segment.is_some() {
             self.end_segment(dts, pts)?;
         }
@@ -583,6 +628,7 @@ impl Muxer {
             ts: BytesMut::new(),
             parts: 0,
             duration: None,
+            origin: dts,
         };
         self.next_msn += 1;
         match self.writer.as_mut() {
@@ -594,7 +640,7 @@ impl Muxer {
         self.segment = Some(segment);
         if self.options.format == Format::Fmp4 {
             self.fragments.push_back(Fragment {
-                samples: Vec::new(),
+                samples: carried,
                 start: dts,
                 duration: None,
                 independent: true,
@@ -612,7 +658,13 @@ impl Muxer {
         let Some(segment) = self.segment.as_mut() else {
             return Ok(());
         };
-        segment.duration = Some(end_pts - segment.start);
+        // With parts, the segment lasts what its parts last: from its
+        // timeline's origin to where the next segment's first part starts.
+        segment.duration = Some(if self.part_target_ms.is_some() {
+            end_dts - segment.origin
+        } else {
+            end_pts - segment.start
+        });
         if self.options.format == Format::Fmp4 {
             self.close_fragment(end_dts, true);
             // A segment boundary writes what is pending at once: the next
@@ -628,8 +680,16 @@ impl Muxer {
             return;
         };
         segment.parts += 1;
+        // Audio that came before the video frame starting this part but
+        // starts at or after it (an encoder that interleaves audio early)
+        // belongs to this part: each audio frame goes in the part whose
+        // video range it starts in.
+        let carried = match self.fragments.back_mut() {
+            Some(closing) => take_audio_from(closing, start),
+            None => Vec::new(),
+        };
         self.fragments.push_back(Fragment {
-            samples: Vec::new(),
+            samples: carried,
             start,
             duration: None,
             independent,
@@ -637,6 +697,51 @@ impl Muxer {
             part: segment.parts,
             ends_segment: false,
         });
+    }
+
+    /// Which queued fragment a frame goes in: video in the newest; audio,
+    /// with parts, in the newest one that starts at or before it (an audio
+    /// frame that comes after the video frame that started a part but
+    /// starts before it belongs to the part before, if that is not written
+    /// yet).
+    fn fragment_for(&mut self, frame: &Frame) -> Option<usize> {
+        let newest = self.fragments.len().checked_sub(1)?;
+        if frame.media == MediaKind::Video || self.part_target_ms.is_none() {
+            return Some(newest);
+        }
+        Some(
+            self.fragments
+                .iter()
+                .rposition(|f| f.start <= frame.dts)
+                .unwrap_or(0),
+        )
+    }
+
+    /// The first video frame of a segment whose first part began with
+    /// audio (audio that leads in before the first key frame) moves the
+    /// part's start, and the segment's part timeline, to itself: part start
+    /// times are video times.
+    fn align_origin(&mut self, index: usize, frame: &Frame) {
+        if frame.media != MediaKind::Video || self.part_target_ms.is_none() || index != 0 {
+            return;
+        }
+        let (Some(segment), Some(fragment)) = (self.segment.as_mut(), self.fragments.front_mut())
+        else {
+            return;
+        };
+        let has_video = fragment
+            .samples
+            .iter()
+            .any(|p| p.sample.media == MediaKind::Video);
+        if fragment.part == 0
+            && fragment.duration.is_none()
+            && !has_video
+            && segment.msn == fragment.msn
+            && frame.dts > fragment.start
+        {
+            fragment.start = frame.dts;
+            segment.origin = frame.dts;
+        }
     }
 
     fn close_fragment(&mut self, end: i64, ends_segment: bool) {
@@ -662,7 +767,11 @@ impl Muxer {
                 }
             }
             Some(Writer::Fmp4(_)) => {
-                if let Some(fragment) = self.fragments.back_mut() {
+                let Some(index) = self.fragment_for(&frame) else {
+                    return Ok(());
+                };
+                self.align_origin(index, &frame);
+                if let Some(fragment) = self.fragments.get_mut(index) {
                     fragment.samples.push(PendingSample {
                         sample: Sample {
                             media: frame.media,
@@ -792,9 +901,10 @@ impl Muxer {
         }
     }
 
-    fn write_fragment(&mut self, fragment: Fragment) -> Result<(), MuxError> {
+    fn write_fragment(&mut self, mut fragment: Fragment) -> Result<(), MuxError> {
+        let duration = self.part_seconds(&fragment);
         let mut samples: Vec<Sample> = Vec::with_capacity(fragment.samples.len());
-        for pending in fragment.samples {
+        for pending in std::mem::take(&mut fragment.samples) {
             let mut sample = pending.sample;
             if !pending.known {
                 let nominal = self.nominal_duration(sample.media, sample.dts);
@@ -821,7 +931,6 @@ impl Muxer {
             writer.fragment(self.fragment_sequence, &samples, &mut data)?;
             self.fragment_sequence = self.fragment_sequence.wrapping_add(1);
         }
-        let duration = seconds(fragment.duration.unwrap_or(0));
         if self.options.part_duration.is_some() {
             let uri = format!("part{}.{}.m4s", fragment.msn, fragment.part);
             self.playlist
@@ -846,6 +955,25 @@ impl Muxer {
         Ok(())
     }
 
+    /// A part's duration, seconds, in whole milliseconds: the difference of
+    /// its end and start, each rounded to the millisecond from the
+    /// segment's origin, so that the playlist's part durations add up to
+    /// the segment's exactly and each part's start (the sum of the
+    /// durations before it) is its video `tfdt` to the millisecond. At most
+    /// the part target: the segmenter keeps parts within it, and the clamp
+    /// only keeps an unforeseen case from ending the stream.
+    fn part_seconds(&self, fragment: &Fragment) -> f64 {
+        let origin = self
+            .segment
+            .as_ref()
+            .filter(|s| s.msn == fragment.msn)
+            .map_or(fragment.start, |s| s.origin);
+        let start = fragment.start - origin;
+        let end = start + fragment.duration.unwrap_or(0);
+        let ms = (to_ms(end) - to_ms(start)).clamp(0, self.part_target_ms.unwrap_or(i64::MAX));
+        ms as f64 / 1000.0
+    }
+
     /// Publishes the open segment (its duration set, its fragments written).
     fn complete_segment(&mut self) -> Result<(), MuxError> {
         let Some(mut segment) = self.segment.take() else {
@@ -859,7 +987,13 @@ impl Muxer {
             Format::Fmp4 => "m4s",
         };
         let uri = format!("seg{}.{}", segment.msn, extension);
-        let duration = seconds(segment.duration.unwrap_or(0).max(0));
+        let ticks = segment.duration.unwrap_or(0).max(0);
+        let duration = if self.part_target_ms.is_some() {
+            // The sum of its parts' durations (see `part_seconds`).
+            to_ms(ticks) as f64 / 1000.0
+        } else {
+            seconds(ticks)
+        };
         let bytes: usize = segment.data.iter().map(Bytes::len).sum();
         let before = self.playlist.media_sequence();
         self.playlist.push_segment(
@@ -1143,7 +1277,7 @@ mod tests {
 
     #[test]
     fn every_fragment_continues_its_tracks_timelines_exactly() {
-        for part in [None] {
+        for part in [None, Some(0.5)] {
             for (gap_at, gap) in [(0, 0), (4_500, 1_500), (3_000, 700)] {
                 let mut options = MuxerOptions::new(Format::Fmp4);
                 options.target_duration = 2.0;
@@ -1173,11 +1307,178 @@ mod tests {
                     };
                     let bytes: Vec<u8> = data.iter().flat_map(|b| b.iter().copied()).collect();
                     let last = fragments_in(&bytes).pop().expect("a fragment");
-                    let audio = last.iter().find(|t| t.track_id == 2).expect("audio");
-                    assert_eq!(audio.durations.last(), Some(&1024), "{part:?} gap {gap}");
+                    // (A short last part may hold no audio.)
+                    if let Some(audio) = last.iter().find(|t| t.track_id == 2) {
+                        assert_eq!(audio.durations.last(), Some(&1024), "{part:?} gap {gap}");
+                    }
                 }
             }
         }
+    }
+
+    /// A part as published and as written: its playlist duration (ms), and
+    /// its first video and audio sample times (90 kHz).
+    #[derive(Debug)]
+    struct PartTiming {
+        msn: u64,
+        duration_ms: i64,
+        video: Option<i64>,
+        audio: Option<(i64, i64)>,
+    }
+
+    /// The parts of each segment in `out`, with the segment's EXTINF (ms).
+    fn part_timings(out: &[Output]) -> Vec<(i64, Vec<PartTiming>)> {
+        let mut segments = Vec::new();
+        let mut parts = Vec::new();
+        for output in out {
+            match output {
+                Output::Part {
+                    uri,
+                    data,
+                    duration,
+                    ..
+                } => {
+                    let msn = uri[4..].split('.').next().unwrap().parse().unwrap();
+                    let bytes: Vec<u8> = data.iter().flat_map(|b| b.iter().copied()).collect();
+                    let trafs = fragments_in(&bytes)
+                        .pop()
+                        .unwrap_or_else(|| panic!("{uri}: no fragment, {duration} s"));
+                    let video = trafs
+                        .iter()
+                        .find(|t| t.track_id == 1)
+                        .map(|t| t.tfdt as i64);
+                    // Audio on 44.1 kHz, in 90 kHz: first start and last start.
+                    let audio = trafs.iter().find(|t| t.track_id == 2).map(|t| {
+                        let last = t.tfdt
+                            + t.durations[..t.durations.len() - 1]
+                                .iter()
+                                .map(|&d| u64::from(d))
+                                .sum::<u64>();
+                        (
+                            (t.tfdt * 90_000 / 44_100) as i64,
+                            (last * 90_000 / 44_100) as i64,
+                        )
+                    });
+                    parts.push(PartTiming {
+                        msn,
+                        duration_ms: (duration * 1000.0).round() as i64,
+                        video,
+                        audio,
+                    });
+                }
+                Output::Segment { msn, duration, .. } => {
+                    let mine: Vec<PartTiming> = std::mem::take(&mut parts);
+                    assert!(mine.iter().all(|p| p.msn == *msn), "{mine:?}");
+                    segments.push(((duration * 1000.0).round() as i64, mine));
+                }
+                _ => {}
+            }
+        }
+        segments
+    }
+
+    /// Checks the parts of each segment against the playlist: the part
+    /// durations add up to the EXTINF, and (with `aligned`) each part's
+    /// start (the durations before it) is its video `tfdt` from the
+    /// segment's first, within the millisecond rounding, and its audio
+    /// starts within its video range.
+    fn check_parts(out: &[Output], aligned: bool) -> usize {
+        let segments = part_timings(out);
+        for (extinf, parts) in &segments {
+            let sum: i64 = parts.iter().map(|p| p.duration_ms).sum();
+            assert_eq!(sum, *extinf, "{parts:?}");
+            assert!(parts.iter().all(|p| p.duration_ms <= 500), "{parts:?}");
+            let Some(origin) = parts[0].video else {
+                continue;
+            };
+            let mut start = 0;
+            for (k, part) in parts.iter().enumerate() {
+                let end = start + part.duration_ms;
+                if aligned {
+                    if let Some(video) = part.video {
+                        assert!(
+                            (video - origin - start * 90).abs() <= 45,
+                            "part {k} of {parts:?}"
+                        );
+                    }
+                    if let Some((first, last)) = part.audio {
+                        // 2 ms: RTMP's rounding, which a carried first
+                        // sample may move by.
+                        assert!(
+                            first - origin >= start * 90 - 180,
+                            "part {k} audio of {parts:?}"
+                        );
+                        assert!(
+                            last - origin < end * 90 + 180,
+                            "part {k} audio of {parts:?}"
+                        );
+                    }
+                }
+                // Only a segment's last part may be much shorter.
+                if k + 1 < parts.len() {
+                    assert!(part.duration_ms >= 400, "part {k} of {parts:?}");
+                }
+                start = end;
+            }
+        }
+        segments.len()
+    }
+
+    #[test]
+    fn part_durations_follow_the_video_timeline() {
+        let jitter = [1998, 2002, 1999, 2001, 2000, 1998, 1998, 2002, 2001, 1999];
+        for intervals in [[1999; 10], [2001; 10], jitter] {
+            let mut m = muxer(Format::Fmp4, PlaylistKind::Event, Some(0.5));
+            m.set_config(avc(true)).unwrap();
+            m.set_config(aac()).unwrap();
+            push_obs_like(&mut m, &intervals);
+            m.finish().unwrap();
+            let out = outputs(&mut m);
+            assert_eq!(check_parts(&out, true), 10);
+            check_timelines(&out);
+        }
+        // Jittery video (±2 ms), and gaps in both tracks: sums still hold,
+        // and alignment holds without the gaps.
+        for (gap_at, gap) in [(0, 0), (4_500, 1_500), (3_000, 700)] {
+            let mut m = muxer(Format::Fmp4, PlaylistKind::Event, Some(0.5));
+            m.set_config(avc(true)).unwrap();
+            m.set_config(aac()).unwrap();
+            for frame in jittery(12, gap_at, gap) {
+                m.push(frame).expect("frame");
+            }
+            m.finish().unwrap();
+            let out = outputs(&mut m);
+            assert!(check_parts(&out, gap == 0) >= 5);
+        }
+    }
+
+    #[test]
+    fn early_audio_goes_in_the_part_of_its_video_range() {
+        // Audio sent 30 ms ahead of the video of the same time (and once
+        // 20 ms behind): each frame still lands in the part whose video
+        // range it starts in.
+        let mut frames: Vec<(i64, Frame)> = Vec::new();
+        for i in 0..300 {
+            frames.push((i * 40, video(i * 40, i % 50 == 0)));
+        }
+        let mut arrival = i64::MIN;
+        for k in 0..(12_000 / 23) {
+            let lead = if k % 40 == 7 { -20 } else { 30 };
+            // A track's own frames stay in order.
+            arrival = arrival.max(k * 23 - lead);
+            frames.push((arrival, audio(k * 23)));
+        }
+        frames.sort_by_key(|(arrival, f)| (*arrival, f.media));
+        let mut m = muxer(Format::Fmp4, PlaylistKind::Event, Some(0.5));
+        m.set_config(avc(true)).unwrap();
+        m.set_config(aac()).unwrap();
+        for (_, frame) in frames {
+            m.push(frame).expect("frame");
+        }
+        m.finish().unwrap();
+        let out = outputs(&mut m);
+        assert!(check_parts(&out, true) >= 5);
+        check_timelines(&out);
     }
 
     #[test]

@@ -155,9 +155,16 @@ struct TrackClock {
 /// - A change of configuration ([`Segmenter::config_changed`]) starts a new
 ///   discontinuous segment at the next video key frame (at once for audio
 ///   only), where a new init segment goes.
-/// - Parts (Low-Latency HLS) are cut before the frame that would take a part
-///   past the part target (any frame: audio too, so a video stall cannot
-///   make a part grow without end).
+/// - Parts (Low-Latency HLS) follow the video track: a part ends before the
+///   video frame that would take it past the part target, so each part
+///   starts with a video frame, and its duration is the distance between
+///   the video decode times that start it and the next. Audio cuts a part
+///   only when the video is late (a stall) or absent, so parts never grow
+///   without end. No part is longer than the part target: a frame that
+///   comes later than that (after a gap) is placed in a part that starts
+///   at the target ([`Segmenter::part_start`]). With parts, a key frame
+///   that would end a segment whose last part then passes the part target
+///   opens a part instead, and the segment ends at the next key frame.
 ///
 /// ```
 /// use hls_mux::{Cut, CutReason, Frame, MediaKind, Segmenter, SegmenterOptions};
@@ -199,6 +206,20 @@ pub struct Segmenter {
 /// The largest [`Segmenter::cut_tolerance`]: 20 ms (90 kHz), half a frame
 /// at 25 fps. Below 25 fps half a frame would be more than rounding.
 const MAX_CUT_TOLERANCE: i64 = 20 * 90;
+
+/// The least slack for jitter in the part rule: frame steps on the
+/// millisecond clock vary by a millisecond either way, so a part is closed
+/// before a frame whose next step could take the part 2 ms past its
+/// target (half a frame when that is more).
+const PART_JITTER: i64 = 2 * 90;
+
+/// How far past a part's end audio must be before the video counts as
+/// late and audio closes the part (100 ms, 90 kHz): encoders may send audio
+/// ahead of the video of the same time (interleaving buffers), and a part
+/// closed by audio before its video frame came would no longer start with
+/// that frame. In a real stall, parts are then published this much later;
+/// their boundaries stay at the part target.
+const LATE_VIDEO: i64 = 100 * 90;
 
 /// At most this many remapping epochs are remembered (a stream that jumps
 /// back more often reuses the last one: the bound keeps memory fixed).
@@ -336,24 +357,79 @@ impl Segmenter {
                 return self.start_segment(reason, dts, pts);
             }
             let tolerance = self.cut_tolerance(media);
-            if dts - self.segment_start >= self.options.target_duration - tolerance {
+            // With parts, the segment's last part ends here: a key frame so
+            // late that the part would pass the part target (after a gap)
+            // opens a part instead, and the segment ends at the next one.
+            let part_fits = self
+                .options
+                .part_duration
+                .is_none_or(|part| dts - self.part_start <= part);
+            if dts - self.segment_start >= self.options.target_duration - tolerance && part_fits {
                 return self.start_segment(CutReason::Duration, dts, pts);
             }
         }
-        let new_part = match self.options.part_duration {
-            // Any frame may end a part: one that would take the part past
-            // its target (with its track's frame step as its duration). Audio
-            // must be able to, or a video stall makes parts grow without end.
-            Some(part) => {
-                let step = self.track(media).last_step.max(0);
-                dts + step - self.part_start > part && dts > self.part_start
-            }
-            None => false,
-        };
-        if new_part {
-            self.part_start = dts;
+        let boundary = self
+            .options
+            .part_duration
+            .and_then(|part| self.part_boundary(media, dts, part));
+        if let Some(boundary) = boundary {
+            self.part_start = boundary;
         }
-        Cut::Continue { dts, pts, new_part }
+        Cut::Continue {
+            dts,
+            pts,
+            new_part: boundary.is_some(),
+        }
+    }
+
+    /// Where a new part starts before this frame, if one does.
+    ///
+    /// Parts follow the video track's timeline: a video frame starts a new
+    /// part when the part would otherwise pass its target by the time the
+    /// frame ends (its step, plus half a step or at least [`PART_JITTER`]
+    /// for jitter), and the boundary is the frame's decode time. So a
+    /// part's duration is the distance between the decode times of the
+    /// video frames that begin it and the next part, the playlist's part
+    /// start times land on the parts' video `tfdt`s, and players that place
+    /// parts by the playlist (Shaka, Safari) see no drift.
+    ///
+    /// Audio follows, except when the video is late: an audio frame starts
+    /// a part when it is [`LATE_VIDEO`] past the part's end and no video
+    /// frame closed the part (a stall), or, the same way as video, when
+    /// there is no video.
+    /// The boundary is never later than the part's start plus the target,
+    /// so no part is longer than the target whatever the timestamps do
+    /// (after a gap, the first part's content starts a little after its
+    /// playlist start; the next boundaries catch up).
+    fn part_boundary(&self, media: MediaKind, dts: i64, part: i64) -> Option<i64> {
+        if dts <= self.part_start {
+            return None;
+        }
+        let track = match media {
+            MediaKind::Video => &self.video,
+            MediaKind::Audio => &self.audio,
+        };
+        let step = track.last_step.max(0);
+        let cut = if media == MediaKind::Video || !self.has_video {
+            // Slack for jitter: half a frame (at least PART_JITTER), so the
+            // next frame, a little late, still lands within the target.
+            dts + step + (step / 2).max(PART_JITTER) - self.part_start > part
+        } else {
+            // The video frame that should have closed the part would be
+            // at the part's end at the latest; audio that arrives in the
+            // same decode order up to LATE_VIDEO after it may only be sent
+            // ahead of the video, so only then is the video late.
+            dts - self.part_start >= part + LATE_VIDEO
+        };
+        cut.then(|| dts.min(self.part_start + part))
+    }
+
+    /// Where the current part starts (output DTS, 90 kHz): the decode time
+    /// of the frame that began it, or the part target after the previous
+    /// part's start when that frame came later (see the part rules in
+    /// [`Segmenter`]).
+    pub fn part_start(&self) -> i64 {
+        self.part_start
     }
 
     /// How early a cut point may come and still count as on time: half of
@@ -816,8 +892,9 @@ mod tests {
         for w in starts.windows(2) {
             let length = w[1].0 - w[0].0;
             assert!(length <= 45_000, "part of {length} ticks");
-            // Only the last part of a segment may be short.
-            assert!(w[1].1 || length >= 42_000, "part of {length} ticks");
+            // Only the last part of a segment may be short: others are at
+            // least 85% of the part target (rfc8216bis 4.4.4.9).
+            assert!(w[1].1 || length >= 38_250, "part of {length} ticks");
         }
     }
 
