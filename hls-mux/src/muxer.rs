@@ -493,9 +493,9 @@ impl Muxer {
             Cut::Segment { reason, dts, pts } => (dts, pts, Some(reason), false),
         };
         let shift = *self.shift.get_or_insert_with(|| {
-            let lift = (-dts.min(pts)).max(0);
+            let lift = dts.min(pts).saturating_neg().max(0);
             match self.options.format {
-                Format::Ts => lift + TS_DELAY,
+                Format::Ts => lift.saturating_add(TS_DELAY),
                 Format::Fmp4 => lift,
             }
         });
@@ -573,7 +573,7 @@ impl Muxer {
         let end = |time: fn(&Last) -> Option<i64>| {
             self.last
                 .iter()
-                .filter_map(|l| time(l).map(|t| t + l.step.max(0)))
+                .filter_map(|l| time(l).map(|t| t.saturating_add(l.step.max(0))))
                 .max()
                 .unwrap_or(0)
         };
@@ -661,9 +661,9 @@ impl Muxer {
         // With parts, the segment lasts what its parts last: from its
         // timeline's origin to where the next segment's first part starts.
         segment.duration = Some(if self.part_target_ms.is_some() {
-            end_dts - segment.origin
+            end_dts.saturating_sub(segment.origin)
         } else {
-            end_pts - segment.start
+            end_pts.saturating_sub(segment.start)
         });
         if self.options.format == Format::Fmp4 {
             self.close_fragment(end_dts, true);
@@ -747,7 +747,7 @@ impl Muxer {
     fn close_fragment(&mut self, end: i64, ends_segment: bool) {
         if let Some(fragment) = self.fragments.back_mut() {
             if fragment.duration.is_none() {
-                fragment.duration = Some(end - fragment.start);
+                fragment.duration = Some(end.saturating_sub(fragment.start));
                 fragment.ends_segment = ends_segment;
             }
         }
@@ -756,7 +756,7 @@ impl Muxer {
     fn write(&mut self, frame: Frame) -> Result<(), MuxError> {
         let last = &mut self.last[index(frame.media)];
         if let Some(previous) = last.dts {
-            last.step = frame.dts - previous;
+            last.step = frame.dts.saturating_sub(previous);
         }
         last.dts = Some(frame.dts);
         last.max_pts = Some(last.max_pts.map_or(frame.pts, |m| m.max(frame.pts)));
@@ -886,16 +886,17 @@ impl Muxer {
                 continue;
             };
             let next = of_track.next().map(|s| s.dts);
-            let shift = first.dts - end;
-            let own_end = next.unwrap_or(first.dts + i64::from(first.duration));
-            if shift == 0 || shift.abs() > MAX_CARRY || end >= own_end {
+            let shift = first.dts.saturating_sub(end);
+            let own_end = next.unwrap_or(first.dts.saturating_add(first.duration.into()));
+            if shift == 0 || !(-MAX_CARRY..=MAX_CARRY).contains(&shift) || end >= own_end {
                 continue;
             }
             if next.is_none() {
-                first.duration = u32::try_from(own_end - end).unwrap_or(first.duration);
+                first.duration =
+                    u32::try_from(own_end.saturating_sub(end)).unwrap_or(first.duration);
             }
-            if shift.abs() <= ROUNDING {
-                first.pts -= shift;
+            if (-ROUNDING..=ROUNDING).contains(&shift) {
+                first.pts = first.pts.saturating_sub(shift);
             }
             first.dts = end;
         }
@@ -915,7 +916,8 @@ impl Muxer {
         self.continue_timeline(&mut samples);
         for media in [MediaKind::Video, MediaKind::Audio] {
             if let Some(last) = samples.iter().rev().find(|s| s.media == media) {
-                self.timeline_end[index(media)] = Some(last.dts + i64::from(last.duration));
+                self.timeline_end[index(media)] =
+                    Some(last.dts.saturating_add(last.duration.into()));
             }
         }
         let Some(Writer::Fmp4(writer)) = self.writer.as_mut() else {
@@ -968,8 +970,8 @@ impl Muxer {
             .as_ref()
             .filter(|s| s.msn == fragment.msn)
             .map_or(fragment.start, |s| s.origin);
-        let start = fragment.start - origin;
-        let end = start + fragment.duration.unwrap_or(0);
+        let start = fragment.start.saturating_sub(origin);
+        let end = start.saturating_add(fragment.duration.unwrap_or(0));
         let ms = (to_ms(end) - to_ms(start)).clamp(0, self.part_target_ms.unwrap_or(i64::MAX));
         ms as f64 / 1000.0
     }
@@ -1479,6 +1481,53 @@ mod tests {
         let out = outputs(&mut m);
         assert!(check_parts(&out, true) >= 5);
         check_timelines(&out);
+    }
+
+    proptest::proptest! {
+        /// Any timestamps (steps back and forth, jumps to any i64), with or
+        /// without parts: the muxer never panics (an error is an answer),
+        /// and every part it writes is within its target. (It found two
+        /// overflows older than the part rules: the negated start and the
+        /// segmenter's step at i64 extremes.)
+        #[test]
+        fn any_timestamps_never_panic(
+            frames in proptest::collection::vec(
+                (proptest::bool::ANY, proptest::bool::ANY, -5_000i64..5_000, 0i64..200, proptest::bool::ANY),
+                1..300,
+            ),
+            extreme in proptest::option::of(proptest::prelude::any::<i64>()),
+            parts in proptest::bool::ANY,
+        ) {
+            let mut m = muxer(Format::Fmp4, PlaylistKind::Event, parts.then_some(0.3));
+            m.set_config(avc(true)).unwrap();
+            m.set_config(aac()).unwrap();
+            let mut clock = [0i64; 2];
+            let mut failed = false;
+            for (i, &(is_video, key, step, cts, jump)) in frames.iter().enumerate() {
+                let track = usize::from(!is_video);
+                clock[track] = if jump && i % 7 == 3 {
+                    extreme.unwrap_or(step * 1000)
+                } else {
+                    clock[track].saturating_add(step)
+                };
+                let ms = clock[track];
+                let mut frame = if is_video { video(0, key) } else { audio(0) };
+                frame.dts = Frame::ticks_from_ms(ms);
+                frame.pts = frame.dts.saturating_add(if is_video { cts * 90 } else { 0 });
+                if m.push(frame).is_err() {
+                    failed = true;
+                    break;
+                }
+            }
+            if !failed && m.finish().is_ok() {
+                let out = outputs(&mut m);
+                for o in &out {
+                    if let Output::Part { duration, .. } = o {
+                        proptest::prop_assert!(*duration <= 0.3 + 1e-9);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

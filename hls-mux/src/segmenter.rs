@@ -363,8 +363,9 @@ impl Segmenter {
             let part_fits = self
                 .options
                 .part_duration
-                .is_none_or(|part| dts - self.part_start <= part);
-            if dts - self.segment_start >= self.options.target_duration - tolerance && part_fits {
+                .is_none_or(|part| dts.saturating_sub(self.part_start) <= part);
+            let length = dts.saturating_sub(self.segment_start);
+            if length >= self.options.target_duration - tolerance && part_fits {
                 return self.start_segment(CutReason::Duration, dts, pts);
             }
         }
@@ -413,15 +414,19 @@ impl Segmenter {
         let cut = if media == MediaKind::Video || !self.has_video {
             // Slack for jitter: half a frame (at least PART_JITTER), so the
             // next frame, a little late, still lands within the target.
-            dts + step + (step / 2).max(PART_JITTER) - self.part_start > part
+            let slack = (step / 2).max(PART_JITTER);
+            dts.saturating_add(step)
+                .saturating_add(slack)
+                .saturating_sub(self.part_start)
+                > part
         } else {
             // The video frame that should have closed the part would be
             // at the part's end at the latest; audio that arrives in the
             // same decode order up to LATE_VIDEO after it may only be sent
             // ahead of the video, so only then is the video late.
-            dts - self.part_start >= part + LATE_VIDEO
+            dts.saturating_sub(self.part_start) >= part.saturating_add(LATE_VIDEO)
         };
-        cut.then(|| dts.min(self.part_start + part))
+        cut.then(|| dts.min(self.part_start.saturating_add(part)))
     }
 
     /// Where the current part starts (output DTS, 90 kHz): the decode time
@@ -500,7 +505,7 @@ impl Segmenter {
         }
         let track = self.track(frame.media);
         if let Some(last_out) = track.last_out {
-            track.last_step = dts - last_out;
+            track.last_step = dts.saturating_sub(last_out);
         }
         track.last_dts = Some(frame.dts);
         track.last_out = Some(dts);
