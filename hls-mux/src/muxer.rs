@@ -33,7 +33,9 @@ pub struct MuxerOptions {
     /// Target segment duration, seconds (default 6).
     pub target_duration: f64,
     /// Part target for Low-Latency HLS, seconds (fMP4 only); `None` (the
-    /// default) for none.
+    /// default) for none. Rounded to whole milliseconds, as
+    /// `PART-TARGET` is written. Parts are cut on the video track's
+    /// timeline (see [`Muxer`]).
     pub part_duration: Option<f64>,
     /// Live window, EVENT or VOD (default: a live window of 6 segments).
     pub kind: PlaylistKind,
@@ -72,7 +74,9 @@ pub enum Output {
         uri: String,
         /// The bytes, in order (headers and frame slices).
         data: Vec<Bytes>,
-        /// Seconds.
+        /// Seconds, whole milliseconds (its `DURATION`): from its first
+        /// video frame's decode time to the next part's. The parts of a
+        /// segment add up to the segment's duration.
         duration: f64,
         /// It starts with a key frame.
         independent: bool,
@@ -86,7 +90,10 @@ pub enum Output {
         /// The bytes, in order (headers and frame slices; for fMP4 with parts,
         /// the concatenation of its parts after a `styp`).
         data: Vec<Bytes>,
-        /// Seconds (its `EXTINF`).
+        /// Seconds (its `EXTINF`): with parts, the sum of its parts'
+        /// durations (the video decode timeline, whole milliseconds);
+        /// without, from its first frame's presentation time to the next
+        /// segment's.
         duration: f64,
         /// It follows a discontinuity.
         discontinuity: bool,
@@ -190,6 +197,21 @@ struct Last {
 /// [`Fmp4Writer`]) and a [`MediaPlaylist`]. It is sans-IO: the application
 /// pushes configurations and frames, then takes [`Output`]s (bytes to serve
 /// or store under a URI, URIs that left the window) and reads the playlist.
+///
+/// Timing (fMP4):
+/// - Parts follow the video track: each part starts with a video frame,
+///   its duration runs to the next part's first video frame, in whole
+///   milliseconds from the segment's first video frame, so the parts of a
+///   segment add up to its `EXTINF` and each part's playlist start is its
+///   video `tfdt`. Audio goes in the part (and segment) whose video range
+///   it starts in, also when it arrives a little before that video.
+/// - Every fragment continues each track's timeline exactly (`tfdt` = the
+///   previous `tfdt` plus the durations before it): a last sample whose
+///   successor is not known yet gets the track's nominal duration (AAC
+///   1024 samples, MP3 1152, else the measured frame step) and the next
+///   fragment's first sample starts where that ended.
+/// - A fragment waits for its samples' durations at most until the
+///   fragment after it is closed: a stalled track delays one part, not all.
 ///
 /// ```
 /// use bytes::Bytes;

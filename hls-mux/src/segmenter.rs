@@ -7,7 +7,8 @@ use crate::media::{Frame, MediaKind, CLOCK};
 #[non_exhaustive]
 pub struct SegmenterOptions {
     /// Target segment duration, 90 kHz ticks (default 6 s, Apple's
-    /// recommendation).
+    /// recommendation). A cut point up to half a frame early (at most
+    /// 20 ms and a quarter of this) counts as reaching it.
     pub target_duration: i64,
     /// Part target for Low-Latency HLS, 90 kHz ticks; `None` for no parts.
     pub part_duration: Option<i64>,
