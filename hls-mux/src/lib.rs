@@ -15,6 +15,10 @@
 //!   init segments, segments, parts and the media playlist out.
 //!
 //! Everything is sans-IO: bytes out as [`bytes::Bytes`], time passed in.
+//!
+//! The timing rules (segment cut tolerance, parts on the video timeline,
+//! exact fMP4 timelines) are in the README and on [`Segmenter`] and
+//! [`Muxer`].
 
 pub mod fmp4;
 mod from_flv;
@@ -28,3 +32,8 @@ pub use from_flv::{AdapterError, FlvAdapter, FlvInput, Inputs};
 pub use media::{Frame, MediaKind, Mp3Config, TrackConfig, Tracks, CLOCK};
 pub use muxer::{Format, MuxError, Muxer, MuxerOptions, Output};
 pub use segmenter::{Cut, CutReason, Segmenter, SegmenterOptions};
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

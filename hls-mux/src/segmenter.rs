@@ -7,7 +7,8 @@ use crate::media::{Frame, MediaKind, CLOCK};
 #[non_exhaustive]
 pub struct SegmenterOptions {
     /// Target segment duration, 90 kHz ticks (default 6 s, Apple's
-    /// recommendation).
+    /// recommendation). A cut point up to half a frame early (at most
+    /// 20 ms and a quarter of this) counts as reaching it.
     pub target_duration: i64,
     /// Part target for Low-Latency HLS, 90 kHz ticks; `None` for no parts.
     pub part_duration: Option<i64>,
@@ -131,6 +132,11 @@ struct TrackClock {
 /// - A segment starts with a video key frame once the target duration is
 ///   reached; a stream without video is cut on any audio frame. A GOP longer
 ///   than the target makes a longer segment (never a cut inside a GOP).
+///   "Reached" has a tolerance: a cut point up to half a frame early (the
+///   cutting track's measured frame step; at most 20 ms and a quarter of
+///   the target) is on time, so key frames every 1.999 s on RTMP's
+///   millisecond clock give 1.999 s segments with a 2 s target, not
+///   3.999 s ones.
 /// - Video before the first key frame is dropped: every segment is
 ///   decodable on its own. Audio before it is dropped too, unless the
 ///   application says a key frame follows soon
@@ -150,9 +156,16 @@ struct TrackClock {
 /// - A change of configuration ([`Segmenter::config_changed`]) starts a new
 ///   discontinuous segment at the next video key frame (at once for audio
 ///   only), where a new init segment goes.
-/// - Parts (Low-Latency HLS) are cut before the frame that would take a part
-///   past the part target (any frame: audio too, so a video stall cannot
-///   make a part grow without end).
+/// - Parts (Low-Latency HLS) follow the video track: a part ends before the
+///   video frame that would take it past the part target, so each part
+///   starts with a video frame, and its duration is the distance between
+///   the video decode times that start it and the next. Audio cuts a part
+///   only when the video is late (a stall) or absent, so parts never grow
+///   without end. No part is longer than the part target: a frame that
+///   comes later than that (after a gap) is placed in a part that starts
+///   at the target ([`Segmenter::part_start`]). With parts, a key frame
+///   that would end a segment whose last part then passes the part target
+///   opens a part instead, and the segment ends at the next key frame.
 ///
 /// ```
 /// use hls_mux::{Cut, CutReason, Frame, MediaKind, Segmenter, SegmenterOptions};
@@ -190,6 +203,24 @@ pub struct Segmenter {
     /// The next segment starts after a [`Segmenter::restart`].
     restarted: bool,
 }
+
+/// The largest [`Segmenter::cut_tolerance`]: 20 ms (90 kHz), half a frame
+/// at 25 fps. Below 25 fps half a frame would be more than rounding.
+const MAX_CUT_TOLERANCE: i64 = 20 * 90;
+
+/// The least slack for jitter in the part rule: frame steps on the
+/// millisecond clock vary by a millisecond either way, so a part is closed
+/// before a frame whose next step could take the part 2 ms past its
+/// target (half a frame when that is more).
+const PART_JITTER: i64 = 2 * 90;
+
+/// How far past a part's end audio must be before the video counts as
+/// late and audio closes the part (100 ms, 90 kHz): encoders may send audio
+/// ahead of the video of the same time (interleaving buffers), and a part
+/// closed by audio before its video frame came would no longer start with
+/// that frame. In a real stall, parts are then published this much later;
+/// their boundaries stay at the part target.
+const LATE_VIDEO: i64 = 100 * 90;
 
 /// At most this many remapping epochs are remembered (a stream that jumps
 /// back more often reuses the last one: the bound keeps memory fixed).
@@ -326,24 +357,110 @@ impl Segmenter {
             if let Some(reason) = self.pending.take() {
                 return self.start_segment(reason, dts, pts);
             }
-            if dts - self.segment_start >= self.options.target_duration {
+            let tolerance = self.cut_tolerance(media);
+            // With parts, the segment's last part ends here: a key frame so
+            // late that the part would pass the part target (after a gap)
+            // opens a part instead, and the segment ends at the next one.
+            let part_fits = self
+                .options
+                .part_duration
+                .is_none_or(|part| dts.saturating_sub(self.part_start) <= part);
+            let length = dts.saturating_sub(self.segment_start);
+            if length >= self.options.target_duration - tolerance && part_fits {
                 return self.start_segment(CutReason::Duration, dts, pts);
             }
         }
-        let new_part = match self.options.part_duration {
-            // Any frame may end a part: one that would take the part past
-            // its target (with its track's frame step as its duration). Audio
-            // must be able to, or a video stall makes parts grow without end.
-            Some(part) => {
-                let step = self.track(media).last_step.max(0);
-                dts + step - self.part_start > part && dts > self.part_start
-            }
-            None => false,
-        };
-        if new_part {
-            self.part_start = dts;
+        let boundary = self
+            .options
+            .part_duration
+            .and_then(|part| self.part_boundary(media, dts, part));
+        if let Some(boundary) = boundary {
+            self.part_start = boundary;
         }
-        Cut::Continue { dts, pts, new_part }
+        Cut::Continue {
+            dts,
+            pts,
+            new_part: boundary.is_some(),
+        }
+    }
+
+    /// Where a new part starts before this frame, if one does.
+    ///
+    /// Parts follow the video track's timeline: a video frame starts a new
+    /// part when the part would otherwise pass its target by the time the
+    /// frame ends (its step, plus half a step or at least [`PART_JITTER`]
+    /// for jitter), and the boundary is the frame's decode time. So a
+    /// part's duration is the distance between the decode times of the
+    /// video frames that begin it and the next part, the playlist's part
+    /// start times land on the parts' video `tfdt`s, and players that place
+    /// parts by the playlist (Shaka, Safari) see no drift.
+    ///
+    /// Audio follows, except when the video is late: an audio frame starts
+    /// a part when it is [`LATE_VIDEO`] past the part's end and no video
+    /// frame closed the part (a stall), or, the same way as video, when
+    /// there is no video.
+    /// The boundary is never later than the part's start plus the target,
+    /// so no part is longer than the target whatever the timestamps do
+    /// (after a gap, the first part's content starts a little after its
+    /// playlist start; the next boundaries catch up).
+    fn part_boundary(&self, media: MediaKind, dts: i64, part: i64) -> Option<i64> {
+        if dts <= self.part_start {
+            return None;
+        }
+        let track = match media {
+            MediaKind::Video => &self.video,
+            MediaKind::Audio => &self.audio,
+        };
+        let step = track.last_step.max(0);
+        let cut = if media == MediaKind::Video || !self.has_video {
+            // Slack for jitter: half a frame (at least PART_JITTER), so the
+            // next frame, a little late, still lands within the target.
+            let slack = (step / 2).max(PART_JITTER);
+            dts.saturating_add(step)
+                .saturating_add(slack)
+                .saturating_sub(self.part_start)
+                > part
+        } else {
+            // The video frame that should have closed the part would be
+            // at the part's end at the latest; audio that arrives in the
+            // same decode order up to LATE_VIDEO after it may only be sent
+            // ahead of the video, so only then is the video late.
+            dts.saturating_sub(self.part_start) >= part.saturating_add(LATE_VIDEO)
+        };
+        cut.then(|| dts.min(self.part_start.saturating_add(part)))
+    }
+
+    /// Where the current part starts (output DTS, 90 kHz): the decode time
+    /// of the frame that began it, or the part target after the previous
+    /// part's start when that frame came later (see the part rules in
+    /// [`Segmenter`]).
+    pub fn part_start(&self) -> i64 {
+        self.part_start
+    }
+
+    /// How early a cut point may come and still count as on time: half of
+    /// the cutting track's frame step as measured (the step into this
+    /// frame), at most [`MAX_CUT_TOLERANCE`] and a quarter of the target.
+    ///
+    /// Why: encoders place key frames on their own clock and RTMP rounds
+    /// every timestamp to the millisecond, so a key frame meant for 2 s
+    /// often arrives at 1.999 s. Cutting only at `>= target` skips it and
+    /// makes a 3.999 s segment (and `TARGETDURATION:4`, and twice the
+    /// latency). Half a frame is the most that can be rounding or jitter:
+    /// a key frame a whole frame early is the encoder's real interval
+    /// (a GOP one frame shorter), not the target missed by a hair, and
+    /// between the two the nearer frame to the target wins. The fixed cap
+    /// keeps a slow or stalled track (a step of seconds) from making
+    /// segments much shorter than asked; the quarter of the target keeps
+    /// tiny targets meaningful.
+    fn cut_tolerance(&self, media: MediaKind) -> i64 {
+        let step = match media {
+            MediaKind::Video => self.video.last_step,
+            MediaKind::Audio => self.audio.last_step,
+        };
+        (step / 2)
+            .clamp(0, MAX_CUT_TOLERANCE)
+            .min(self.options.target_duration / 4)
     }
 
     fn start_segment(&mut self, reason: CutReason, dts: i64, pts: i64) -> Cut {
@@ -389,7 +506,7 @@ impl Segmenter {
         }
         let track = self.track(frame.media);
         if let Some(last_out) = track.last_out {
-            track.last_step = dts - last_out;
+            track.last_step = dts.saturating_sub(last_out);
         }
         track.last_dts = Some(frame.dts);
         track.last_out = Some(dts);
@@ -481,6 +598,58 @@ mod tests {
         );
     }
 
+    /// 30 fps video on the millisecond clock whose key frames come after
+    /// the given intervals (ms), each GOP's frames at round(i * 1000 / 30)
+    /// after its key frame.
+    fn obs_like(intervals: &[i64]) -> Vec<Frame> {
+        let mut frames = Vec::new();
+        let mut key = 0;
+        for &interval in intervals {
+            let mut i = 0;
+            while (i * 1000 + 15) / 30 < interval {
+                frames.push(video(key + (i * 1000 + 15) / 30, i == 0));
+                i += 1;
+            }
+            key += interval;
+        }
+        frames.push(video(key, true));
+        frames
+    }
+
+    fn segment_lengths(frames: &[Frame], target_s: f64) -> Vec<i64> {
+        let mut s = Segmenter::new(options(target_s), true);
+        let starts: Vec<i64> = reasons(&mut s, frames).iter().map(|c| c.0).collect();
+        starts.windows(2).map(|w| w[1] - w[0]).collect()
+    }
+
+    #[test]
+    fn key_frames_a_millisecond_early_are_on_time() {
+        // OBS with a 2 s key frame interval: every 1999 ms.
+        let lengths = segment_lengths(&obs_like(&[1999; 10]), 2.0);
+        assert_eq!(lengths, [1999; 10]);
+        let lengths = segment_lengths(&obs_like(&[2001; 10]), 2.0);
+        assert_eq!(lengths, [2001; 10]);
+        // Jitter both ways, 2 ms at most.
+        let jitter = [1998, 2002, 1999, 2001, 2000, 1998, 1998, 2002, 2001, 1999];
+        assert_eq!(segment_lengths(&obs_like(&jitter), 2.0), jitter);
+    }
+
+    #[test]
+    fn a_key_frame_a_whole_frame_early_is_not_on_time() {
+        // 25 fps with a GOP of 49 frames (1960 ms): one frame short of the
+        // 2 s target is the encoder's interval, not rounding; the segment
+        // takes two GOPs.
+        let frames: Vec<_> = (0..49 * 5).map(|i| video(i * 40, i % 49 == 0)).collect();
+        assert_eq!(segment_lengths(&frames, 2.0), [3920, 3920]);
+        // The tolerance is at most 20 ms even at 1 fps (500 ms would be
+        // half a frame): a key frame 40 ms early waits.
+        let frames: Vec<_> = (0..12)
+            .map(|i| video(i * 1000 - 40 * (i % 2), true))
+            .collect();
+        let lengths = segment_lengths(&frames, 2.0);
+        assert!(lengths.iter().all(|&l| l >= 1980), "{lengths:?}");
+    }
+
     #[test]
     fn a_long_gop_gives_a_long_segment() {
         let mut s = Segmenter::new(options(2.0), true);
@@ -533,7 +702,10 @@ mod tests {
         let frames: Vec<_> = (0..100).map(|i| audio(i * 23)).collect();
         let cuts = reasons(&mut s, &frames);
         assert_eq!(cuts[0], (0, CutReason::Start));
-        assert_eq!(cuts[1], (1012, CutReason::Duration));
+        // 989 ms is 11 ms short of the target, within half a 23 ms frame:
+        // on time (1012 ms, the first frame past it, is 12 ms over).
+        assert_eq!(cuts[1], (989, CutReason::Duration));
+        assert_eq!(cuts[2], (1978, CutReason::Duration));
         assert_eq!(cuts.len(), 3);
     }
 
@@ -726,8 +898,9 @@ mod tests {
         for w in starts.windows(2) {
             let length = w[1].0 - w[0].0;
             assert!(length <= 45_000, "part of {length} ticks");
-            // Only the last part of a segment may be short.
-            assert!(w[1].1 || length >= 42_000, "part of {length} ticks");
+            // Only the last part of a segment may be short: others are at
+            // least 85% of the part target (rfc8216bis 4.4.4.9).
+            assert!(w[1].1 || length >= 38_250, "part of {length} ticks");
         }
     }
 

@@ -149,6 +149,26 @@ impl Fmp4Writer {
     }
 }
 
+/// The duration in 90 kHz ticks that the fragment writer turns into
+/// `track_ticks` ticks of `timescale` for a sample at `dts` (90 kHz): the
+/// writer takes durations as differences of rescaled times, so the 90 kHz
+/// value that gives, say, exactly 1024 ticks at 44.1 kHz depends on where
+/// the sample starts. Above 90 kHz not every count is reachable; then the
+/// next one up.
+pub(crate) fn ticks_for_track_duration(timescale: u32, dts: i64, track_ticks: i64) -> i64 {
+    if timescale == 0 {
+        return 0;
+    }
+    let target = rescale(dts.into(), timescale) + i128::from(track_ticks);
+    let clock = i128::from(CLOCK);
+    let scale = i128::from(timescale);
+    // The smallest t with rescale(t) >= target: t * timescale + clock / 2
+    // >= target * clock.
+    let numerator = target * clock - clock / 2;
+    let end = numerator.div_euclid(scale) + i128::from(numerator.rem_euclid(scale) != 0);
+    i64::try_from(end - i128::from(dts)).unwrap_or(0).max(0)
+}
+
 /// `ticks` (90 kHz) in `timescale`, rounded to nearest (halves up).
 fn rescale(ticks: i128, timescale: u32) -> i128 {
     if timescale == CLOCK {

@@ -546,3 +546,28 @@ mod props {
         }
     }
 }
+
+#[test]
+fn ticks_for_track_duration_lands_on_whole_track_ticks() {
+    // 1024 samples at 44.1 kHz from any 90 kHz start: the writer's rescaled
+    // difference is exactly 1024 (at 90 kHz or below every count is
+    // reachable).
+    for timescale in [8_000, 44_100, 48_000, 90_000] {
+        for dts in [0i64, 1, 44, 45, 89, 2089, 2090, 123_456_789] {
+            for want in [1, 960, 1024, 1152, 2048] {
+                let ticks = ticks_for_track_duration(timescale, dts, want);
+                let got = rescale((dts + ticks).into(), timescale) - rescale(dts.into(), timescale);
+                assert_eq!(
+                    got,
+                    i128::from(want),
+                    "{timescale} Hz at {dts}: {ticks} ticks"
+                );
+            }
+        }
+    }
+    // Above 90 kHz: the next reachable count up, never less.
+    let ticks = ticks_for_track_duration(192_000, 7, 1);
+    let got = rescale((7 + ticks).into(), 192_000) - rescale(7, 192_000);
+    assert!((1..=3).contains(&got), "{got}");
+    assert_eq!(ticks_for_track_duration(0, 5, 1024), 0);
+}

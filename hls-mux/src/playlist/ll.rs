@@ -191,8 +191,11 @@ impl MediaPlaylist {
             let limit = advance_part_limit(part_target_ms);
             // How many parts past the last published one the request is (at
             // least, for the segment after the open one).
+            // Saturating: `part` is whatever the client sent, up to
+            // u64::MAX, and `part + 1` must not wrap to 0 (which would make
+            // an absurd request look like one for the current part).
             let beyond = if msn == next {
-                (part + 1).saturating_sub(self.next_part())
+                part.saturating_add(1).saturating_sub(self.next_part())
             } else if msn > next {
                 part.saturating_add(1)
             } else {
@@ -224,7 +227,7 @@ impl MediaPlaylist {
     /// How long an HTTP server should hold a blocking request before giving
     /// up with 503: three target durations (rfc8216bis 6.2.5.2).
     pub fn blocking_timeout(&self) -> Duration {
-        Duration::from_secs(3 * self.target_duration())
+        Duration::from_secs(self.target_duration().saturating_mul(3))
     }
 
     /// Whether the playlist holds segment `msn` (no part), or part `part` of
@@ -242,15 +245,17 @@ impl MediaPlaylist {
             if msn >= next {
                 return msn == next && part < self.next_part();
             }
-            let index = usize::try_from(msn - self.media_sequence).unwrap_or(usize::MAX);
+            let index =
+                usize::try_from(msn.saturating_sub(self.media_sequence)).unwrap_or(usize::MAX);
             let Some(entry) = self.segments.get(index) else {
                 return false;
             };
             if part < entry.part_count as u64 {
                 return true;
             }
-            // Past the segment's last part: part 0 of the next segment.
-            msn += 1;
+            // Past the segment's last part: part 0 of the next segment
+            // (`msn < next` here, so this cannot overflow).
+            msn = msn.saturating_add(1);
             part = 0;
         }
     }

@@ -405,7 +405,8 @@ impl MediaPlaylist {
     /// The media sequence number the next complete segment will have (the
     /// segment parts are being added to).
     pub fn next_msn(&self) -> u64 {
-        self.media_sequence + self.segments.len() as u64
+        self.media_sequence
+            .saturating_add(self.segments.len() as u64)
     }
 
     /// The part index the next part will have in segment [`next_msn`].

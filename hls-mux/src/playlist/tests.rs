@@ -1253,3 +1253,142 @@ fn bandwidth_measurement() {
         (3_000_000, Some(2_000_000))
     );
 }
+
+// ---------------------------------------------------------------- hostile queries
+
+/// A Low-Latency playlist with `segments` complete segments of four 0.5 s
+/// parts and `open_parts` parts of the next one.
+fn ll_with(segments: u64, open_parts: u64) -> MediaPlaylist {
+    let mut playlist = low_latency(4, 2.0, 0.5);
+    for s in 0..segments {
+        for k in 0..4 {
+            playlist
+                .push_part(Part::new(format!("p{s}.{k}.m4s"), 0.5).independent(k == 0))
+                .unwrap();
+        }
+        playlist
+            .push_segment(Segment::new(format!("s{s}.m4s"), 2.0))
+            .unwrap();
+    }
+    for k in 0..open_parts {
+        playlist
+            .push_part(Part::new(format!("p{segments}.{k}.m4s"), 0.5).independent(k == 0))
+            .unwrap();
+    }
+    playlist
+}
+
+#[test]
+fn a_part_number_that_would_wrap_is_a_bad_request() {
+    // `part + 1` wrapped to 0 here: the request looked like one for a part
+    // already published and was answered 200 (or waited) instead of 400.
+    for open_parts in 0..3 {
+        let playlist = ll_with(2, open_parts);
+        let next = playlist.next_msn();
+        for part in [u64::MAX, u64::MAX - 1, u64::MAX / 2, 1 << 40] {
+            for msn in [next, next + 1] {
+                let answer = playlist.answer_query(&format!("_HLS_msn={msn}&_HLS_part={part}"));
+                assert!(
+                    matches!(answer, ReloadAnswer::BadRequest(_)),
+                    "msn {msn} part {part}: {answer:?}"
+                );
+            }
+        }
+        let answer = playlist.answer_query(&format!("_HLS_msn={}", u64::MAX));
+        assert!(matches!(answer, ReloadAnswer::BadRequest(_)), "{answer:?}");
+    }
+}
+
+/// A directive value: a u64 written in decimal (valid), or something that
+/// is not a decimal-integer (never `?`, `&` or `#`, which would change where
+/// the query starts or ends rather than the value).
+fn directive_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<u64>().prop_map(|v| v.to_string()),
+        (0u64..12).prop_map(|v| v.to_string()),
+        (u64::MAX - 8..=u64::MAX).prop_map(|v| v.to_string()),
+        Just(String::new()),
+        Just("18446744073709551616".to_owned()),
+        Just("000000000000000000001".to_owned()),
+        Just("-1".to_owned()),
+        Just("+1".to_owned()),
+        Just("1e3".to_owned()),
+        Just(" 1".to_owned()),
+        "[^&#?]{0,12}",
+    ]
+}
+
+fn skip_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("YES".to_owned()),
+        Just("v2".to_owned()),
+        Just("yes".to_owned()),
+        Just("V2".to_owned()),
+        "[^&#?]{0,8}",
+    ]
+}
+
+proptest! {
+    /// Any `_HLS_msn`, `_HLS_part` and `_HLS_skip`, valid or not, in any
+    /// state: no panic, a garbage value is 400, and a request is held
+    /// (`Wait`) only when what it asks for can come soon: at most two
+    /// segments after the last complete one, and at most the Advance Part
+    /// Limit of parts past the last published part. Anything further is
+    /// 400, never a wait that only the 503 timeout ends.
+    #[test]
+    fn any_directive_gets_a_consistent_answer(
+        msn in prop::option::of(directive_value()),
+        part in prop::option::of(directive_value()),
+        skip in prop::option::of(skip_value()),
+        segments in 0u64..6,
+        open_parts in 0u64..4,
+        ended in any::<bool>(),
+    ) {
+        let mut playlist = ll_with(segments, open_parts);
+        if ended {
+            playlist.end();
+        }
+        let mut query = Vec::new();
+        for (key, value) in [("_HLS_msn", &msn), ("_HLS_part", &part), ("_HLS_skip", &skip)] {
+            if let Some(value) = value {
+                query.push(format!("{key}={value}"));
+            }
+        }
+        let query = query.join("&");
+        let answer = playlist.answer_query(&query);
+        let parsed = ReloadRequest::parse(&query);
+        let Ok(request) = parsed else {
+            prop_assert!(matches!(answer, ReloadAnswer::BadRequest(_)), "{}: {:?}", query, answer);
+            return Ok(());
+        };
+        // What parsed is what was sent.
+        prop_assert_eq!(request.msn, msn.as_deref().and_then(|v| v.parse().ok()));
+        if request.part.is_some() && request.msn.is_none() {
+            prop_assert!(matches!(answer, ReloadAnswer::BadRequest(_)));
+            return Ok(());
+        }
+        if ended {
+            prop_assert!(matches!(answer, ReloadAnswer::Ready(_)), "{}: {:?}", query, answer);
+            return Ok(());
+        }
+        let next = playlist.next_msn();
+        let next_part = playlist.next_part();
+        // Part target 0.5 s: the Advance Part Limit is 3 / 0.5 = 6 parts.
+        let limit = 6u64;
+        if let Some(m) = request.msn {
+            if m > next + 1 {
+                prop_assert!(matches!(answer, ReloadAnswer::BadRequest(_)), "{}: {:?}", query, answer);
+            }
+        }
+        if answer == ReloadAnswer::Wait {
+            let m = request.msn.unwrap_or(0);
+            prop_assert!(m <= next + 1, "{}: waits for msn {} (next {})", query, m, next);
+            if let Some(p) = request.part {
+                let soon = m < next
+                    || (m == next && p < next_part + limit)
+                    || (m == next + 1 && p < limit);
+                prop_assert!(soon, "{}: waits for part {} of {} (next {}.{})", query, p, m, next, next_part);
+            }
+        }
+    }
+}
