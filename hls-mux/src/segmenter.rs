@@ -904,6 +904,98 @@ mod tests {
         }
     }
 
+    fn with_parts(target_s: f64, part_s: f64) -> Segmenter {
+        let mut opts = options(target_s);
+        opts.part_duration = Some(seconds_to_ticks(part_s));
+        Segmenter::new(opts, true)
+    }
+
+    /// (dts ms, part start ms, media) of each frame that starts a part or
+    /// a segment, and the segment starts (ms).
+    fn part_starts(s: &mut Segmenter, frames: &[Frame]) -> Vec<(i64, i64, MediaKind)> {
+        part_and_segment_starts(s, frames).0
+    }
+
+    fn part_and_segment_starts(
+        s: &mut Segmenter,
+        frames: &[Frame],
+    ) -> (Vec<(i64, i64, MediaKind)>, Vec<i64>) {
+        let mut starts = Vec::new();
+        let mut segments = Vec::new();
+        for f in frames {
+            match s.push(f) {
+                Cut::Segment { dts, .. } => {
+                    starts.push((dts / 90, dts / 90, f.media));
+                    segments.push(dts / 90);
+                }
+                Cut::Continue {
+                    dts,
+                    new_part: true,
+                    ..
+                } => {
+                    starts.push((dts / 90, s.part_start() / 90, f.media));
+                }
+                _ => {}
+            }
+        }
+        (starts, segments)
+    }
+
+    #[test]
+    fn parts_start_at_video_frames_when_audio_is_interleaved() {
+        let mut s = with_parts(2.0, 0.5);
+        let mut frames = Vec::new();
+        for i in 0..120 {
+            frames.push(video((i * 1000 + 15) / 30, i % 60 == 0));
+            for k in 0..2 {
+                let t = ((i * 2 + k) * 1024 * 1000 + 22_050) / 88_200;
+                frames.push(audio(t));
+            }
+        }
+        frames.sort_by_key(|f| (f.dts, f.media));
+        let starts = part_starts(&mut s, &frames);
+        assert!(starts.len() >= 8, "{starts:?}");
+        // Every part begins with a video frame, at its decode time: the
+        // audio between never cuts (it used to, whichever came first).
+        assert!(
+            starts
+                .iter()
+                .all(|&(dts, start, media)| media == MediaKind::Video && dts == start),
+            "{starts:?}"
+        );
+        assert!(
+            starts.windows(2).all(|w| w[1].1 - w[0].1 <= 500),
+            "{starts:?}"
+        );
+    }
+
+    #[test]
+    fn after_a_gap_parts_stay_within_the_target_and_the_segment_waits() {
+        let mut s = with_parts(1.0, 0.5);
+        // 25 fps, key frames every 1 s; video and audio stop at 880 ms and
+        // come back at 1900 ms (a gap under the jump threshold) with a key
+        // frame, and the segment's target was reached.
+        let mut frames: Vec<Frame> = (0..23).map(|i| video(i * 40, i == 0)).collect();
+        frames.extend((0..25).map(|i| video(1900 + i * 40, i % 25 == 0)));
+        frames.push(video(2900, true));
+        let (starts, segments) = part_and_segment_starts(&mut s, &frames);
+        for w in starts.windows(2) {
+            assert!(
+                w[1].1 - w[0].1 <= 500,
+                "a part of {} ms: {starts:?}",
+                w[1].1 - w[0].1
+            );
+        }
+        // The key frame after the gap opens a part at the part target
+        // (its segment's last part would have been 1020 ms); the segment
+        // ends at the next key frame.
+        assert!(
+            starts.contains(&(1900, 980, MediaKind::Video)),
+            "{starts:?}"
+        );
+        assert_eq!(segments, [0, 2900]);
+    }
+
     #[test]
     fn timestamps_past_32_bits_of_ms_stay_monotonic() {
         let mut s = Segmenter::new(options(2.0), true);
