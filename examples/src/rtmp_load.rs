@@ -362,22 +362,25 @@ async fn publish(
     let mut input = BytesMut::with_capacity(16 * 1024);
     let write = |e: std::io::Error| format!("write: {e}");
 
-    // Until the publish starts.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    // Until the publish starts (the session fails itself after its start timeout).
     while !client.is_active() {
         write_chunks(&mut writer, client.output())
             .await
             .map_err(write)?;
-        let read = tokio::time::timeout_at(deadline, reader.read_buf(&mut input))
-            .await
-            .map_err(|_| "the publish did not start in 10 s".to_string())?
-            .map_err(|e| format!("read: {e}"))?;
-        if read == 0 {
-            return Err("the server closed the connection".into());
+        let deadline = client.poll_timeout().map(tokio::time::Instant::from_std);
+        tokio::select! {
+            read = reader.read_buf(&mut input) => {
+                if read.map_err(|e| format!("read: {e}"))? == 0 {
+                    return Err("the server closed the connection".into());
+                }
+                client
+                    .handle_input(&mut input, Instant::now())
+                    .map_err(|e| e.to_string())?;
+            }
+            () = live_ingest::rtmp::sleep_until(deadline) => {
+                client.handle_timeout(Instant::now()).map_err(|e| e.to_string())?;
+            }
         }
-        client
-            .handle_input(&mut input, Instant::now())
-            .map_err(|e| e.to_string())?;
         check_events(&mut client)?;
     }
     counters.state.store(state::PUBLISHING, Ordering::Relaxed);

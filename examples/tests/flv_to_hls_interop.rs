@@ -62,9 +62,16 @@ struct Packet {
     key: bool,
 }
 
-/// `ffprobe -show_packets` of one file, in file order.
+/// `ffprobe -show_packets` of one file, in file order. A `.ts` file is read as
+/// MPEG-TS whatever its length: ffprobe guesses the container from the first
+/// bytes, and a short tail segment (six packets of audio, say) scores higher as
+/// raw MPEG audio than as MPEG-TS.
 fn packets(file: &Path) -> Vec<Packet> {
-    let output = Command::new("ffprobe")
+    let mut command = Command::new("ffprobe");
+    if file.extension().is_some_and(|e| e == "ts") {
+        command.args(["-f", "mpegts"]);
+    }
+    let output = command
         .args(["-v", "error", "-show_entries"])
         .arg("packet=codec_type,pts_time,dts_time,duration_time,flags")
         .args(["-of", "csv=p=0"])

@@ -19,6 +19,22 @@
 //! The timing rules (segment cut tolerance, parts on the video timeline,
 //! exact fMP4 timelines) are in the README and on [`Segmenter`] and
 //! [`Muxer`].
+//!
+//! # The run loop
+//!
+//! A [`Muxer`] is driven like the family's other state machines: inputs in
+//! through one door each, outputs polled out, no clock read inside.
+//!
+//! | kind | methods |
+//! | --- | --- |
+//! | input | [`Muxer::set_config`] (a track's codec configuration), [`Muxer::push`] (a frame), [`Muxer::finish`] (the end), [`Muxer::restart`] (a publisher back on an ended stream) |
+//! | time | media time is the frames' own 90 kHz timestamps; the wall clock for `EXT-X-PROGRAM-DATE-TIME` is passed in with [`Muxer::set_clock`] (a `SystemTime`, the one wall-clock input of the family) |
+//! | output | [`Muxer::poll_output`] until `None` after each input: [`Output::Init`], [`Output::Part`], [`Output::Segment`], [`Output::Removed`]; [`Muxer::playlist`] for the playlist and the blocking-reload answer |
+//!
+//! A server's turn: `set_clock(now)`, then `set_config`/`push` what arrived,
+//! then take every output, store or send it, and wake the playlist's waiters.
+//! Errors are values ([`MuxError`]): a frame that cannot be packaged is refused
+//! and the muxer goes on with the next one.
 
 pub mod fmp4;
 mod from_flv;

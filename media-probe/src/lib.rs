@@ -25,6 +25,16 @@
 //! The `media-probe` command (feature `cli`, on by default) runs it on a file,
 //! stdin, an RTMP URL or a publisher it accepts itself.
 //!
+//! # The run loop
+//!
+//! | kind | methods |
+//! | --- | --- |
+//! | input | [`Probe::push_tag`], [`Probe::push_event`], [`Probe::push_config`], [`Probe::push_frame`], each with its arrival time |
+//! | time | arrivals are a `Duration` since the start of the input (the caller's monotonic clock, `Instant::now() - start`), `None` for files; [`Probe::tick`] moves time on when nothing arrives (stalls are seen then) |
+//! | output | [`Probe::poll_output`] until `None` after each input; [`Probe::summary`] at any time; [`Probe::finish`] at the end |
+//!
+//! Arrival times only move forward; an earlier one is taken as the latest seen.
+//!
 //! # Example
 //!
 //! ```

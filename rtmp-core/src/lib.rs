@@ -13,6 +13,33 @@
 //! With the `tokio` feature, `chunk::codec::ChunkCodec` implements
 //! `tokio_util::codec::{Decoder, Encoder}`.
 //!
+//! # The run loop
+//!
+//! [`ServerSession`] and [`ClientSession`] have the same contract, in the style of
+//! quinn-proto and str0m: one door in for each kind of input, one door out for
+//! each kind of output, and time passed in.
+//!
+//! | kind | methods |
+//! | --- | --- |
+//! | input | `handle_input(&mut bytes, now)` (bytes from the socket; what it used is consumed), `handle_timeout(now)` |
+//! | decisions | server: `accept_*`/`reject_*` after an event; client: `publish`, `play`, `close` |
+//! | media in | server: `send_media`; client: `send_media` |
+//! | output | `poll_event()` (until `None`), `output()` (bytes to write, a queue of `Bytes` pieces), `poll_timeout()` (the next deadline) |
+//!
+//! A loop turn, whatever woke it (bytes read, a deadline, media to send):
+//!
+//! 1. feed what happened: `handle_input(bytes, now)` or `handle_timeout(now)` once
+//!    `now >= poll_timeout()`, or `send_media(...)`;
+//! 2. take every event with `poll_event()` and act on it (a decision may queue output);
+//! 3. write all of `output()` (vectored writes of its pieces);
+//! 4. sleep until readable, until `poll_timeout()`, or until there is media to send.
+//!
+//! Time only moves forward: pass `now` values that never go back (an earlier `now`
+//! is treated as the latest one seen). An `Err` from any method means the session is
+//! over: write what `output()` still holds and close the connection;
+//! [`SessionError::fault`] says whether the peer, the clock or the caller caused it.
+//! `live-ingest`'s `rtmp` module is this loop on tokio.
+//!
 //! # A server, driven by hand
 //!
 //! ```
@@ -65,7 +92,7 @@ pub use error::Error;
 pub use handshake::{ClientHandshake, HandshakeError, ServerHandshake};
 pub use message::{Command, DataMessage, Message, MessageError, UserControl};
 pub use session::{
-    ClientConfig, ClientEvent, ClientSession, ConnectRequest, EnhancedCapabilities, MediaKind,
-    MediaMessage, PlayRequest, PublishRequest, RtmpUrl, ServerConfig, ServerEvent, ServerSession,
-    SessionError, Status,
+    ClientConfig, ClientEvent, ClientSession, ConnectRequest, EnhancedCapabilities, Fault,
+    MediaKind, MediaMessage, PlayRequest, PublishRequest, RtmpUrl, ServerConfig, ServerEvent,
+    ServerSession, SessionError, Status,
 };

@@ -150,6 +150,25 @@ fn summarize(mut lines: Vec<String>) -> String {
     )
 }
 
+/// The packet MD5s of each stream of `input` (a file or a URL), video first when
+/// present, in file order, as FFmpeg 9 reads them without decoding.
+pub fn packet_lists(input: &str) -> Vec<Vec<String>> {
+    let mut lists: Vec<Vec<String>> = Vec::new();
+    for line in packets(Path::new(input)) {
+        let Some((index, md5)) = line.split_once(' ') else {
+            continue;
+        };
+        let Ok(index) = index.parse::<usize>() else {
+            continue;
+        };
+        if lists.len() <= index {
+            lists.resize(index + 1, Vec::new());
+        }
+        lists[index].push(md5.to_owned());
+    }
+    lists
+}
+
 /// (stream index, packet MD5) of every audio and video packet, in file order.
 fn packets(file: &Path) -> Vec<String> {
     let output = Command::new(ffmpeg9())

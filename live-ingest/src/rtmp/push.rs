@@ -22,13 +22,14 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PushError {
-    /// No connection within [`CONNECT_TIMEOUT`], or no accepted publish.
-    #[error("the upstream did not accept the publish within {CONNECT_TIMEOUT:?}")]
+    /// No connection within [`CONNECT_TIMEOUT`].
+    #[error("no connection to the upstream within {CONNECT_TIMEOUT:?}")]
     Timeout,
     /// The socket failed.
     #[error("socket: {0}")]
     Io(#[from] std::io::Error),
-    /// The upstream broke the protocol.
+    /// The upstream broke the protocol, or did not accept the publish within
+    /// [`CONNECT_TIMEOUT`] (`SessionError::StartTimeout`).
     #[error("rtmp: {0}")]
     Session(#[from] rtmp_core::SessionError),
     /// The upstream closed the connection.
@@ -84,15 +85,15 @@ async fn run(
     let (mut reader, mut writer) = socket.into_split();
     let mut config = ClientConfig::new(&upstream.app, upstream.tc_url());
     config.enhanced = Some(EnhancedCapabilities::forwarding());
+    config.start_timeout = CONNECT_TIMEOUT;
     let mut client = ClientSession::new(config, Instant::now());
     client.publish(name, "live");
     let mut input = BytesMut::with_capacity(16 * 1024);
     let mut queue: Option<queue::Receiver> = None;
-    let accept_by = tokio::time::Instant::now() + CONNECT_TIMEOUT;
 
     loop {
         write_chunks(&mut writer, client.output()).await?;
-        let deadline = queue.is_none().then_some(accept_by);
+        let deadline = client.poll_timeout().map(tokio::time::Instant::from_std);
         tokio::select! {
             read = reader.read_buf(&mut input) => {
                 if read? == 0 {
@@ -111,7 +112,7 @@ async fn run(
                 }
                 Some(Delivery::PublishStart) => {}
             },
-            () = sleep_until(deadline) => return Err(PushError::Timeout),
+            () = sleep_until(deadline) => client.handle_timeout(Instant::now())?,
         }
         while let Some(event) = client.poll_event() {
             match event {

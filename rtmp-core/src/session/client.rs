@@ -99,6 +99,7 @@ pub struct ClientSession {
     next_transaction: f64,
     events: VecDeque<ClientEvent>,
     started: Instant,
+    last_input: Instant,
     scratch: BytesMut,
 }
 
@@ -122,6 +123,7 @@ impl ClientSession {
             next_transaction: CONNECT_TRANSACTION + 1.0,
             events: VecDeque::new(),
             started: now,
+            last_input: now,
             scratch: BytesMut::new(),
         };
         let mut nothing = BytesMut::new();
@@ -161,13 +163,12 @@ impl ClientSession {
     /// Processes received bytes, consuming from `input` what it used.
     ///
     /// An error means the connection must be closed; the session is closed after it.
-    pub fn handle_input(
-        &mut self,
-        input: &mut BytesMut,
-        _now: Instant,
-    ) -> Result<(), SessionError> {
+    pub fn handle_input(&mut self, input: &mut BytesMut, now: Instant) -> Result<(), SessionError> {
         if self.phase == Phase::Closed {
             return Err(SessionError::Closed);
+        }
+        if !input.is_empty() {
+            self.last_input = self.last_input.max(now);
         }
         let result = self.process_input(input);
         if result.is_err() {
@@ -457,6 +458,44 @@ impl ClientSession {
         }
         self.stream = StreamPhase::None;
         self.phase = Phase::Closed;
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) must be called next: the
+    /// start deadline until publishing or playing has started, then the idle
+    /// deadline if there is one.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.phase == Phase::Closed {
+            return None;
+        }
+        if !self.is_active() {
+            return Some(self.started + self.config.start_timeout);
+        }
+        self.config.idle_timeout.map(|idle| self.last_input + idle)
+    }
+
+    /// Applies the passage of time: fails a session that did not start in time,
+    /// or (with an idle timeout) whose server went silent. The session is closed
+    /// after an error.
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), SessionError> {
+        if self.phase == Phase::Closed {
+            return Err(SessionError::Closed);
+        }
+        let timeout = self.config.start_timeout;
+        if !self.is_active() && now.saturating_duration_since(self.started) >= timeout {
+            self.phase = Phase::Closed;
+            return Err(SessionError::StartTimeout {
+                seconds: timeout.as_secs(),
+            });
+        }
+        if let Some(idle) = self.config.idle_timeout {
+            if self.is_active() && now.saturating_duration_since(self.last_input) >= idle {
+                self.phase = Phase::Closed;
+                return Err(SessionError::IdleTimeout {
+                    seconds: idle.as_secs(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The next event for the application, if any.

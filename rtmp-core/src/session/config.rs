@@ -153,6 +153,15 @@ pub struct ClientConfig {
     pub buffer_ms: u32,
     /// Seed for the handshake's filler bytes.
     pub seed: u64,
+    /// Time from creation to `NetStream.Publish.Start` or `NetStream.Play.Start`
+    /// (handshake, `connect`, `createStream`, the request) before the session fails
+    /// with [`SessionError::StartTimeout`](super::SessionError::StartTimeout).
+    pub start_timeout: Duration,
+    /// Silence from the server after which the session fails with
+    /// [`SessionError::IdleTimeout`](super::SessionError::IdleTimeout); `None` (the
+    /// default) never: a publisher may hear nothing for long, and a player may
+    /// wait for a publisher.
+    pub idle_timeout: Option<Duration>,
 }
 
 impl ClientConfig {
@@ -170,6 +179,8 @@ impl ClientConfig {
             enhanced: None,
             buffer_ms: 3000,
             seed: 0xC11E_47C0_FFEE_0001,
+            start_timeout: Duration::from_secs(10),
+            idle_timeout: None,
         }
     }
 }

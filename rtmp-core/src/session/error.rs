@@ -6,6 +6,11 @@ use crate::message::MessageError;
 
 /// Why a session cannot go on. After any of these the connection should be closed
 /// (after sending what [`output`](super::ServerSession::output) still holds).
+///
+/// [`SessionError::fault`] says whose doing it was: the peer broke the protocol or
+/// a limit ([`Fault::Peer`]), time ran out ([`Fault::Timeout`]), or the
+/// application called the session in a state that does not allow it
+/// ([`Fault::Application`], a bug to fix in the caller, never the peer's doing).
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum SessionError {
@@ -52,6 +57,12 @@ pub enum SessionError {
         /// The configured timeout.
         seconds: u64,
     },
+    /// A client session did not start publishing or playing in time.
+    #[error("not publishing or playing within {seconds} s")]
+    StartTimeout {
+        /// The configured timeout.
+        seconds: u64,
+    },
     /// Nothing arrived from the peer for too long.
     #[error("nothing received for {seconds} s")]
     IdleTimeout {
@@ -67,4 +78,36 @@ pub enum SessionError {
     /// The session was closed earlier.
     #[error("session is closed")]
     Closed,
+}
+
+/// Whose doing a [`SessionError`] was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// The peer sent something malformed, out of order or over a limit.
+    Peer,
+    /// The peer was too slow or went silent.
+    Timeout,
+    /// The application misused the API (a call the session's state does not
+    /// allow, or a call after the session closed).
+    Application,
+}
+
+impl SessionError {
+    /// Whose doing this error was: the peer's, the clock's, or the application's.
+    pub fn fault(&self) -> Fault {
+        match self {
+            SessionError::Handshake(_)
+            | SessionError::Chunk(_)
+            | SessionError::Message { .. }
+            | SessionError::CommandBeforeConnect { .. }
+            | SessionError::DuplicateConnect
+            | SessionError::TooManyStreams { .. }
+            | SessionError::PendingLimit { .. } => Fault::Peer,
+            SessionError::HandshakeTimeout { .. }
+            | SessionError::StartTimeout { .. }
+            | SessionError::IdleTimeout { .. } => Fault::Timeout,
+            SessionError::InvalidState { .. } | SessionError::Closed => Fault::Application,
+        }
+    }
 }

@@ -18,7 +18,7 @@ mod url;
 
 pub use client::{ClientEvent, ClientSession};
 pub use config::{ClientConfig, EnhancedCapabilities, ServerConfig};
-pub use error::SessionError;
+pub use error::{Fault, SessionError};
 pub use media::{MediaKind, MediaMessage};
 pub use request::{ConnectRequest, PlayRequest, PublishRequest};
 pub use server::{ServerEvent, ServerSession};

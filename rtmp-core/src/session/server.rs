@@ -165,7 +165,7 @@ impl ServerSession {
             return Err(SessionError::Closed);
         }
         if !input.is_empty() {
-            self.last_input = now;
+            self.last_input = self.last_input.max(now); // time only moves forward
             self.ping_outstanding = false;
         }
         let result = self.process_input(input);

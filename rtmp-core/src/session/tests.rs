@@ -466,3 +466,67 @@ fn too_many_streams_is_an_error() {
     let error = pair.server.handle_input(&mut c2s, pair.now).unwrap_err();
     assert_eq!(error, SessionError::TooManyStreams { limit: 2 });
 }
+
+#[test]
+fn a_client_that_does_not_start_in_time_fails_with_a_start_timeout() {
+    let mut pair = Pair::default_pair();
+    pair.client.publish("cam", "live");
+    let start = pair.now;
+    assert_eq!(
+        pair.client.poll_timeout(),
+        Some(start + Duration::from_secs(10))
+    );
+    // Nothing reaches the server: the handshake never finishes.
+    assert_eq!(
+        pair.client.handle_timeout(start + Duration::from_secs(9)),
+        Ok(())
+    );
+    let error = pair
+        .client
+        .handle_timeout(start + Duration::from_secs(10))
+        .unwrap_err();
+    assert_eq!(error, SessionError::StartTimeout { seconds: 10 });
+    assert_eq!(error.fault(), Fault::Timeout);
+    assert!(pair.client.is_closed());
+    assert_eq!(pair.client.poll_timeout(), None);
+    assert_eq!(
+        pair.client.handle_timeout(start).unwrap_err().fault(),
+        Fault::Application
+    );
+}
+
+#[test]
+fn a_started_client_has_no_deadline_unless_it_asks_for_an_idle_timeout() {
+    let mut pair = Pair::default_pair();
+    pair.client.publish("cam", "live");
+    pair.pump(ACCEPT_ALL);
+    assert!(pair.client.is_active());
+    assert_eq!(pair.client.poll_timeout(), None);
+    // Long after the start deadline: started sessions are not failed by it.
+    let later = pair.now + Duration::from_secs(3600);
+    assert_eq!(pair.client.handle_timeout(later), Ok(()));
+
+    let mut config = ClientConfig::new("live", "rtmp://127.0.0.1:1935/live");
+    config.idle_timeout = Some(Duration::from_secs(5));
+    let mut pair = Pair::new(ServerConfig::default(), config);
+    pair.client.play("cam");
+    pair.pump(ACCEPT_ALL);
+    assert!(pair.client.is_active());
+    let deadline = pair.client.poll_timeout().expect("an idle deadline");
+    assert_eq!(deadline, pair.now + Duration::from_secs(5));
+    let error = pair.client.handle_timeout(deadline).unwrap_err();
+    assert_eq!(error, SessionError::IdleTimeout { seconds: 5 });
+}
+
+#[test]
+fn errors_say_whose_fault_they_are() {
+    assert_eq!(SessionError::DuplicateConnect.fault(), Fault::Peer);
+    assert_eq!(
+        SessionError::HandshakeTimeout { seconds: 1 }.fault(),
+        Fault::Timeout
+    );
+    assert_eq!(
+        SessionError::InvalidState { what: "x" }.fault(),
+        Fault::Application
+    );
+}
