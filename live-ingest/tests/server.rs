@@ -507,3 +507,59 @@ async fn a_player_that_never_reads_holds_its_byte_bound_not_more() {
     drop(stalled);
     publisher.close().await;
 }
+
+/// A raw request from a blocking thread.
+async fn request(addr: SocketAddr, head: String) -> common::HttpResponse {
+    tokio::task::spawn_blocking(move || common::http_request(addr, &head))
+        .await
+        .expect("the request thread")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_answers_ranges_hosts_and_methods_as_the_rfcs_say() {
+    let (bound, _server) = start(ephemeral(config())).await;
+    let mut publisher = Client::publish(bound.rtmp, "http").await.expect("publish");
+    publisher.send_loops(2).await;
+    playlist_until(&bound, "http", |t| t.contains("seg0.m4s")).await;
+    let whole = get(bound.http, "/live/http/seg0.m4s").await;
+    assert_eq!(whole.status, 200);
+    assert_eq!(whole.header("accept-ranges"), Some("bytes"));
+    let len = whole.body.len();
+    let addr = bound.http;
+    let ranged = |range: &str| {
+        request(
+            addr,
+            format!("GET /live/http/seg0.m4s HTTP/1.1\r\nHost: x\r\nRange: {range}\r\nConnection: close\r\n\r\n"),
+        )
+    };
+    let part = ranged("bytes=10-109").await;
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, whole.body[10..110]);
+    assert_eq!(
+        part.header("content-range"),
+        Some(format!("bytes 10-109/{len}").as_str())
+    );
+    let tail = ranged("bytes=-8").await;
+    assert_eq!((tail.status, &tail.body[..]), (206, &whole.body[len - 8..]));
+    let past = ranged(&format!("bytes={len}-")).await;
+    assert_eq!(past.status, 416);
+    assert_eq!(
+        past.header("content-range"),
+        Some(format!("bytes */{len}").as_str())
+    );
+    let several = ranged("bytes=0-1,5-6").await;
+    assert_eq!((several.status, several.body.len()), (200, len));
+    // Host: exactly one in HTTP/1.1; none is fine in HTTP/1.0.
+    let target = "/live/http/index.m3u8";
+    let no_host = format!("GET {target} HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert_eq!(request(addr, no_host).await.status, 400);
+    let two = format!("GET {target} HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n");
+    assert_eq!(request(addr, two).await.status, 400);
+    let old = format!("GET {target} HTTP/1.0\r\n\r\n");
+    assert_eq!(request(addr, old).await.status, 200);
+    let post = format!("POST {target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let post = request(addr, post).await;
+    assert_eq!(post.status, 405);
+    assert_eq!(post.header("allow"), Some("GET, HEAD, OPTIONS"));
+    publisher.close().await;
+}

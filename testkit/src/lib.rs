@@ -249,16 +249,23 @@ impl HttpResponse {
 
 /// A plain HTTP/1.1 GET (`Connection: close`), with a 30 s limit.
 pub fn http_get(addr: SocketAddr, target: &str) -> HttpResponse {
+    http_request(
+        addr,
+        &format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    )
+}
+
+/// Sends `request` (a whole request head, as written) and reads the answer until
+/// the server closes, with a 30 s limit.
+pub fn http_request(addr: SocketAddr, request: &str) -> HttpResponse {
     use std::io::{Read, Write};
     let mut socket = std::net::TcpStream::connect(addr).expect("connect to the HTTP server");
     socket
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
-    write!(
-        socket,
-        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send the request");
+    socket
+        .write_all(request.as_bytes())
+        .expect("send the request");
     let mut raw = Vec::new();
     socket.read_to_end(&mut raw).expect("read the response");
     let split = raw

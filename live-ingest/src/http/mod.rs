@@ -15,6 +15,7 @@
 
 pub mod flv;
 pub mod page;
+pub mod range;
 pub mod stats;
 
 use std::convert::Infallible;
@@ -29,7 +30,10 @@ use bytes::Bytes;
 use hls_mux::playlist::ReloadAnswer;
 use hls_mux::Format;
 use hyper::body::{Frame, SizeHint};
-use hyper::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{
+    HeaderMap, HeaderValue, ACCEPT_RANGES, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE,
+    CONTENT_TYPE, HOST, RANGE,
+};
 use hyper::server::conn::http1;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -148,8 +152,8 @@ impl<B> tower_service::Service<Request<B>> for HttpService {
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let server = self.server.clone();
         let peer = self.peer;
-        let (method, uri) = (request.method().clone(), request.uri().clone());
-        Box::pin(async move { Ok(handle(&server, peer, &method, &uri).await) })
+        let (parts, _body) = request.into_parts();
+        Box::pin(async move { Ok(handle(&server, peer, &parts).await) })
     }
 }
 
@@ -178,16 +182,20 @@ pub async fn serve(listener: TcpListener, server: Arc<Server>) {
     }
 }
 
-/// Answers one request.
+/// Answers one request (its body is never read).
 pub async fn handle(
     server: &Arc<Server>,
     peer: Option<SocketAddr>,
-    method: &Method,
-    uri: &hyper::Uri,
+    request: &hyper::http::request::Parts,
 ) -> Response<Body> {
     server.metrics.http_request();
+    let method = &request.method;
     let mut response = match *method {
-        Method::GET | Method::HEAD => route(server, peer, uri).await,
+        _ if !host_is_valid(request.version, &request.headers) => text(
+            StatusCode::BAD_REQUEST,
+            "an HTTP/1.1 request needs exactly one Host header (RFC 9112 3.2)\n",
+        ),
+        Method::GET | Method::HEAD => route(server, peer, &request.uri, &request.headers).await,
         Method::OPTIONS => preflight(),
         _ => {
             let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "GET, HEAD or OPTIONS\n");
@@ -200,7 +208,7 @@ pub async fn handle(
     headers.insert("access-control-allow-origin", HeaderValue::from_static("*"));
     headers.insert(
         "access-control-expose-headers",
-        HeaderValue::from_static("content-length, content-type"),
+        HeaderValue::from_static("content-length, content-type, content-range"),
     );
     if method == Method::HEAD {
         *response.body_mut() = Body::Empty;
@@ -208,7 +216,21 @@ pub async fn handle(
     response
 }
 
-async fn route(server: &Arc<Server>, peer: Option<SocketAddr>, uri: &hyper::Uri) -> Response<Body> {
+/// HTTP/1.1 needs exactly one `Host`; HTTP/1.0 at most one.
+fn host_is_valid(version: hyper::Version, headers: &HeaderMap) -> bool {
+    match headers.get_all(HOST).iter().count() {
+        1 => true,
+        0 => version < hyper::Version::HTTP_11,
+        _ => false,
+    }
+}
+
+async fn route(
+    server: &Arc<Server>,
+    peer: Option<SocketAddr>,
+    uri: &hyper::Uri,
+    headers: &HeaderMap,
+) -> Response<Body> {
     let path = uri.path();
     match path {
         "/" | "/index.html" => {
@@ -231,7 +253,10 @@ async fn route(server: &Arc<Server>, peer: Option<SocketAddr>, uri: &hyper::Uri)
             let kind = "application/openmetrics-text; version=1.0.0; charset=utf-8";
             no_cache(with_type(Body::full(body), kind))
         }
-        _ => stream_path(server, peer, path, uri.query().unwrap_or("")).await,
+        _ => {
+            let range = headers.get(RANGE).and_then(|v| v.to_str().ok());
+            stream_path(server, peer, path, uri.query().unwrap_or(""), range).await
+        }
     }
 }
 
@@ -241,6 +266,7 @@ async fn stream_path(
     peer: Option<SocketAddr>,
     path: &str,
     query: &str,
+    range: Option<&str>,
 ) -> Response<Body> {
     let mut parts = path.trim_start_matches('/').splitn(3, '/');
     let (Some(app), Some(name)) = (parts.next(), parts.next()) else {
@@ -268,7 +294,7 @@ async fn stream_path(
     if file == "index.m3u8" {
         playlist(&stream, peer, query).await
     } else {
-        media_file(&stream, file).await
+        media_file(&stream, file, range).await
     }
 }
 
@@ -305,13 +331,13 @@ async fn playlist(stream: &Stream, peer: Option<SocketAddr>, query: &str) -> Res
     }
 }
 
-async fn media_file(stream: &Stream, name: &str) -> Response<Body> {
+async fn media_file(stream: &Stream, name: &str, range: Option<&str>) -> Response<Body> {
     let mut changes = stream.subscribe();
     let deadline = tokio::time::Instant::now() + stream.blocking_timeout();
     loop {
         changes.borrow_and_update();
         if let Some(served) = stream.file(name) {
-            return file_response(served);
+            return file_response(served, range);
         }
         if !stream.is_coming(name) {
             return not_found();
@@ -328,24 +354,38 @@ async fn media_file(stream: &Stream, name: &str) -> Response<Body> {
     }
 }
 
-fn file_response(served: Served) -> Response<Body> {
+fn file_response(served: Served, range: Option<&str>) -> Response<Body> {
     let content_type = match (served.kind, served.format) {
         (FileKind::Init, _) => "video/mp4",
         (_, Format::Ts) => "video/mp2t",
         _ => "video/mp4",
     };
-    let left = served.len() as u64;
-    let mut response = with_type(
-        Body::Pieces {
-            data: served.data,
-            next: 0,
-            left,
-        },
-        content_type,
-    );
-    response
-        .headers_mut()
-        .insert(CONTENT_LENGTH, HeaderValue::from(left));
+    let len = served.len() as u64;
+    let (status, data, content_range) = match range::answer(range, len) {
+        range::Answer::Whole => (StatusCode::OK, served.data, None),
+        range::Answer::Part { start, end } => (
+            StatusCode::PARTIAL_CONTENT,
+            range::slice(&served.data, start, end).into(),
+            Some(format!("bytes {start}-{end}/{len}")),
+        ),
+        range::Answer::Unsatisfiable => {
+            let mut response = text(StatusCode::RANGE_NOT_SATISFIABLE, "range not satisfiable\n");
+            let value = HeaderValue::from_str(&format!("bytes */{len}"));
+            if let Ok(value) = value {
+                response.headers_mut().insert(CONTENT_RANGE, value);
+            }
+            return response;
+        }
+    };
+    let left = data.iter().map(|d| d.len() as u64).sum();
+    let mut response = with_type(Body::Pieces { data, next: 0, left }, content_type);
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(left));
+    headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Some(value) = content_range.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        headers.insert(CONTENT_RANGE, value);
+    }
     // Names are reused only by a new stream after the grace period, which
     // is longer than this.
     cache(&mut response, "public, max-age=30");
