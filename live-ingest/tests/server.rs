@@ -557,7 +557,9 @@ async fn http_answers_ranges_hosts_and_methods_as_the_rfcs_say() {
     assert_eq!(request(addr, two).await.status, 400);
     let old = format!("GET {target} HTTP/1.0\r\n\r\n");
     assert_eq!(request(addr, old).await.status, 200);
-    let post = format!("POST {target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let post = format!(
+        "POST {target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
     let post = request(addr, post).await;
     assert_eq!(post.status, 405);
     assert_eq!(post.header("allow"), Some("GET, HEAD, OPTIONS"));

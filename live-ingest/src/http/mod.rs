@@ -378,7 +378,14 @@ fn file_response(served: Served, range: Option<&str>) -> Response<Body> {
         }
     };
     let left = data.iter().map(|d| d.len() as u64).sum();
-    let mut response = with_type(Body::Pieces { data, next: 0, left }, content_type);
+    let mut response = with_type(
+        Body::Pieces {
+            data,
+            next: 0,
+            left,
+        },
+        content_type,
+    );
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(CONTENT_LENGTH, HeaderValue::from(left));

@@ -92,11 +92,17 @@ mod tests {
         );
         assert_eq!(
             answer(Some("bytes=900-"), len),
-            Answer::Part { start: 900, end: 999 }
+            Answer::Part {
+                start: 900,
+                end: 999
+            }
         );
         assert_eq!(
             answer(Some("bytes=-10"), len),
-            Answer::Part { start: 990, end: 999 }
+            Answer::Part {
+                start: 990,
+                end: 999
+            }
         );
         assert_eq!(
             answer(Some("bytes=-5000"), len),
@@ -104,7 +110,10 @@ mod tests {
         );
         assert_eq!(
             answer(Some("bytes=500-5000"), len),
-            Answer::Part { start: 500, end: 999 }
+            Answer::Part {
+                start: 500,
+                end: 999
+            }
         );
         assert_eq!(answer(Some("bytes=1000-"), len), Answer::Unsatisfiable);
         assert_eq!(answer(Some("bytes=-0"), len), Answer::Unsatisfiable);

@@ -1,6 +1,6 @@
 //! One RTMP connection: a publisher, a player, or (briefly) neither.
 //!
-//! The task moves bytes between the socket and a [`ServerSession`]. A publish
+//! The task moves bytes between the socket and a [`rtmp_core::ServerSession`]. A publish
 //! or play goes through the server's rules ([`Server::authorize_publish`],
 //! [`Server::authorize_play`]); then a publisher's messages go to the hub
 //! (RTMP players, HTTP-FLV, pushes) and to its HLS stream, and a player's

@@ -1,7 +1,7 @@
 //! RTMP over tokio: the run loop of `rtmp_core`'s sans-IO sessions, written once.
 //!
 //! - [`connection`]: one accepted connection, a publisher or a player, driving a
-//!   [`ServerSession`].
+//!   [`rtmp_core::ServerSession`].
 //! - [`push`]: re-publishing a stream upstream, driving a
 //!   [`rtmp_core::ClientSession`].
 //!
