@@ -210,7 +210,9 @@ fn track_box(track: &Track, info: &TrackInfo, start: i64) -> Result<(Trak, u64),
     let media_time = (track.min_ct + shift).max(0) as u64;
     let end = (track.max_ct + shift) as u64 + u64::from(last);
     let edit = end.saturating_sub(media_time);
-    let edit_ms = rescale_to(edit, track.timescale, MOVIE_TIMESCALE);
+    // Rounded up, as FFmpeg does: an edit a fraction of a millisecond short
+    // would make players trim the last frame's decoded samples.
+    let edit_ms = rescale_up(edit, track.timescale, MOVIE_TIMESCALE);
     let delay_ms = (rescale(i128::from(track.min_pts - start), MOVIE_TIMESCALE)).max(0) as u64;
     let mut entries = Vec::with_capacity(2);
     if delay_ms > 0 {
@@ -251,10 +253,10 @@ fn track_box(track: &Track, info: &TrackInfo, start: i64) -> Result<(Trak, u64),
     Ok((trak, delay_ms + edit_ms))
 }
 
-/// `value` ticks of `from` in `to`, rounded to nearest.
-fn rescale_to(value: u64, from: u32, to: u32) -> u64 {
+/// `value` ticks of `from` in `to`, rounded up.
+fn rescale_up(value: u64, from: u32, to: u32) -> u64 {
     if from == 0 {
         return 0;
     }
-    ((u128::from(value) * u128::from(to) + u128::from(from) / 2) / u128::from(from)) as u64
+    (u128::from(value) * u128::from(to)).div_ceil(u128::from(from)) as u64
 }
