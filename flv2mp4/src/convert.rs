@@ -1,7 +1,7 @@
 //! One file's conversion: reading passes, the output file, the rename.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
@@ -187,8 +187,19 @@ fn temp_file(
     result
 }
 
+/// Restarts after a tag that runs past the end of the input, at most:
+/// each scans the rest of the input once, so this bounds the work on a
+/// file full of broken size fields.
+const MAX_RESTARTS: u32 = 16;
+
 /// One pass over `input`: every event through a new [`Repairer`], each
 /// written frame's bytes to `sink`.
+///
+/// A tag whose size runs past the end of the input is either the last one
+/// of a truncated file or one with a broken size field (an "oversized"
+/// tag): the reading then starts again one byte after its header, with a
+/// reader that resynchronises on the next valid tag, so the whole tags
+/// after a broken size field are kept.
 fn pass(
     input: &Path,
     options: &Options,
@@ -201,6 +212,8 @@ fn pass(
     let mut sizes = SizeCheck::default();
     let mut chunk = vec![0u8; READ_SIZE];
     let mut failure = None;
+    let mut base = 0;
+    let mut restarts = 0;
     let mut n = 0;
     loop {
         sizes.advance(&chunk[..n]);
@@ -221,15 +234,36 @@ fn pass(
             sink,
             failure: &mut failure,
             input,
+            base,
+            restart: restarts < MAX_RESTARTS,
         };
-        let done = drain(&mut reader, &mut repairer, &mut context)?;
+        let next = drain(&mut reader, &mut repairer, &mut context)?;
         if let Some(e) = failure.take() {
             return Err(io(input)(e));
         }
-        if n == 0 || done {
-            return Ok(repairer);
+        match next {
+            Next::More if n > 0 => {}
+            Next::More | Next::End => return Ok(repairer),
+            Next::Restart(at) => {
+                restarts += 1;
+                base = at;
+                file.seek(SeekFrom::Start(at)).map_err(io(input))?;
+                reader = Reader::new(ReaderOptions::default().resync(true).expect_header(false));
+                sizes = SizeCheck::starting_at(at);
+                n = 0;
+            }
         }
     }
+}
+
+/// What [`pass`] does after [`drain`].
+enum Next {
+    /// Push more input.
+    More,
+    /// Nothing more can be read.
+    End,
+    /// Read again from this offset.
+    Restart(u64),
 }
 
 /// What [`drain`] needs besides the reader and the repairer.
@@ -241,6 +275,10 @@ struct Drain<'a, 's> {
     /// The first write error (the sink is not called after it).
     failure: &'a mut Option<std::io::Error>,
     input: &'a Path,
+    /// Input offset of the reader's offset 0.
+    base: u64,
+    /// Whether a tag running past the end may restart the reading.
+    restart: bool,
 }
 
 /// Hands every available event to `repairer`; true when the reader can
@@ -249,12 +287,12 @@ fn drain(
     reader: &mut Reader,
     repairer: &mut Repairer,
     context: &mut Drain<'_, '_>,
-) -> Result<bool, ConvertError> {
-    let input = context.input;
+) -> Result<Next, ConvertError> {
+    let (input, base) = (context.input, context.base);
     loop {
         let event = match reader.next_event() {
-            Ok(Some(event)) => event,
-            Ok(None) => return Ok(false),
+            Ok(Some(event)) => rebase(event, base),
+            Ok(None) => return Ok(Next::More),
             Err(source @ flv::Error::NotFlv { .. }) => {
                 return Err(ConvertError::NotFlv {
                     path: input.to_owned(),
@@ -262,21 +300,26 @@ fn drain(
                 })
             }
             Err(flv::Error::Truncated { what, offset, needed }) if what != "FLV header" => {
+                let offset = offset + base;
                 repairer.note("truncated", offset, || {
                     format!("the input ends inside the {what} at {offset} ({needed} bytes missing): every whole tag before it kept")
                 });
-                return Ok(true);
+                return Ok(if context.restart && what == "tag body" {
+                    Next::Restart(offset + 1)
+                } else {
+                    Next::End
+                });
             }
-            Err(source) if reader.position() <= 13 => {
+            Err(source) if base == 0 && reader.position() <= 13 => {
                 return Err(ConvertError::NotFlv {
                     path: input.to_owned(),
                     source,
                 })
             }
             Err(e) => {
-                let offset = reader.position();
+                let offset = reader.position() + base;
                 repairer.note("unreadable_rest", offset, || format!("cannot read on from {offset}: {e}"));
-                return Ok(true);
+                return Ok(Next::End);
             }
         };
         if let flv::ReadEvent::Tag(tag) = &event {
@@ -298,6 +341,26 @@ fn drain(
     }
 }
 
+/// `event` with its offsets counted from the start of the input.
+fn rebase(event: flv::ReadEvent, base: u64) -> flv::ReadEvent {
+    match event {
+        flv::ReadEvent::Tag(mut tag) => {
+            tag.offset += base;
+            flv::ReadEvent::Tag(tag)
+        }
+        flv::ReadEvent::Skipped {
+            offset,
+            len,
+            reason,
+        } => flv::ReadEvent::Skipped {
+            offset: offset + base,
+            len,
+            reason,
+        },
+        other => other,
+    }
+}
+
 /// Checks each tag's PreviousTagSize, which the lenient reader steps over.
 /// The field arrives before its tag is handed out, at most one tag header
 /// later, so it is in the chunk pushed last or in the end of the one
@@ -315,6 +378,15 @@ struct SizeCheck {
 const TAIL: usize = 64;
 
 impl SizeCheck {
+    /// A check for a reading that starts at input offset `start`.
+    fn starting_at(start: u64) -> SizeCheck {
+        SizeCheck {
+            tail: Vec::new(),
+            tail_start: start,
+            start,
+        }
+    }
+
     /// The current chunk, `done`, is about to be replaced by the next one.
     fn advance(&mut self, done: &[u8]) {
         self.tail.clear();
