@@ -7,7 +7,7 @@
 //! writer refuses it; everything left out is counted in the report.
 
 use bytes::Bytes;
-use flv::{MediaEvent, MediaEvents, ReadEvent, Tag, TagType};
+use flv::{Codec, ConfigChange, ConfigChangeKind, MediaEvent, MediaEvents, MediaType, ReadEvent, Tag, TagType};
 use hls_mux::mp4::{Mp4Options, Mp4Writer};
 use hls_mux::{AdapterError, FlvAdapter, FlvInput, Frame, MediaKind, CLOCK};
 use serde::Serialize;
@@ -17,7 +17,7 @@ use serde::Serialize;
 pub struct Repair {
     /// What was repaired: `truncated`, `skipped_bytes`, `previous_tag_size`,
     /// `empty_tag`, `bad_tag`, `bad_sequence_header`, `unsupported_codec`,
-    /// `before_sequence_header`, `before_key_frame`, `config_refused`,
+    /// `before_sequence_header`, `assumed_aac_config`, `before_key_frame`, `config_refused`,
     /// `after_refused_config`, `timestamp_backward`, `timestamp_clamped`,
     /// `timestamp_jump`, `frame_refused`, `unreadable_rest`.
     pub kind: &'static str,
@@ -212,6 +212,11 @@ impl Repairer {
     }
 
     fn media(&mut self, event: MediaEvent, offset: u64, out: &mut impl FnMut(Bytes)) {
+        if let MediaEvent::Frame(frame) = &event {
+            if frame.codec == Codec::Aac && frame.track == 0 && self.adapter.tracks().audio.is_none() {
+                self.assume_aac(frame.dts, offset, out);
+            }
+        }
         let inputs = match self.adapter.push(event) {
             Ok(inputs) => inputs,
             Err(e) => {
@@ -240,6 +245,26 @@ impl Repairer {
                 _ => {}
             }
         }
+    }
+
+    /// AAC frames without a sequence header: FFmpeg decodes them as AAC LC
+    /// at the 44.1 kHz stereo that FLV's audio tag header says for every
+    /// AAC stream, so the same configuration is assumed (and reported)
+    /// rather than losing the whole audio track.
+    fn assume_aac(&mut self, dts: i64, offset: u64, out: &mut impl FnMut(Bytes)) {
+        let config = MediaEvent::Config(ConfigChange {
+            media: MediaType::Audio,
+            codec: Codec::Aac,
+            track: 0,
+            dts,
+            kind: ConfigChangeKind::SequenceStart,
+            data: Bytes::from_static(&[0x12, 0x10]),
+            offset,
+        });
+        self.note("assumed_aac_config", offset, || {
+            format!("AAC frame at {offset} without a sequence header: AAC LC 44.1 kHz stereo assumed (what the FLV tag header says)")
+        });
+        self.media(config, offset, out);
     }
 
     fn frame(&mut self, mut frame: Frame, offset: u64, out: &mut impl FnMut(Bytes)) {
