@@ -16,7 +16,8 @@ use crate::repair::{Repairer, Report};
 pub enum Strategy {
     /// Read the input twice: the first pass builds the tables and the
     /// header, the second writes the header then the media data. The
-    /// output is written once (the default: faster, see the README).
+    /// output is written once (the default: the same speed in the page
+    /// cache, half the writes and no second file on disk; see the README).
     #[default]
     TwoPass,
     /// Read the input once, the media data to a temporary file, then write
@@ -134,19 +135,26 @@ fn two_pass(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Report, ConvertError> {
     let first = pass(input, options, progress, &mut |_| Ok(()))?;
-    let header = first.writer().finish().map_err(|source| ConvertError::Empty {
-        path: input.to_owned(),
-        source,
-    })?;
+    let header = first
+        .writer()
+        .finish()
+        .map_err(|source| ConvertError::Empty {
+            path: input.to_owned(),
+            source,
+        })?;
     let file = File::create(temp).map_err(io(temp))?;
     let mut out = BufWriter::with_capacity(READ_SIZE, file);
     out.write_all(&header).map_err(io(temp))?;
-    let second = pass(input, options, progress, &mut |bytes| out.write_all(&bytes))
-        .map_err(|e| match e {
+    let second = pass(input, options, progress, &mut |bytes| out.write_all(&bytes)).map_err(
+        |e| match e {
             // A write error is the output's, not the input's.
-            ConvertError::Io { source, path } if path == input => ConvertError::Io { path: temp.to_owned(), source },
+            ConvertError::Io { source, path } if path == input => ConvertError::Io {
+                path: temp.to_owned(),
+                source,
+            },
             other => other,
-        })?;
+        },
+    )?;
     let (expected, got) = (first.writer().media_len(), second.writer().media_len());
     if expected != got || second.writer().finish().ok().as_ref() != Some(&header) {
         return Err(ConvertError::Changed {
@@ -169,13 +177,18 @@ fn temp_file(
     let result = (|| {
         let media = File::create(&media_path).map_err(io(&media_path))?;
         let mut media = BufWriter::with_capacity(READ_SIZE, media);
-        let repairer = pass(input, options, progress, &mut |bytes| media.write_all(&bytes))?;
+        let repairer = pass(input, options, progress, &mut |bytes| {
+            media.write_all(&bytes)
+        })?;
         media.flush().map_err(io(&media_path))?;
         drop(media);
-        let header = repairer.writer().finish().map_err(|source| ConvertError::Empty {
-            path: input.to_owned(),
-            source,
-        })?;
+        let header = repairer
+            .writer()
+            .finish()
+            .map_err(|source| ConvertError::Empty {
+                path: input.to_owned(),
+                source,
+            })?;
         let mut out = File::create(temp).map_err(io(temp))?;
         out.write_all(&header).map_err(io(temp))?;
         let mut media = File::open(&media_path).map_err(io(&media_path))?;
@@ -299,7 +312,11 @@ fn drain(
                     source,
                 })
             }
-            Err(flv::Error::Truncated { what, offset, needed }) if what != "FLV header" => {
+            Err(flv::Error::Truncated {
+                what,
+                offset,
+                needed,
+            }) if what != "FLV header" => {
                 let offset = offset + base;
                 repairer.note("truncated", offset, || {
                     format!("the input ends inside the {what} at {offset} ({needed} bytes missing): every whole tag before it kept")
@@ -318,7 +335,9 @@ fn drain(
             }
             Err(e) => {
                 let offset = reader.position() + base;
-                repairer.note("unreadable_rest", offset, || format!("cannot read on from {offset}: {e}"));
+                repairer.note("unreadable_rest", offset, || {
+                    format!("cannot read on from {offset}: {e}")
+                });
                 return Ok(Next::End);
             }
         };

@@ -19,7 +19,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// FLV to faststart MP4, without re-encoding; broken uploads repaired.
 #[derive(Parser, Debug)]
-#[command(version, about, after_help = "Exit status: 0 every file converted, 1 some files failed, 2 usage error.")]
+#[command(
+    version,
+    about,
+    after_help = "Exit status: 0 every file converted, 1 some files failed, 2 usage error."
+)]
 struct Cli {
     /// `IN.flv OUT.mp4`, or with --out-dir the FLV files to convert.
     #[arg(required = true, value_name = "FILES")]
@@ -74,7 +78,11 @@ fn main() -> ExitCode {
         .map(|(input, _)| std::fs::metadata(input).map_or(0, |m| m.len()))
         .collect();
     let total: u64 = sizes.iter().sum();
-    let passes = if options.strategy == Strategy::TwoPass { 2 } else { 1 };
+    let passes = if options.strategy == Strategy::TwoPass {
+        2
+    } else {
+        1
+    };
     let bar = if jobs.len() > 1 || total >= BIG {
         let bar = ProgressBar::new(total * passes);
         bar.set_style(
@@ -128,17 +136,30 @@ fn jobs(cli: &Cli) -> Result<Vec<(PathBuf, PathBuf)>, String> {
 }
 
 /// The line printed for one file.
-fn line(format: ReportFormat, input: &Path, output: &Path, result: Result<&Report, &str>) -> String {
+fn line(
+    format: ReportFormat,
+    input: &Path,
+    output: &Path,
+    result: Result<&Report, &str>,
+) -> String {
     match (format, result) {
         (ReportFormat::Text, Ok(r)) => {
-            let kinds: Vec<String> = r.repairs.iter().map(|x| format!("{} x{}", x.kind, x.count)).collect();
+            let kinds: Vec<String> = r
+                .repairs
+                .iter()
+                .map(|x| format!("{} x{}", x.kind, x.count))
+                .collect();
             format!(
                 "ok {} -> {}: {} video + {} audio frames{}",
                 input.display(),
                 output.display(),
                 r.video_frames,
                 r.audio_frames,
-                if kinds.is_empty() { String::new() } else { format!("; repaired: {}", kinds.join(", ")) }
+                if kinds.is_empty() {
+                    String::new()
+                } else {
+                    format!("; repaired: {}", kinds.join(", "))
+                }
             )
         }
         (ReportFormat::Text, Err(e)) => format!("FAILED {}: {e}", input.display()),

@@ -7,7 +7,10 @@
 //! writer refuses it; everything left out is counted in the report.
 
 use bytes::Bytes;
-use flv::{Codec, ConfigChange, ConfigChangeKind, MediaEvent, MediaEvents, MediaType, ReadEvent, Tag, TagType};
+use flv::{
+    Codec, ConfigChange, ConfigChangeKind, MediaEvent, MediaEvents, MediaType, ReadEvent, Tag,
+    TagType,
+};
 use hls_mux::mp4::{Mp4Options, Mp4Writer};
 use hls_mux::{AdapterError, FlvAdapter, FlvInput, Frame, MediaKind, CLOCK};
 use serde::Serialize;
@@ -92,8 +95,15 @@ impl Retimer {
         let mut repaired = None;
         if let Some(last) = self.last[i] {
             if dts < last && last - dts <= JITTER {
-                repaired = Some(("timestamp_clamped", format!(
-                    "{:?} dts {} ms after {} ms: clamped", frame.media, dts / 90, last / 90)));
+                repaired = Some((
+                    "timestamp_clamped",
+                    format!(
+                        "{:?} dts {} ms after {} ms: clamped",
+                        frame.media,
+                        dts / 90,
+                        last / 90
+                    ),
+                ));
                 dts = last;
             } else if dts < last {
                 let target = last + self.step[i];
@@ -108,9 +118,15 @@ impl Retimer {
             if dts > max + self.max_gap {
                 let target = max + self.step[i].max(1);
                 self.offset -= dts - target;
-                repaired = Some(("timestamp_jump", format!(
-                    "{:?} dts jumped from {} ms to {} ms (input {input_ms} ms): closed up",
-                    frame.media, max / 90, dts / 90)));
+                repaired = Some((
+                    "timestamp_jump",
+                    format!(
+                        "{:?} dts jumped from {} ms to {} ms (input {input_ms} ms): closed up",
+                        frame.media,
+                        max / 90,
+                        dts / 90
+                    ),
+                ));
                 dts = target;
             }
         }
@@ -200,20 +216,27 @@ impl Repairer {
         }
         let offset = tag.offset;
         if tag.body.is_empty() {
-            self.note("empty_tag", offset, || format!("zero-size {:?} tag at {offset} dropped", tag.tag_type));
+            self.note("empty_tag", offset, || {
+                format!("zero-size {:?} tag at {offset} dropped", tag.tag_type)
+            });
             return;
         }
         for event in MediaEvents::new(tag) {
             match event {
                 Ok(event) => self.media(event, offset, out),
-                Err(e) => self.note("bad_tag", offset, || format!("tag at {offset} dropped: {e}")),
+                Err(e) => self.note("bad_tag", offset, || {
+                    format!("tag at {offset} dropped: {e}")
+                }),
             }
         }
     }
 
     fn media(&mut self, event: MediaEvent, offset: u64, out: &mut impl FnMut(Bytes)) {
         if let MediaEvent::Frame(frame) = &event {
-            if frame.codec == Codec::Aac && frame.track == 0 && self.adapter.tracks().audio.is_none() {
+            if frame.codec == Codec::Aac
+                && frame.track == 0
+                && self.adapter.tracks().audio.is_none()
+            {
                 self.assume_aac(frame.dts, offset, out);
             }
         }
@@ -237,7 +260,9 @@ impl Repairer {
                         Ok(()) => self.refused[index(media)] = false,
                         Err(e) => {
                             self.refused[index(media)] = true;
-                            self.note("config_refused", offset, || format!("sequence header at {offset}: {e}; its frames are dropped"));
+                            self.note("config_refused", offset, || {
+                                format!("sequence header at {offset}: {e}; its frames are dropped")
+                            });
                         }
                     }
                 }
@@ -295,7 +320,9 @@ impl Repairer {
                 }
                 out(bytes);
             }
-            Err(e) => self.note("frame_refused", offset, || format!("frame at {offset}: {e}: dropped")),
+            Err(e) => self.note("frame_refused", offset, || {
+                format!("frame at {offset}: {e}: dropped")
+            }),
         }
     }
 }

@@ -51,7 +51,11 @@ fn every_corpus_flv_decodes_to_the_same_frames_from_a_faststart_mp4() {
         let output = out.join(format!("{name}.mp4"));
         let report = convert(&input, &output, &Options::default(), &mut |_| {})
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(top_level(&output), ["ftyp", "moov", "mdat"], "{name}: moov first");
+        assert_eq!(
+            top_level(&output),
+            ["ftyp", "moov", "mdat"],
+            "{name}: moov first"
+        );
         let bytes = std::fs::read(&output).unwrap();
         mp4parse::read_mp4(&mut std::io::Cursor::new(&bytes))
             .unwrap_or_else(|e| panic!("{name}: mp4parse: {e:?}"));
@@ -147,7 +151,10 @@ fn broken_uploads_convert_to_files_that_decode_without_errors() {
         // FFmpeg's copy may hold more frames that decode only with errors
         // (P-frames without their key frame): only clean decodes compare.
         if their_errors.is_empty() {
-            assert!(our_frames >= their_frames, "{name}: ours {our_frames} < ffmpeg {their_frames}");
+            assert!(
+                our_frames >= their_frames,
+                "{name}: ours {our_frames} < ffmpeg {their_frames}"
+            );
         }
     }
 }

@@ -66,7 +66,9 @@ pub enum Mp4Error {
     },
 
     /// `pts - dts` does not fit the signed 32-bit `ctts` offset.
-    #[error("a {media:?} frame's composition offset (pts {pts} - dts {dts}) does not fit in 32 bits")]
+    #[error(
+        "a {media:?} frame's composition offset (pts {pts} - dts {dts}) does not fit in 32 bits"
+    )]
     CompositionOffsetOutOfRange {
         /// Which track.
         media: MediaKind,
@@ -77,7 +79,9 @@ pub enum Mp4Error {
     },
 
     /// A frame larger than the 32-bit `stsz` entry holds.
-    #[error("a {media:?} frame at dts {dts} is {size} bytes: at most 4294967295 fit a sample size")]
+    #[error(
+        "a {media:?} frame at dts {dts} is {size} bytes: at most 4294967295 fit a sample size"
+    )]
     SampleTooLarge {
         /// Which track.
         media: MediaKind,

@@ -15,10 +15,11 @@
 //! The file is the header followed by the media data. The writer keeps the
 //! sample tables (a few bytes per sample, see `table.rs`), never the media.
 //! `flv2mp4` runs the input twice through the same writer (the first pass
-//! for the header, the second writing the media data after it), which
-//! writes the output once; writing the media data to a temporary file and
-//! copying it behind the header wrote it twice and was slower (the README
-//! has the measurement).
+//! for the header, the second writing the media data after it), so the
+//! output is written once and no second file's space is needed; writing the
+//! media data to a temporary file and copying it behind the header measured
+//! the same within noise on a 19 MB file in the page cache (flv2mp4's
+//! README), and writes every byte twice on a real disk.
 //!
 //! The `moov` follows what FFmpeg's `mov` muxer writes: `stts`, `ctts`
 //! (version 0: offsets shifted to be non-negative), `stss` (when not every
@@ -147,7 +148,10 @@ impl Mp4Writer {
             return Err(change(format!("{} (the track's codec)", describe(current))));
         }
         if media == MediaKind::Audio && config.sample_rate() != Some(track.timescale) {
-            return Err(change(format!("{} Hz (the track's timescale)", track.timescale)));
+            return Err(change(format!(
+                "{} Hz (the track's timescale)",
+                track.timescale
+            )));
         }
         if track.configs.len() >= limit {
             return Err(change(format!("at most {limit} sample descriptions")));

@@ -113,7 +113,11 @@ impl Track {
             None
         } else {
             let ticks = time - self.last_time;
-            Some(u32::try_from(ticks).map_err(|_| Mp4Error::DurationTooLong { media, dts, ticks })?)
+            Some(u32::try_from(ticks).map_err(|_| Mp4Error::DurationTooLong {
+                media,
+                dts,
+                ticks,
+            })?)
         };
         Ok(Checked {
             time,
@@ -198,7 +202,14 @@ impl Track {
             (Some(n), _) => n,
             (None, Some(p)) if p > 0 => p,
             // One sample, or only zero steps: a 30 fps frame, a 20 ms packet.
-            _ => self.timescale / if self.media == MediaKind::Video { 30 } else { 50 },
+            _ => {
+                self.timescale
+                    / if self.media == MediaKind::Video {
+                        30
+                    } else {
+                        50
+                    }
+            }
         }
     }
 }

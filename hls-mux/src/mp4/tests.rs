@@ -43,12 +43,20 @@ fn stream(video_frames: i64) -> Vec<Frame> {
         };
         let dts = i * 100 / 3;
         let pts = (shown + 1) * 100 / 3;
-        let data = format!("video {i}").repeat(1 + (i as usize % 5)).into_bytes();
+        let data = format!("video {i}")
+            .repeat(1 + (i as usize % 5))
+            .into_bytes();
         frames.push(frame(MediaKind::Video, dts, pts, i % 30 == 0, data));
     }
     for i in 0..video_frames * 3 / 2 {
         let dts = i * 1024 * 1000 / 44_100;
-        frames.push(frame(MediaKind::Audio, dts, dts, true, format!("audio {i}").into_bytes()));
+        frames.push(frame(
+            MediaKind::Audio,
+            dts,
+            dts,
+            true,
+            format!("audio {i}").into_bytes(),
+        ));
     }
     frames.sort_by_key(|f| f.dts);
     frames
@@ -91,7 +99,11 @@ fn every_sample_reads_back_where_and_when_it_was_written() {
     assert_eq!(top_level(&file), ["ftyp", "moov", "mdat"], "faststart");
     let context = mp4parse::read_mp4(&mut std::io::Cursor::new(&file)).expect("mp4parse");
     assert_eq!(context.tracks.len(), 2);
-    for (track, media) in context.tracks.iter().zip([MediaKind::Video, MediaKind::Audio]) {
+    for (track, media) in context
+        .tracks
+        .iter()
+        .zip([MediaKind::Video, MediaKind::Audio])
+    {
         let expected: Vec<&Frame> = frames.iter().filter(|f| f.media == media).collect();
         let timescale = track.timescale.as_ref().unwrap().0 as i64;
         let table = create_sample_table(track, 0.into()).expect("sample table");
@@ -105,8 +117,14 @@ fn every_sample_reads_back_where_and_when_it_was_written() {
             let dts = (frame.dts - first) * timescale / 90_000;
             let pts = (frame.pts - first) * timescale / 90_000;
             let got = (sample.start_decode.0, sample.start_composition.0);
-            assert!((got.0 - dts).abs() <= 1, "{media:?} dts {got:?}, expected {dts}");
-            assert!((got.1 - pts).abs() <= 1, "{media:?} pts {got:?}, expected {pts}");
+            assert!(
+                (got.0 - dts).abs() <= 1,
+                "{media:?} dts {got:?}, expected {dts}"
+            );
+            assert!(
+                (got.1 - pts).abs() <= 1,
+                "{media:?} pts {got:?}, expected {pts}"
+            );
         }
     }
     let video = &context.tracks[0];
@@ -116,7 +134,10 @@ fn every_sample_reads_back_where_and_when_it_was_written() {
     // an empty edit of 33 ms, as in the input.
     assert_eq!(video.media_time.as_ref().map(|t| t.0), Some(33 * 90));
     assert_eq!(video.empty_duration.as_ref().map(|d| d.0), Some(33));
-    assert_eq!(context.tracks[1].empty_duration.as_ref().map_or(0, |d| d.0), 0);
+    assert_eq!(
+        context.tracks[1].empty_duration.as_ref().map_or(0, |d| d.0),
+        0
+    );
 }
 
 #[test]
@@ -139,7 +160,9 @@ fn a_late_track_starts_with_an_empty_edit() {
 fn a_resolution_change_adds_a_sample_description() {
     let mut writer = Mp4Writer::new(Mp4Options::default());
     writer.set_config(avc()).unwrap();
-    let a = writer.push(&frame(MediaKind::Video, 0, 0, true, vec![1; 10])).unwrap();
+    let a = writer
+        .push(&frame(MediaKind::Video, 0, 0, true, vec![1; 10]))
+        .unwrap();
     // The same record with another profile byte: a different configuration.
     let mut other = AVC.to_vec();
     other[1] = 0x4d;
@@ -147,7 +170,9 @@ fn a_resolution_change_adds_a_sample_description() {
         return;
     };
     writer.set_config(TrackConfig::Avc(changed)).unwrap();
-    let b = writer.push(&frame(MediaKind::Video, 33, 33, true, vec![2; 10])).unwrap();
+    let b = writer
+        .push(&frame(MediaKind::Video, 33, 33, true, vec![2; 10]))
+        .unwrap();
     let mut file = writer.finish().unwrap().to_vec();
     file.extend_from_slice(&a);
     file.extend_from_slice(&b);
@@ -167,17 +192,41 @@ fn a_resolution_change_adds_a_sample_description() {
 fn refusals_say_what_was_expected_and_change_nothing() {
     let mut writer = Mp4Writer::new(Mp4Options::default());
     let early = writer.push(&frame(MediaKind::Audio, 0, 0, true, vec![1]));
-    assert!(matches!(early, Err(Mp4Error::NoConfig { media: MediaKind::Audio, .. })));
+    assert!(matches!(
+        early,
+        Err(Mp4Error::NoConfig {
+            media: MediaKind::Audio,
+            ..
+        })
+    ));
     assert_eq!(writer.finish(), Err(Mp4Error::NoSamples));
     writer.set_config(aac()).unwrap();
-    writer.push(&frame(MediaKind::Audio, 100, 100, true, vec![1])).unwrap();
+    writer
+        .push(&frame(MediaKind::Audio, 100, 100, true, vec![1]))
+        .unwrap();
     let back = writer.push(&frame(MediaKind::Audio, 50, 50, true, vec![1]));
-    assert!(matches!(back, Err(Mp4Error::DecodeTimeBackwards { previous: 9000, dts: 4500, .. })));
+    assert!(matches!(
+        back,
+        Err(Mp4Error::DecodeTimeBackwards {
+            previous: 9000,
+            dts: 4500,
+            ..
+        })
+    ));
     let opus = TrackConfig::Opus(OpusHead::parse(OPUS).unwrap());
     let change = writer.set_config(opus).unwrap_err();
     assert!(change.to_string().contains("mp4a.40.2"), "{change}");
-    let far = writer.push(&frame(MediaKind::Audio, 100 + 200_000_000, 100 + 200_000_000, true, vec![1]));
-    assert!(matches!(far, Err(Mp4Error::DurationTooLong { .. })), "{far:?}");
+    let far = writer.push(&frame(
+        MediaKind::Audio,
+        100 + 200_000_000,
+        100 + 200_000_000,
+        true,
+        vec![1],
+    ));
+    assert!(
+        matches!(far, Err(Mp4Error::DurationTooLong { .. })),
+        "{far:?}"
+    );
     assert_eq!(writer.samples(), 1);
     assert_eq!(writer.media_len(), 1);
 
@@ -186,7 +235,9 @@ fn refusals_say_what_was_expected_and_change_nothing() {
         ..Mp4Options::default()
     });
     limited.set_config(aac()).unwrap();
-    limited.push(&frame(MediaKind::Audio, 0, 0, true, vec![1])).unwrap();
+    limited
+        .push(&frame(MediaKind::Audio, 0, 0, true, vec![1]))
+        .unwrap();
     let over = limited.push(&frame(MediaKind::Audio, 23, 23, true, vec![1]));
     assert_eq!(over, Err(Mp4Error::TooManySamples { limit: 1 }));
 }
@@ -222,9 +273,13 @@ fn large_media_data_gets_a_64_bit_mdat_and_co64() {
     // samples' offsets is too much for a test, so fake the position.
     let mut writer = Mp4Writer::new(Mp4Options::default());
     writer.set_config(aac()).unwrap();
-    writer.push(&frame(MediaKind::Audio, 0, 0, true, vec![1; 4])).unwrap();
+    writer
+        .push(&frame(MediaKind::Audio, 0, 0, true, vec![1; 4]))
+        .unwrap();
     writer.media_len = 5 << 30;
-    writer.push(&frame(MediaKind::Audio, 23, 23, true, vec![2; 4])).unwrap();
+    writer
+        .push(&frame(MediaKind::Audio, 23, 23, true, vec![2; 4]))
+        .unwrap();
     let header = writer.finish().unwrap();
     let at = header.len() - 16;
     assert_eq!(&header[at..at + 8], b"\x00\x00\x00\x01mdat");
