@@ -7,6 +7,8 @@
 //! - [`ts`]: the MPEG-TS writer (PAT/PMT, PES, PCR, Annex B, ADTS).
 //! - [`fmp4`]: the fMP4/CMAF writer (init segment, `moof`/`mdat` fragments,
 //!   and single-file fragmented MP4).
+//! - [`mp4`]: the progressive MP4 writer (`moov` first, sample tables in
+//!   memory, the media data streamed out as it comes).
 //! - [`playlist`]: media playlists (live window, EVENT, VOD, LL-HLS with
 //!   parts, delta updates and the sans-IO blocking-reload answer) and the
 //!   multivariant playlist.
@@ -39,6 +41,7 @@
 pub mod fmp4;
 mod from_flv;
 pub mod media;
+pub mod mp4;
 mod muxer;
 pub mod playlist;
 mod segmenter;

@@ -129,7 +129,7 @@ pub(crate) fn init_segment(tracks: &Tracks, infos: &[TrackInfo]) -> Result<Bytes
     Ok(Bytes::from(out))
 }
 
-fn encode<T: Encode>(atom: &T, out: &mut Vec<u8>) -> Result<(), Fmp4Error> {
+pub(crate) fn encode<T: Encode>(atom: &T, out: &mut Vec<u8>) -> Result<(), Fmp4Error> {
     atom.encode(out)
         .map_err(|e| Fmp4Error::Encode(e.to_string()))
 }
@@ -141,7 +141,7 @@ fn unsupported(media: MediaKind, reason: impl Into<String>) -> Fmp4Error {
     }
 }
 
-fn track(config: &TrackConfig, info: &TrackInfo) -> Result<Trak, Fmp4Error> {
+pub(crate) fn track(config: &TrackConfig, info: &TrackInfo) -> Result<Trak, Fmp4Error> {
     let media = info.media;
     let (width, height) = match media {
         MediaKind::Video => {
@@ -223,7 +223,7 @@ fn audio(channels: u8, sample_rate: u32) -> Audio {
     }
 }
 
-fn sample_entry(
+pub(crate) fn sample_entry(
     config: &TrackConfig,
     info: &TrackInfo,
     width: u16,

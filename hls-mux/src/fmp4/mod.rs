@@ -48,7 +48,7 @@
 
 mod error;
 mod fragment;
-mod init;
+pub(crate) mod init;
 
 use bytes::{Bytes, BytesMut};
 
@@ -170,7 +170,7 @@ pub(crate) fn ticks_for_track_duration(timescale: u32, dts: i64, track_ticks: i6
 }
 
 /// `ticks` (90 kHz) in `timescale`, rounded to nearest (halves up).
-fn rescale(ticks: i128, timescale: u32) -> i128 {
+pub(crate) fn rescale(ticks: i128, timescale: u32) -> i128 {
     if timescale == CLOCK {
         return ticks;
     }

@@ -1,0 +1,438 @@
+//! One file's conversion: reading passes, the output file, the rename.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use flv::{Reader, ReaderOptions};
+use hls_mux::mp4::{Mp4Error, Mp4Options};
+
+use crate::repair::{Repairer, Report};
+
+/// How the header gets in front of the media data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Strategy {
+    /// Read the input twice: the first pass builds the tables and the
+    /// header, the second writes the header then the media data. The
+    /// output is written once (the default: the same speed in the page
+    /// cache, half the writes and no second file on disk; see the README).
+    #[default]
+    TwoPass,
+    /// Read the input once, the media data to a temporary file, then write
+    /// the header and copy the media data behind it (output written twice).
+    TempFile,
+}
+
+/// How to convert.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Options {
+    /// Forward timestamp jumps longer than this are closed up (ms).
+    pub max_gap_ms: u32,
+    /// The writer's limits.
+    pub mp4: Mp4Options,
+    /// Where the header goes.
+    pub strategy: Strategy,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_gap_ms: 5_000,
+            mp4: Mp4Options::default(),
+            strategy: Strategy::default(),
+        }
+    }
+}
+
+/// Why a file could not be converted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConvertError {
+    /// Reading the input or writing the output failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The input is not FLV (or ends inside its header).
+    #[error("{path}: not a readable FLV file: {source}")]
+    NotFlv {
+        /// The file.
+        path: PathBuf,
+        /// What the reader said.
+        source: flv::Error,
+    },
+    /// Nothing could be written (no frame survived).
+    #[error("{path}: nothing to write: {source}")]
+    Empty {
+        /// The file.
+        path: PathBuf,
+        /// What the writer said.
+        source: Mp4Error,
+    },
+    /// The two passes over the input did not agree (the input changed
+    /// while it was read).
+    #[error("{path}: the input changed between the two passes (expected {expected} media bytes, got {got})")]
+    Changed {
+        /// The file.
+        path: PathBuf,
+        /// Media bytes of the first pass.
+        expected: u64,
+        /// Media bytes of the second pass.
+        got: u64,
+    },
+}
+
+/// Bytes read at a time.
+const READ_SIZE: usize = 1 << 20;
+
+/// Converts `input` into `output` (written as `output` + a temporary
+/// suffix, renamed at the end); `progress` hears the input bytes read.
+pub fn convert(
+    input: &Path,
+    output: &Path,
+    options: &Options,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Report, ConvertError> {
+    let temp = temporary(output, "partial");
+    let result = match options.strategy {
+        Strategy::TwoPass => two_pass(input, &temp, options, progress),
+        Strategy::TempFile => temp_file(input, &temp, options, progress),
+    };
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            let _ = std::fs::remove_file(&temp);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&temp, output).map_err(io(output))?;
+    Ok(report)
+}
+
+fn temporary(output: &Path, what: &str) -> PathBuf {
+    let mut name = output.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{what}-{}", std::process::id()));
+    output.with_file_name(name)
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ConvertError + '_ {
+    move |source| ConvertError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn two_pass(
+    input: &Path,
+    temp: &Path,
+    options: &Options,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Report, ConvertError> {
+    let first = pass(input, options, progress, &mut |_| Ok(()))?;
+    let header = first
+        .writer()
+        .finish()
+        .map_err(|source| ConvertError::Empty {
+            path: input.to_owned(),
+            source,
+        })?;
+    let file = File::create(temp).map_err(io(temp))?;
+    let mut out = BufWriter::with_capacity(READ_SIZE, file);
+    out.write_all(&header).map_err(io(temp))?;
+    let second = pass(input, options, progress, &mut |bytes| out.write_all(&bytes)).map_err(
+        |e| match e {
+            // A write error is the output's, not the input's.
+            ConvertError::Io { source, path } if path == input => ConvertError::Io {
+                path: temp.to_owned(),
+                source,
+            },
+            other => other,
+        },
+    )?;
+    let (expected, got) = (first.writer().media_len(), second.writer().media_len());
+    if expected != got || second.writer().finish().ok().as_ref() != Some(&header) {
+        return Err(ConvertError::Changed {
+            path: input.to_owned(),
+            expected,
+            got,
+        });
+    }
+    out.flush().map_err(io(temp))?;
+    Ok(first.report().clone())
+}
+
+fn temp_file(
+    input: &Path,
+    temp: &Path,
+    options: &Options,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Report, ConvertError> {
+    let media_path = temporary(temp, "mdat");
+    let result = (|| {
+        let media = File::create(&media_path).map_err(io(&media_path))?;
+        let mut media = BufWriter::with_capacity(READ_SIZE, media);
+        let repairer = pass(input, options, progress, &mut |bytes| {
+            media.write_all(&bytes)
+        })?;
+        media.flush().map_err(io(&media_path))?;
+        drop(media);
+        let header = repairer
+            .writer()
+            .finish()
+            .map_err(|source| ConvertError::Empty {
+                path: input.to_owned(),
+                source,
+            })?;
+        let mut out = File::create(temp).map_err(io(temp))?;
+        out.write_all(&header).map_err(io(temp))?;
+        let mut media = File::open(&media_path).map_err(io(&media_path))?;
+        // std::io::copy uses copy_file_range on Linux: no user-space copy.
+        std::io::copy(&mut media, &mut out).map_err(io(temp))?;
+        Ok(repairer.report().clone())
+    })();
+    let _ = std::fs::remove_file(&media_path);
+    result
+}
+
+/// Restarts after a tag that runs past the end of the input, at most:
+/// each scans the rest of the input once, so this bounds the work on a
+/// file full of broken size fields.
+const MAX_RESTARTS: u32 = 16;
+
+/// One pass over `input`: every event through a new [`Repairer`], each
+/// written frame's bytes to `sink`.
+///
+/// A tag whose size runs past the end of the input is either the last one
+/// of a truncated file or one with a broken size field (an "oversized"
+/// tag): the reading then starts again one byte after its header, with a
+/// reader that resynchronises on the next valid tag, so the whole tags
+/// after a broken size field are kept.
+fn pass(
+    input: &Path,
+    options: &Options,
+    progress: &mut dyn FnMut(u64),
+    sink: &mut dyn FnMut(Bytes) -> std::io::Result<()>,
+) -> Result<Repairer, ConvertError> {
+    let mut file = File::open(input).map_err(io(input))?;
+    let mut reader = Reader::new(ReaderOptions::default().resync(true));
+    let mut repairer = Repairer::new(options.mp4, options.max_gap_ms);
+    let mut sizes = SizeCheck::default();
+    let mut chunk = vec![0u8; READ_SIZE];
+    let mut failure = None;
+    let mut base = 0;
+    let mut restarts = 0;
+    let mut n = 0;
+    loop {
+        sizes.advance(&chunk[..n]);
+        n = match file.read(&mut chunk) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io(input)(e)),
+        };
+        progress(n as u64);
+        if n == 0 {
+            reader.finish();
+        } else {
+            reader.push(&chunk[..n]);
+        }
+        let mut context = Drain {
+            sizes: &sizes,
+            chunk: &chunk[..n],
+            sink,
+            failure: &mut failure,
+            input,
+            base,
+            restart: restarts < MAX_RESTARTS,
+        };
+        let next = drain(&mut reader, &mut repairer, &mut context)?;
+        if let Some(e) = failure.take() {
+            return Err(io(input)(e));
+        }
+        match next {
+            Next::More if n > 0 => {}
+            Next::More | Next::End => return Ok(repairer),
+            Next::Restart(at) => {
+                restarts += 1;
+                base = at;
+                file.seek(SeekFrom::Start(at)).map_err(io(input))?;
+                reader = Reader::new(ReaderOptions::default().resync(true).expect_header(false));
+                sizes = SizeCheck::starting_at(at);
+                n = 0;
+            }
+        }
+    }
+}
+
+/// What [`pass`] does after [`drain`].
+enum Next {
+    /// Push more input.
+    More,
+    /// Nothing more can be read.
+    End,
+    /// Read again from this offset.
+    Restart(u64),
+}
+
+/// What [`drain`] needs besides the reader and the repairer.
+struct Drain<'a, 's> {
+    sizes: &'a SizeCheck,
+    /// The input bytes pushed last.
+    chunk: &'a [u8],
+    sink: &'a mut (dyn FnMut(Bytes) -> std::io::Result<()> + 's),
+    /// The first write error (the sink is not called after it).
+    failure: &'a mut Option<std::io::Error>,
+    input: &'a Path,
+    /// Input offset of the reader's offset 0.
+    base: u64,
+    /// Whether a tag running past the end may restart the reading.
+    restart: bool,
+}
+
+/// Hands every available event to `repairer`; true when the reader can
+/// give no more (the input ended, or cannot be read past a point).
+fn drain(
+    reader: &mut Reader,
+    repairer: &mut Repairer,
+    context: &mut Drain<'_, '_>,
+) -> Result<Next, ConvertError> {
+    let (input, base) = (context.input, context.base);
+    loop {
+        let event = match reader.next_event() {
+            Ok(Some(event)) => rebase(event, base),
+            Ok(None) => return Ok(Next::More),
+            Err(source @ flv::Error::NotFlv { .. }) => {
+                return Err(ConvertError::NotFlv {
+                    path: input.to_owned(),
+                    source,
+                })
+            }
+            Err(flv::Error::Truncated {
+                what,
+                offset,
+                needed,
+            }) if what != "FLV header" => {
+                let offset = offset + base;
+                repairer.note("truncated", offset, || {
+                    format!("the input ends inside the {what} at {offset} ({needed} bytes missing): every whole tag before it kept")
+                });
+                return Ok(if context.restart && what == "tag body" {
+                    Next::Restart(offset + 1)
+                } else {
+                    Next::End
+                });
+            }
+            Err(source) if base == 0 && reader.position() <= 13 => {
+                return Err(ConvertError::NotFlv {
+                    path: input.to_owned(),
+                    source,
+                })
+            }
+            Err(e) => {
+                let offset = reader.position() + base;
+                repairer.note("unreadable_rest", offset, || {
+                    format!("cannot read on from {offset}: {e}")
+                });
+                return Ok(Next::End);
+            }
+        };
+        if let flv::ReadEvent::Tag(tag) = &event {
+            if let Some((found, expected)) = context.sizes.check(tag, context.chunk) {
+                let offset = tag.offset;
+                repairer.note("previous_tag_size", offset, || {
+                    format!("the tag at {offset} is followed by PreviousTagSize {found}, expected {expected}: ignored")
+                });
+            }
+        }
+        let (sink, failure) = (&mut context.sink, &mut context.failure);
+        repairer.event(event, &mut |bytes| {
+            if failure.is_none() {
+                if let Err(e) = sink(bytes) {
+                    **failure = Some(e);
+                }
+            }
+        });
+    }
+}
+
+/// `event` with its offsets counted from the start of the input.
+fn rebase(event: flv::ReadEvent, base: u64) -> flv::ReadEvent {
+    match event {
+        flv::ReadEvent::Tag(mut tag) => {
+            tag.offset += base;
+            flv::ReadEvent::Tag(tag)
+        }
+        flv::ReadEvent::Skipped {
+            offset,
+            len,
+            reason,
+        } => flv::ReadEvent::Skipped {
+            offset: offset + base,
+            len,
+            reason,
+        },
+        other => other,
+    }
+}
+
+/// Checks each tag's PreviousTagSize, which the lenient reader steps over.
+/// The field arrives before its tag is handed out, at most one tag header
+/// later, so it is in the chunk pushed last or in the end of the one
+/// before: that end is all that is kept.
+#[derive(Debug, Default)]
+struct SizeCheck {
+    /// The last bytes of the chunk before the current one.
+    tail: Vec<u8>,
+    tail_start: u64,
+    /// Offset of the current chunk.
+    start: u64,
+}
+
+/// Bytes of the previous chunk kept: the field plus a tag header, with room.
+const TAIL: usize = 64;
+
+impl SizeCheck {
+    /// A check for a reading that starts at input offset `start`.
+    fn starting_at(start: u64) -> SizeCheck {
+        SizeCheck {
+            tail: Vec::new(),
+            tail_start: start,
+            start,
+        }
+    }
+
+    /// The current chunk, `done`, is about to be replaced by the next one.
+    fn advance(&mut self, done: &[u8]) {
+        self.tail.clear();
+        self.tail
+            .extend_from_slice(&done[done.len().saturating_sub(TAIL)..]);
+        self.start += done.len() as u64;
+        self.tail_start = self.start - self.tail.len() as u64;
+    }
+
+    fn byte(&self, at: u64, chunk: &[u8]) -> Option<u8> {
+        if at >= self.start {
+            chunk.get(usize::try_from(at - self.start).ok()?).copied()
+        } else {
+            let from = at.checked_sub(self.tail_start)?;
+            self.tail.get(usize::try_from(from).ok()?).copied()
+        }
+    }
+
+    /// `(found, expected)` when the field after `tag` is wrong.
+    fn check(&self, tag: &flv::Tag, chunk: &[u8]) -> Option<(u32, u32)> {
+        let expected = u32::try_from(tag.body.len() + 11).ok()?;
+        let at = tag.body_offset() + tag.body.len() as u64;
+        let mut bytes = [0u8; 4];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = self.byte(at + i as u64, chunk)?;
+        }
+        let found = u32::from_be_bytes(bytes);
+        (found != expected).then_some((found, expected))
+    }
+}

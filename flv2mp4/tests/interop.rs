@@ -1,0 +1,160 @@
+//! `flv2mp4` against FFmpeg 9 (`../shared/peers`):
+//!
+//! - every corpus FLV converts to an MP4 with `moov` before `mdat` that
+//!   FFmpeg decodes to the same frames as the FLV (per stream, framemd5 of
+//!   every decoded frame), and that mp4parse reads;
+//! - on the broken-upload corpus of `tests/make-broken.py`: no panic, every
+//!   output decodes without an error (unless the damage is inside frame
+//!   payloads, which FFmpeg reports decoding the FLV too), and it decodes to at least as many
+//!   frames as FFmpeg's own `-c copy -movflags +faststart` output of the
+//!   same input (both counts printed per file).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use flv2mp4::{convert, Options};
+
+/// Top-level box types of `file`, in order.
+fn top_level(file: &Path) -> Vec<String> {
+    let data = std::fs::read(file).expect("read the MP4");
+    let mut at = 0usize;
+    let mut kinds = Vec::new();
+    while at + 8 <= data.len() {
+        let mut size = u32::from_be_bytes(data[at..at + 4].try_into().unwrap()) as u64;
+        if size == 1 {
+            size = u64::from_be_bytes(data[at + 8..at + 16].try_into().unwrap());
+        }
+        kinds.push(String::from_utf8_lossy(&data[at + 4..at + 8]).into_owned());
+        assert!(size >= 8, "{}: box size {size} at {at}", file.display());
+        at += size as usize;
+    }
+    assert_eq!(at, data.len(), "{}: boxes cover the file", file.display());
+    kinds
+}
+
+fn corpus_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(testkit::corpus())
+        .expect("corpus")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "flv"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9 and the corpus (../shared/peers)"]
+fn every_corpus_flv_decodes_to_the_same_frames_from_a_faststart_mp4() {
+    let out = testkit::scratch("flv2mp4_corpus");
+    for input in corpus_files() {
+        let name = input.file_stem().unwrap().to_string_lossy().into_owned();
+        let output = out.join(format!("{name}.mp4"));
+        let report = convert(&input, &output, &Options::default(), &mut |_| {})
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            top_level(&output),
+            ["ftyp", "moov", "mdat"],
+            "{name}: moov first"
+        );
+        let bytes = std::fs::read(&output).unwrap();
+        mp4parse::read_mp4(&mut std::io::Cursor::new(&bytes))
+            .unwrap_or_else(|e| panic!("{name}: mp4parse: {e:?}"));
+        let (want, _) = testkit::decoded(&input);
+        let (got, text) = testkit::decoded(&output);
+        assert_eq!(got, want, "{name}: decoded frames differ\n{text}");
+        println!(
+            "{name}: {} video + {} audio frames, same decoded frames, repairs {:?}",
+            report.video_frames,
+            report.audio_frames,
+            report.repairs.iter().map(|r| r.kind).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// Decoded frames (all streams) and whether FFmpeg 9 reported an error.
+fn decode_count(file: &Path) -> (usize, String) {
+    let output = Command::new(testkit::ffmpeg9())
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(file)
+        .args(["-map", "0:v?", "-map", "0:a?", "-fps_mode", "passthrough"])
+        .args(["-f", "framemd5", "-"])
+        .output()
+        .expect("run ffmpeg9");
+    let frames = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .count();
+    let mut errors = String::from_utf8_lossy(&output.stderr).into_owned();
+    if !output.status.success() && errors.is_empty() {
+        errors = format!("exit status {}", output.status);
+    }
+    (frames, errors)
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9 and the corpus (../shared/peers)"]
+fn broken_uploads_convert_to_files_that_decode_without_errors() {
+    let broken = testkit::scratch("flv2mp4_broken_in");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/make-broken.py");
+    let status = Command::new("python3")
+        .arg(&script)
+        .arg(testkit::corpus())
+        .arg(&broken)
+        .status()
+        .expect("run make-broken.py");
+    assert!(status.success());
+    let out = testkit::scratch("flv2mp4_broken_out");
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&broken)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    inputs.sort();
+    assert!(inputs.len() >= 30, "the broken corpus");
+    for input in inputs {
+        let name = input.file_stem().unwrap().to_string_lossy().into_owned();
+        let ours = out.join(format!("{name}.mp4"));
+        let report = match convert(&input, &ours, &Options::default(), &mut |_| {}) {
+            Ok(report) => report,
+            Err(e) => panic!("{name}: {e}"),
+        };
+        assert_eq!(top_level(&ours), ["ftyp", "moov", "mdat"], "{name}");
+        let (our_frames, our_errors) = decode_count(&ours);
+        // Bytes flipped inside a frame's payload are the frame's own damage:
+        // no container repair sees them, and FFmpeg decoding the FLV itself
+        // reports them too. Any other error is ours.
+        if !our_errors.is_empty() {
+            let (_, input_errors) = decode_count(&input);
+            assert!(
+                !input_errors.is_empty(),
+                "{name}: FFmpeg decodes ours with errors, the input without: {our_errors}"
+            );
+            println!("{name}: damaged payloads decode with errors in the FLV too");
+        }
+        let theirs = out.join(format!("{name}.ffmpeg.mp4"));
+        let copied = Command::new(testkit::ffmpeg9())
+            .args(["-hide_banner", "-loglevel", "quiet", "-y", "-i"])
+            .arg(&input)
+            .args(["-c", "copy", "-movflags", "+faststart"])
+            .arg(&theirs)
+            .status()
+            .expect("run ffmpeg9");
+        let (their_frames, their_errors) = if copied.success() {
+            decode_count(&theirs)
+        } else {
+            (0, "ffmpeg -c copy failed".to_owned())
+        };
+        println!(
+            "{name}: ours {our_frames} decoded frames, ffmpeg -c copy {their_frames}{}; repairs {:?}",
+            if their_errors.is_empty() { "" } else { " (decoded with errors)" },
+            report.repairs.iter().map(|r| (r.kind, r.count)).collect::<Vec<_>>()
+        );
+        // FFmpeg's copy may hold more frames that decode only with errors
+        // (P-frames without their key frame): only clean decodes compare.
+        if their_errors.is_empty() {
+            assert!(
+                our_frames >= their_frames,
+                "{name}: ours {our_frames} < ffmpeg {their_frames}"
+            );
+        }
+    }
+}
