@@ -23,7 +23,7 @@ use rtmp_core::{ClientConfig, ClientEvent, ClientSession, MediaKind, RtmpUrl};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
-use live_ingest::rtmp::write_chunks;
+use rtmp_core::io::write_output;
 
 /// The usage text.
 pub const USAGE: &str =
@@ -364,10 +364,10 @@ async fn publish(
 
     // Until the publish starts (the session fails itself after its start timeout).
     while !client.is_active() {
-        write_chunks(&mut writer, client.output())
+        write_output(&mut writer, client.output())
             .await
             .map_err(write)?;
-        let deadline = client.poll_timeout().map(tokio::time::Instant::from_std);
+        let deadline = client.poll_timeout();
         tokio::select! {
             read = reader.read_buf(&mut input) => {
                 if read.map_err(|e| format!("read: {e}"))? == 0 {
@@ -377,7 +377,7 @@ async fn publish(
                     .handle_input(&mut input, Instant::now())
                     .map_err(|e| e.to_string())?;
             }
-            () = live_ingest::rtmp::sleep_until(deadline) => {
+            () = rtmp_core::io::sleep_until(deadline) => {
                 client.handle_timeout(Instant::now()).map_err(|e| e.to_string())?;
             }
         }
@@ -402,7 +402,7 @@ async fn publish(
         let due = behind_since(due_ms);
         if stop.is_some_and(|stop| due >= stop) {
             client.close();
-            let _ = write_chunks(&mut writer, client.output()).await;
+            let _ = write_output(&mut writer, client.output()).await;
             return Ok(());
         }
         tokio::select! {
@@ -429,7 +429,7 @@ async fn publish(
                     }
                     index += 1;
                 }
-                write_chunks(&mut writer, client.output()).await.map_err(write)?;
+                write_output(&mut writer, client.output()).await.map_err(write)?;
                 let lag = Instant::now().saturating_duration_since(due).as_millis() as u64;
                 counters.lag_ms.store(lag, Ordering::Relaxed);
                 counters.max_lag_ms.fetch_max(lag, Ordering::Relaxed);
@@ -438,7 +438,7 @@ async fn publish(
         }
         // Acknowledgements and pong answers the session queued.
         if !client.output().is_empty() {
-            write_chunks(&mut writer, client.output())
+            write_output(&mut writer, client.output())
                 .await
                 .map_err(write)?;
         }

@@ -11,7 +11,7 @@
 //! - [`session`]: [`ServerSession`] and [`ClientSession`], the protocol around it.
 //!
 //! With the `tokio` feature, `chunk::codec::ChunkCodec` implements
-//! `tokio_util::codec::{Decoder, Encoder}`.
+//! `tokio_util::codec::{Decoder, Encoder}`, and `io` has the run loop's IO steps.
 //!
 //! # The run loop
 //!
@@ -38,7 +38,8 @@
 //! is treated as the latest one seen). An `Err` from any method means the session is
 //! over: write what `output()` still holds and close the connection;
 //! [`SessionError::fault`] says whether the peer, the clock or the caller caused it.
-//! `live-ingest`'s `rtmp` module is this loop on tokio.
+//! With the `tokio` feature, `io` holds the loop's reads, vectored writes and
+//! deadline waits; `live-ingest`'s `rtmp` module is the whole loop on tokio.
 //!
 //! # A server, driven by hand
 //!
@@ -82,6 +83,8 @@
 
 pub mod chunk;
 pub mod handshake;
+#[cfg(feature = "tokio")]
+pub mod io;
 pub mod message;
 pub mod session;
 

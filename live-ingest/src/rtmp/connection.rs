@@ -15,12 +15,13 @@ use rtmp_core::session::status::code;
 use rtmp_core::{
     MediaKind, MediaMessage, PlayRequest, PublishRequest, ServerEvent, ServerSession, SessionError,
 };
-use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tracing::{debug, info};
 
-use super::{nanos_now, push, session_config, sleep_until, write_chunks, ConnectionError};
+use rtmp_core::io::{read_into, sleep_until, write_output};
+
+use super::{nanos_now, push, session_config, ConnectionError};
 use crate::auth::{Event, PlayAttempt, PublishAttempt};
 use crate::hls::Stream;
 use crate::hub::{queue, strip_set_data_frame, Delivery, Packet};
@@ -84,21 +85,15 @@ impl Connection {
         let (mut reader, mut writer) = socket.into_split();
         let mut input = BytesMut::with_capacity(64 * 1024);
         loop {
-            let deadline = self
-                .session
-                .poll_timeout()
-                .map(tokio::time::Instant::from_std);
+            let deadline = self.session.poll_timeout();
             tokio::select! {
-                read = reader.read_buf(&mut input) => {
+                read = read_into(&mut reader, &mut input) => {
                     let read = read?;
                     if read == 0 {
                         return Ok(());
                     }
                     self.server.metrics.bytes_in(read);
                     self.session.handle_input(&mut input, Instant::now())?;
-                    if input.capacity() - input.len() < 4096 {
-                        input.reserve(64 * 1024);
-                    }
                 }
                 delivery = next_delivery(&mut self.role) => {
                     let Some(delivery) = delivery else { return Ok(()) };
@@ -127,10 +122,8 @@ impl Connection {
     }
 
     async fn write_output(&mut self, writer: &mut OwnedWriteHalf) -> std::io::Result<()> {
-        let output = self.session.output();
-        let queued = output.len();
-        write_chunks(writer, output).await?;
-        self.server.metrics.bytes_out(queued);
+        let written = write_output(writer, self.session.output()).await?;
+        self.server.metrics.bytes_out(written);
         Ok(())
     }
 

@@ -7,16 +7,16 @@
 //!
 //! Both follow the sessions' contract: bytes read go to `handle_input` with the
 //! time they came; events are polled until none is left; `output()` is written
-//! with vectored writes; `handle_timeout` runs at `poll_timeout()`.
+//! with vectored writes; `handle_timeout` runs at `poll_timeout()`. The reads,
+//! writes and deadline waits are `rtmp_core::io`'s, which every tokio loop of the
+//! family shares.
 
 pub mod connection;
 pub mod push;
 
-use std::io::IoSlice;
 use std::time::Duration;
 
-use rtmp_core::{ChunkOutput, ServerConfig, SessionError};
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use rtmp_core::{ServerConfig, SessionError};
 
 /// Why a connection ended early.
 #[derive(Debug, thiserror::Error)]
@@ -45,31 +45,6 @@ pub fn session_config(
     config.ping_interval = idle_timeout / 2;
     config.seed = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ entropy;
     config
-}
-
-/// Waits until `deadline`, or forever without one (a `select!` arm).
-pub async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Writes everything a session queued, with vectored writes of its `Bytes` pieces.
-pub async fn write_chunks<W: AsyncWrite + Unpin>(
-    writer: &mut W,
-    output: &mut ChunkOutput,
-) -> std::io::Result<()> {
-    while !output.is_empty() {
-        let mut slices = [IoSlice::new(&[]); 64];
-        let count = output.chunks_vectored(&mut slices);
-        let written = writer.write_vectored(&slices[..count]).await?;
-        if written == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
-        }
-        output.advance(written);
-    }
-    writer.flush().await
 }
 
 /// Some bits that differ between runs, for handshake seeds.

@@ -7,13 +7,12 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use rtmp_core::{ClientConfig, ClientEvent, ClientSession, EnhancedCapabilities, RtmpUrl};
-use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tracing::{info, warn};
 
-use super::{sleep_until, write_chunks};
 use crate::hub::{queue, Delivery};
 use crate::Server;
+use rtmp_core::io::{read_into, sleep_until, write_output};
 
 /// Time allowed to connect and have the publish accepted.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -92,10 +91,10 @@ async fn run(
     let mut queue: Option<queue::Receiver> = None;
 
     loop {
-        write_chunks(&mut writer, client.output()).await?;
-        let deadline = client.poll_timeout().map(tokio::time::Instant::from_std);
+        write_output(&mut writer, client.output()).await?;
+        let deadline = client.poll_timeout();
         tokio::select! {
-            read = reader.read_buf(&mut input) => {
+            read = read_into(&mut reader, &mut input) => {
                 if read? == 0 {
                     return Err(PushError::Closed);
                 }
@@ -107,7 +106,7 @@ async fn run(
                 }
                 Some(Delivery::PublishEnd) | None => {
                     client.close();
-                    write_chunks(&mut writer, client.output()).await?;
+                    write_output(&mut writer, client.output()).await?;
                     return Ok(());
                 }
                 Some(Delivery::PublishStart) => {}

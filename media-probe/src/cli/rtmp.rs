@@ -12,7 +12,7 @@ use rtmp_core::{
     ChunkOutput, ClientConfig, ClientEvent, ClientSession, EnhancedCapabilities, MediaKind,
     MediaMessage, RtmpUrl, ServerConfig, ServerEvent, ServerSession,
 };
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{sleep_until, timeout};
 
@@ -101,24 +101,17 @@ async fn write_out<W: AsyncWrite + Unpin>(
     writer: &mut W,
     output: &mut ChunkOutput,
 ) -> Result<(), String> {
-    while let Some(piece) = output.pop_front() {
-        writer
-            .write_all(&piece)
-            .await
-            .map_err(|e| format!("write: {e}"))?;
-    }
-    writer.flush().await.map_err(|e| format!("write: {e}"))
+    rtmp_core::io::write_output(writer, output)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("write: {e}"))
 }
 
 async fn read_some<R: AsyncRead + Unpin>(
     reader: &mut R,
     input: &mut BytesMut,
 ) -> Result<usize, String> {
-    if input.capacity() - input.len() < 4096 {
-        input.reserve(64 * 1024);
-    }
-    reader
-        .read_buf(input)
+    rtmp_core::io::read_into(reader, input)
         .await
         .map_err(|e| format!("read: {e}"))
 }
@@ -207,7 +200,7 @@ async fn listen(addr: SocketAddr, report: &mut Report, clock: &Clock) -> Result<
     let mut published = false;
     loop {
         write_out(&mut writer, session.output()).await?;
-        let session_deadline = session.poll_timeout().map(tokio::time::Instant::from_std);
+        let session_deadline = session.poll_timeout();
         tokio::select! {
             read = read_some(&mut reader, &mut input) => {
                 if read? == 0 {
@@ -241,7 +234,7 @@ async fn listen(addr: SocketAddr, report: &mut Report, clock: &Clock) -> Result<
                     }
                 }
             }
-            () = async { match session_deadline { Some(d) => sleep_until(d).await, None => std::future::pending().await } } => {
+            () = rtmp_core::io::sleep_until(session_deadline) => {
                 session.handle_timeout(Instant::now()).map_err(|e| e.to_string())?;
             }
             _ = ticker.tick() => report.tick(clock.now()).map_err(output_error)?,
