@@ -32,13 +32,6 @@ use crate::{Config, ConfigError, Refused};
 pub const PART_SEGMENTS: usize = 8;
 /// Probe events kept for `/stats`.
 pub const KEPT_EVENTS: usize = 16;
-/// Payloads up to this size are copied into their own allocation before they are
-/// kept. A message that fits one RTMP chunk arrives as a slice of the connection's
-/// read buffer (no copy), and keeping it for a segment would keep that whole buffer
-/// (64 KiB or more) alive for the live window: with many streams that doubles the
-/// memory held. Larger messages were assembled from several chunks into an
-/// allocation of their own already.
-pub const COMPACT_BELOW: usize = 8192;
 /// Viewers remembered at most (addresses that loaded the playlist lately).
 const MAX_VIEWERS: usize = 4096;
 
@@ -275,7 +268,9 @@ impl Stream {
     }
 
     /// One audio, video or data message of the live publisher `publisher`
-    /// (timestamps in ms on the RTMP session's 64-bit timeline).
+    /// (timestamps in ms on the RTMP session's 64-bit timeline). The payload is
+    /// kept for the live window: pass it through [`crate::hub::compact`] first if
+    /// it is a slice of a larger read buffer.
     pub fn media(&self, publisher: u64, kind: MediaKind, timestamp: u64, payload: Bytes) {
         let mut state = self.lock();
         if state.publisher != Some(publisher) {
@@ -283,11 +278,6 @@ impl Stream {
         }
         state.messages += 1;
         state.bytes += payload.len() as u64;
-        let payload = if payload.len() <= COMPACT_BELOW {
-            Bytes::copy_from_slice(&payload)
-        } else {
-            payload
-        };
         if let Some(recording) = state.recording.as_mut() {
             if let Err(error) = recording.write(kind, timestamp, &payload) {
                 warn!(key = self.key, %error, "recording stopped");

@@ -11,7 +11,7 @@ pub mod tag_class;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -81,12 +81,59 @@ pub struct HubStats {
     pub dropped: AtomicU64,
 }
 
-/// All streams of one relay.
+/// One stream, shared by the hub's map and its publisher's handle.
+type Cell = Arc<Mutex<Stream>>;
+
+fn lock_cell(cell: &Cell) -> MutexGuard<'_, Stream> {
+    // A panic while holding the lock cannot leave a stream half-updated in a way
+    // that matters more than losing the stream; keep serving.
+    cell.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// All streams of one server. The map is locked to find a stream, add or remove
+/// one; each stream has its own lock, which its publisher takes for every
+/// message through its [`Publishing`] handle, without the map's.
 pub struct Hub {
-    streams: Mutex<HashMap<String, Stream>>,
+    streams: Mutex<HashMap<String, Cell>>,
     limits: Limits,
     /// Counters.
-    pub stats: HubStats,
+    pub stats: Arc<HubStats>,
+}
+
+/// A publisher's handle on its stream: [`Publishing::publish`] delivers a
+/// message to every subscriber without the hub's map lock.
+pub struct Publishing {
+    cell: Cell,
+    publisher: u64,
+    limits: Limits,
+    stats: Arc<HubStats>,
+}
+
+impl Publishing {
+    /// Delivers one message of the publisher to every subscriber and updates the
+    /// caches; a no-op once the publish has ended.
+    pub fn publish(&self, packet: Packet) {
+        let mut stream = lock_cell(&self.cell);
+        if stream.publisher == Some(self.publisher) {
+            stream.deliver(packet, &self.limits, &self.stats);
+        }
+    }
+}
+
+/// Payloads up to this size are copied into their own allocation before they are
+/// kept (GOP cache, HLS segments, player queues). A message that fits one RTMP
+/// chunk arrives as a slice of the connection's read buffer (no copy), and keeping
+/// it would keep that whole buffer (64 KiB or more) alive for as long as the
+/// message is kept: with many streams that doubles the memory held. Larger messages
+/// were assembled from several chunks into an allocation of their own already.
+pub const COMPACT_BELOW: usize = 8192;
+
+/// `payload` in an allocation of its own if it is small (see [`COMPACT_BELOW`]).
+pub fn compact(payload: Bytes) -> Bytes {
+    match payload.len() <= COMPACT_BELOW {
+        true => Bytes::copy_from_slice(&payload),
+        false => payload,
+    }
 }
 
 impl Hub {
@@ -95,27 +142,34 @@ impl Hub {
         Hub {
             streams: Mutex::new(HashMap::new()),
             limits,
-            stats: HubStats::default(),
+            stats: Arc::new(HubStats::default()),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Stream>> {
-        // A panic while holding the lock cannot leave a stream half-updated in a way
-        // that matters more than losing the relay; keep serving.
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Cell>> {
         self.streams
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Whether `key` has a publisher.
-    pub fn is_live(&self, key: &str) -> bool {
-        self.lock().get(key).is_some_and(|s| s.publisher.is_some())
+    /// The stream of `key`, if the hub has it.
+    fn cell(&self, key: &str) -> Option<Cell> {
+        self.lock().get(key).cloned()
     }
 
-    /// Makes `publisher` the publisher of `key`, unless another one is live.
-    pub fn start_publish(&self, key: &str, publisher: u64) -> Result<(), PublishRefused> {
+    /// Whether `key` has a publisher.
+    pub fn is_live(&self, key: &str) -> bool {
+        self.cell(key)
+            .is_some_and(|cell| lock_cell(&cell).publisher.is_some())
+    }
+
+    /// Makes `publisher` the publisher of `key`, unless another one is live, and
+    /// returns its handle.
+    pub fn start_publish(&self, key: &str, publisher: u64) -> Result<Publishing, PublishRefused> {
         let mut streams = self.lock();
-        let stream = streams.entry(key.to_owned()).or_default();
+        let cell = streams.entry(key.to_owned()).or_default().clone();
+        drop(streams);
+        let mut stream = lock_cell(&cell);
         if stream.publisher.is_some() {
             return Err(PublishRefused::AlreadyPublishing);
         }
@@ -129,15 +183,22 @@ impl Hub {
                 .tx
                 .force_send(Delivery::PublishStart, Instant::now());
         }
-        Ok(())
+        drop(stream);
+        Ok(Publishing {
+            cell,
+            publisher,
+            limits: self.limits,
+            stats: self.stats.clone(),
+        })
     }
 
     /// Ends the publish of `key` by `publisher` (a no-op for anyone else).
     pub fn end_publish(&self, key: &str, publisher: u64) {
         let mut streams = self.lock();
-        let Some(stream) = streams.get_mut(key) else {
+        let Some(cell) = streams.get(key).cloned() else {
             return;
         };
+        let mut stream = lock_cell(&cell);
         if stream.publisher != Some(publisher) {
             return;
         }
@@ -153,52 +214,11 @@ impl Hub {
         }
     }
 
-    /// Delivers a publisher's message to every subscriber of `key` and updates the caches.
+    /// Delivers a publisher's message to every subscriber of `key` and updates the
+    /// caches (a publisher's own [`Publishing`] handle does this without the map lock).
     pub fn publish(&self, key: &str, packet: Packet) {
-        let mut streams = self.lock();
-        let Some(stream) = streams.get_mut(key) else {
-            return;
-        };
-        let class = stream.remember(packet.clone(), &self.limits);
-        let now = Instant::now();
-        let mut closed = false;
-        for subscriber in &mut stream.subscribers {
-            let deliver = match class {
-                Class::Header | Class::Metadata | Class::Other => true,
-                Class::Keyframe => {
-                    if subscriber.dropped {
-                        // Headers may have been among what was dropped: resend them first,
-                        // stamped with the keyframe's time so the timeline does not step back.
-                        for header in stream.video_header.iter().chain(&stream.audio_headers) {
-                            let header = restamped(header, packet.timestamp);
-                            let _ = subscriber.tx.force_send(Delivery::Packet(header), now);
-                        }
-                    }
-                    subscriber.waiting_for_keyframe = false;
-                    subscriber.dropped = false;
-                    true
-                }
-                Class::Frame => !subscriber.waiting_for_keyframe,
-            };
-            if !deliver {
-                continue;
-            }
-            match subscriber
-                .tx
-                .try_send(Delivery::Packet(packet.clone()), now)
-            {
-                Ok(()) => {}
-                Err(SendError::Full) => {
-                    // A slow subscriber never slows the publisher: skip to the next keyframe.
-                    subscriber.waiting_for_keyframe = true;
-                    subscriber.dropped = true;
-                    self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(SendError::Closed) => closed = true,
-            }
-        }
-        if closed {
-            stream.subscribers.retain(|s| !s.tx.is_closed());
+        if let Some(cell) = self.cell(key) {
+            lock_cell(&cell).deliver(packet, &self.limits, &self.stats);
         }
     }
 
@@ -208,8 +228,8 @@ impl Hub {
     pub fn subscribe(&self, key: &str, id: u64) -> (queue::Receiver, bool) {
         let (tx, rx) = queue::channel(self.limits.player_queue_bytes, self.limits.player_queue_age);
         let now = Instant::now();
-        let mut streams = self.lock();
-        let stream = streams.entry(key.to_owned()).or_default();
+        let cell = self.lock().entry(key.to_owned()).or_default().clone();
+        let mut stream = lock_cell(&cell);
         let live = stream.publisher.is_some();
         let mut waiting_for_keyframe = true;
         if live {
@@ -247,9 +267,10 @@ impl Hub {
     /// Removes a subscriber.
     pub fn unsubscribe(&self, key: &str, id: u64) {
         let mut streams = self.lock();
-        let Some(stream) = streams.get_mut(key) else {
+        let Some(cell) = streams.get(key).cloned() else {
             return;
         };
+        let mut stream = lock_cell(&cell);
         stream.subscribers.retain(|s| s.id != id);
         if stream.subscribers.is_empty() && stream.publisher.is_none() {
             streams.remove(key);
@@ -258,7 +279,8 @@ impl Hub {
 
     /// Bytes queued for the subscribers of `key`, all together.
     pub fn queued_bytes(&self, key: &str) -> usize {
-        self.lock().get(key).map_or(0, |stream| {
+        self.cell(key).map_or(0, |cell| {
+            let stream = lock_cell(&cell);
             stream.subscribers.iter().map(|s| s.tx.queued_bytes()).sum()
         })
     }
@@ -279,6 +301,55 @@ enum Class {
 }
 
 impl Stream {
+    /// Updates the caches with `packet` and queues it for every subscriber that
+    /// can take it (a full queue skips its subscriber to the next key frame).
+    fn deliver(&mut self, packet: Packet, limits: &Limits, stats: &HubStats) {
+        let class = self.remember(packet.clone(), limits);
+        if self.subscribers.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let mut closed = false;
+        for subscriber in &mut self.subscribers {
+            let deliver = match class {
+                Class::Header | Class::Metadata | Class::Other => true,
+                Class::Keyframe => {
+                    if subscriber.dropped {
+                        // Headers may have been among what was dropped: resend them first,
+                        // stamped with the keyframe's time so the timeline does not step back.
+                        for header in self.video_header.iter().chain(&self.audio_headers) {
+                            let header = restamped(header, packet.timestamp);
+                            let _ = subscriber.tx.force_send(Delivery::Packet(header), now);
+                        }
+                    }
+                    subscriber.waiting_for_keyframe = false;
+                    subscriber.dropped = false;
+                    true
+                }
+                Class::Frame => !subscriber.waiting_for_keyframe,
+            };
+            if !deliver {
+                continue;
+            }
+            match subscriber
+                .tx
+                .try_send(Delivery::Packet(packet.clone()), now)
+            {
+                Ok(()) => {}
+                Err(SendError::Full) => {
+                    // A slow subscriber never slows the publisher: skip to the next keyframe.
+                    subscriber.waiting_for_keyframe = true;
+                    subscriber.dropped = true;
+                    stats.dropped.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(SendError::Closed) => closed = true,
+            }
+        }
+        if closed {
+            self.subscribers.retain(|s| !s.tx.is_closed());
+        }
+    }
+
     fn clear_caches(&mut self) {
         self.metadata = None;
         self.video_header = None;
@@ -503,8 +574,8 @@ mod tests {
         let hub = Hub::new(Limits::default());
         hub.start_publish(KEY, 1).unwrap();
         assert_eq!(
-            hub.start_publish(KEY, 2),
-            Err(PublishRefused::AlreadyPublishing)
+            hub.start_publish(KEY, 2).err(),
+            Some(PublishRefused::AlreadyPublishing)
         );
         hub.end_publish(KEY, 2); // not the publisher: no effect
         assert!(hub.is_live(KEY));

@@ -24,7 +24,7 @@ use rtmp_core::io::{read_into, sleep_until, write_output};
 use super::{nanos_now, push, session_config, ConnectionError};
 use crate::auth::{Event, PlayAttempt, PublishAttempt};
 use crate::hls::Stream;
-use crate::hub::{queue, strip_set_data_frame, Delivery, Packet};
+use crate::hub::{compact, queue, strip_set_data_frame, Delivery, Packet, Publishing};
 use crate::{Refused, Server};
 
 /// Messages a player's task writes in one go at most.
@@ -34,6 +34,7 @@ enum Role {
     None,
     Publisher {
         key: String,
+        hub: Publishing,
         hls: Option<Arc<Stream>>,
     },
     Player {
@@ -189,9 +190,9 @@ impl Connection {
     ) -> Result<(String, bool), Refused> {
         let server = self.server.clone();
         let key = server.authorize_publish(attempt).await?;
-        if server.hub.start_publish(&key, self.id).is_err() {
+        let Ok(hub) = server.hub.start_publish(&key, self.id) else {
             return Err(Refused::AlreadyPublishing(key));
-        }
+        };
         let (hls, resumed) = match &server.registry {
             Some(registry) => match registry.start_publish(&key, self.id) {
                 Ok((stream, resumed)) => (Some(stream), resumed),
@@ -205,6 +206,7 @@ impl Connection {
         server.metrics.publisher_started();
         self.role = Role::Publisher {
             key: key.clone(),
+            hub,
             hls,
         };
         Ok((key, resumed))
@@ -247,26 +249,25 @@ impl Connection {
     }
 
     fn media(&mut self, message: MediaMessage) {
-        let Role::Publisher { key, hls } = &self.role else {
+        let Role::Publisher { hub, hls, .. } = &self.role else {
             return;
         };
-        self.server.hub.publish(
-            key,
-            Packet {
-                kind: message.kind,
-                timestamp: message.timestamp,
-                payload: message.payload.clone(),
-            },
-        );
+        // One copy of a small payload, shared by the hub and HLS (see `compact`).
+        let payload = compact(message.payload);
+        hub.publish(Packet {
+            kind: message.kind,
+            timestamp: message.timestamp,
+            payload: payload.clone(),
+        });
         if let Some(stream) = hls {
-            stream.media(self.id, message.kind, message.timestamp, message.payload);
+            stream.media(self.id, message.kind, message.timestamp, payload);
         }
     }
 
     /// Ends the publish or play of this connection, if any.
     fn leave(&mut self) {
         match std::mem::replace(&mut self.role, Role::None) {
-            Role::Publisher { key, hls } => {
+            Role::Publisher { key, hls, .. } => {
                 info!(id = self.id, key, "publisher left");
                 if let Some(stream) = hls {
                     stream.end(self.id);
