@@ -23,15 +23,16 @@ pub fn render(streams: &[Snapshot], local_hlsjs: bool) -> String {
         );
     } else {
         html.push_str(
-            "<table><tr><th>stream</th><th>state</th><th>codecs</th><th>uptime</th><th>viewers</th><th></th></tr>\n",
+            "<table><tr><th>stream</th><th>state</th><th>codecs</th><th>uptime</th><th>viewers</th><th>HTTP-FLV</th><th></th></tr>\n",
         );
         for s in streams {
             let (app, name) = s.key.split_once('/').unwrap_or(("", &s.key));
             let url = format!("/{}/{}/index.m3u8", escape(app), escape(name));
+            let flv = format!("/{}/{}.flv", escape(app), escape(name));
             let _ = writeln!(
                 html,
                 "<tr><td><a href=\"{url}\">{key}</a></td><td>{state}</td><td>{codecs}</td><td>{uptime:.0} s</td><td>{viewers}</td>\
-                 <td><button onclick=\"play('{url}')\">play</button></td></tr>",
+                 <td><a href=\"{flv}\">{flv}</a></td><td><button onclick=\"play('{url}')\">play</button></td></tr>",
                 key = escape(&s.key),
                 state = if s.live { "live" } else { "ended" },
                 codecs = escape(&s.tracks.codecs()),
