@@ -130,10 +130,7 @@ impl FlvAdapter {
                 if frame.track != 0 {
                     return Ok(Inputs::default());
                 }
-                let media = match frame.media {
-                    MediaType::Video => MediaKind::Video,
-                    MediaType::Audio => MediaKind::Audio,
-                };
+                let media = frame.media;
                 if !supported(frame.codec) {
                     return Err(AdapterError::UnsupportedCodec {
                         media: frame.media,

@@ -10,14 +10,9 @@ use flv::config::{
 /// without rounding).
 pub const CLOCK: u32 = 90_000;
 
-/// Video or audio.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum MediaKind {
-    /// The video track.
-    Video,
-    /// The audio track.
-    Audio,
-}
+/// Video or audio: the `flv` crate's type, so a frame's kind has one name from
+/// the FLV tag to the segment.
+pub use flv::MediaType as MediaKind;
 
 /// One coded frame of a track.
 ///

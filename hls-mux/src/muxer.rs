@@ -1148,7 +1148,7 @@ mod tests {
             k += 1;
         }
         // Decode order; video first at equal times.
-        frames.sort_by_key(|f| (f.dts, f.media));
+        frames.sort_by_key(|f| (f.dts, f.media == MediaKind::Audio)); // video first
         for frame in frames {
             muxer.push(frame).expect("frame");
         }
@@ -1295,7 +1295,7 @@ mod tests {
         for k in 0..seconds * 44_100 / 1024 {
             frames.push(audio(shift((k * 1024 * 1000 + 22_050) / 44_100)));
         }
-        frames.sort_by_key(|f| (f.dts, f.media));
+        frames.sort_by_key(|f| (f.dts, f.media == MediaKind::Audio)); // video first
         frames
     }
 
@@ -1492,7 +1492,7 @@ mod tests {
             arrival = arrival.max(k * 23 - lead);
             frames.push((arrival, audio(k * 23)));
         }
-        frames.sort_by_key(|(arrival, f)| (*arrival, f.media));
+        frames.sort_by_key(|(arrival, f)| (*arrival, f.media == MediaKind::Audio)); // video first
         let mut m = muxer(Format::Fmp4, PlaylistKind::Event, Some(0.5));
         m.set_config(avc(true)).unwrap();
         m.set_config(aac()).unwrap();

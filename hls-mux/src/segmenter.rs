@@ -952,7 +952,7 @@ mod tests {
                 frames.push(audio(t));
             }
         }
-        frames.sort_by_key(|f| (f.dts, f.media));
+        frames.sort_by_key(|f| (f.dts, f.media == MediaKind::Audio)); // video first
         let starts = part_starts(&mut s, &frames);
         assert!(starts.len() >= 8, "{starts:?}");
         // Every part begins with a video frame, at its decode time: the
