@@ -1,0 +1,239 @@
+//! Interop: real HLS players in headless Chromium play a live stream of the
+//! server for at least 10 s each (issue 11).
+//!
+//! The server runs in-process; `rtmp-rawpub.py --loop` publishes a corpus file
+//! (320x240, 30 fps H.264 + AAC) in real time, its timestamps going on across
+//! the loops. `tests/players/play.mjs` drives Debian's Chromium through
+//! puppeteer-core with one small page per player — Shaka Player in its
+//! low-latency mode, video.js with its default engine (VHS), hls.js in its
+//! low-latency mode and Chromium's own HLS — and reports, over a window of at
+//! least 10 s from the first advance of the playhead: frames shown
+//! (`totalVideoFrames - droppedVideoFrames`) against the frames the source sent
+//! in that time (30 fps x the window's wall-clock seconds), the player's gap
+//! jumps and stalls, errors, and the latency behind live (the wall clock minus
+//! the PROGRAM-DATE-TIME of the playhead). Each test prints that report.
+//!
+//! The players are npm packages at exact versions (`tests/players/package.json`
+//! and its lock file), installed outside the repo by `tests/players/install.sh`
+//! into `$PLAYERS_DIR` (default `/opt/peers/players`); the first test to run
+//! calls it (it does nothing when the same lock is already installed).
+//!
+//! One test at a time (a lock): a real-time publisher and a browser are about
+//! all two cores can carry with a measurement worth reading.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, Once};
+use std::time::{Duration, Instant};
+
+use live_ingest::{Config, SegmentFormat};
+use serde_json::Value;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// 6 s of 320x240 H.264 High (B-frames) + AAC at 30 fps.
+const SOURCE: &str = "a_h264high_bf_aac";
+const FPS: f64 = 30.0;
+/// The measured window, seconds of playback.
+const SECONDS: f64 = 10.0;
+/// Passes of the 6 s file: 30 s live, enough for start-up plus the window.
+const LOOPS: &str = "5";
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn harness() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/players")
+}
+
+fn players_dir() -> PathBuf {
+    std::env::var_os("PLAYERS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/peers/players"))
+}
+
+/// `npm ci` of the players' lock file into [`players_dir`], once per process.
+fn install_players() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let output = Command::new(harness().join("install.sh"))
+            .arg(players_dir())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run tests/players/install.sh (needs npm)");
+        assert!(
+            output.status.success(),
+            "installing the players failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    });
+}
+
+/// Publishes the looped source to `live/KEY`, waits for its first segment,
+/// plays it with `player` and returns the harness's report (printed).
+fn play(player: &str, config: Config) -> Value {
+    install_players();
+    let (bound, server) = common::start_server(config);
+    let key = format!("{player}-test");
+    let source = common::corpus().join(format!("{SOURCE}.flv"));
+    let publisher = common::script(
+        "rtmp-rawpub.py",
+        &[
+            &format!("rtmp://{}/live/{key}", bound.rtmp),
+            source.to_str().expect("utf-8 path"),
+            "--loop",
+            LOOPS,
+        ],
+    );
+    let start = Instant::now();
+    loop {
+        let response = common::http_get(bound.http, &format!("/live/{key}/index.m3u8"));
+        if response.status == 200 && response.text().contains("#EXTINF") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "{key}: no segment after 15 s (status {}):\n{}",
+            response.status,
+            response.text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let stream = server
+        .registry
+        .as_ref()
+        .expect("HLS on")
+        .get(&format!("live/{key}"))
+        .expect("the stream");
+
+    let url = format!("http://{}/live/{key}/index.m3u8", bound.http);
+    let played = common::Process(
+        Command::new("node")
+            .arg(harness().join("play.mjs"))
+            .args([player, &url, &SECONDS.to_string(), &FPS.to_string()])
+            .env("PLAYERS_DIR", players_dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start node tests/players/play.mjs"),
+    )
+    .wait(Duration::from_secs(60));
+    assert!(
+        stream.is_live(),
+        "the publisher left during playback: not a live test"
+    );
+    drop(publisher);
+    let stdout = String::from_utf8_lossy(&played.stdout);
+    let stderr = String::from_utf8_lossy(&played.stderr);
+    let report: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{player}: no JSON report ({e}):\n{stdout}\n{stderr}"));
+    eprintln!("{player} report: {stdout}\n{}", stderr.trim());
+    assert!(
+        played.status.success() && report.get("error").is_none(),
+        "{player}: the harness failed:\n{stdout}\n{stderr}"
+    );
+    report
+}
+
+fn number(report: &Value, pointer: &str) -> f64 {
+    report
+        .pointer(pointer)
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0)
+}
+
+/// What every player must show: no fatal error, at least [`SECONDS`] of
+/// playback, frames shown >= 95 % of those sent, and no gap jump.
+fn assert_played_well(player: &str, report: &Value) {
+    let fatal = &report["fatal"];
+    assert!(
+        fatal.as_array().is_some_and(Vec::is_empty),
+        "{player}: fatal errors {fatal}"
+    );
+    let media = number(report, "/window/mediaSeconds");
+    assert!(
+        media >= SECONDS,
+        "{player}: the playhead advanced only {media:.2} s"
+    );
+    let shown = number(report, "/frames/shown");
+    let sent = number(report, "/frames/sent");
+    assert!(
+        sent > 0.0 && shown >= 0.95 * sent,
+        "{player}: frames shown {shown} < 95 % of the {sent} sent"
+    );
+    let jumps = &report["gapJumps"];
+    assert!(
+        jumps.as_array().is_some_and(Vec::is_empty),
+        "{player}: gap jumps {jumps}"
+    );
+    eprintln!(
+        "{player}: frames shown {shown} / sent {sent} ({:.1} %), stalls {}, waiting {}, latency behind live {}",
+        100.0 * shown / sent,
+        report["stalls"].as_array().map_or(0, Vec::len),
+        report["waiting"],
+        latency(report)
+    );
+}
+
+fn latency(report: &Value) -> String {
+    let latency = &report["latencyMs"];
+    match latency["end"].as_i64() {
+        Some(end) => format!(
+            "{end} ms at the end (min {}, mean {}, max {})",
+            latency["min"], latency["mean"], latency["max"]
+        ),
+        None => format!("n/a: {}", latency["note"]),
+    }
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9, chromium, npm players (../shared/peers)"]
+fn shaka_low_latency_plays_ll_hls() {
+    let _one = lock();
+    let report = play("shaka", Config::default());
+    assert_played_well("shaka", &report);
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9, chromium, npm players (../shared/peers)"]
+fn videojs_plays_ll_hls() {
+    let _one = lock();
+    let report = play("videojs", Config::default());
+    assert_eq!(report["technology"], "vhs", "video.js used VHS");
+    assert_played_well("videojs", &report);
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9, chromium, npm players (../shared/peers)"]
+fn hlsjs_low_latency_plays_ll_hls() {
+    let _one = lock();
+    let report = play("hlsjs", Config::default());
+    assert_played_well("hlsjs", &report);
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9, chromium, npm players (../shared/peers)"]
+fn chromium_native_hls_plays_ll_hls() {
+    let _one = lock();
+    let report = play("native", Config::default());
+    assert_played_well("native", &report);
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9, chromium, npm players (../shared/peers)"]
+fn hlsjs_plays_mpeg_ts_without_parts() {
+    let _one = lock();
+    let report = play(
+        "hlsjs",
+        Config {
+            format: SegmentFormat::Ts,
+            part_duration: None,
+            ..Config::default()
+        },
+    );
+    assert_played_well("hlsjs (MPEG-TS)", &report);
+}
