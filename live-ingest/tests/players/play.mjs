@@ -102,6 +102,19 @@ try {
   const wallSeconds = first ? (last.wall - first.wall) / 1000 : 0;
   const shown = first ? (last.total - last.dropped) - (first.total - first.dropped) : 0;
   const sent = Math.round(fps * wallSeconds);
+  // Frames shown in each second of the window, with the playhead at its start: where
+  // a player loses frames (segment or part boundaries) shows here.
+  function perSecond(from, list) {
+    const out = [];
+    let mark = from;
+    for (const s of list) {
+      if (s.wall - mark.wall >= 1000) {
+        out.push([Math.round(mark.currentTime * 100) / 100, (s.total - s.dropped) - (mark.total - mark.dropped)]);
+        mark = s;
+      }
+    }
+    return out;
+  }
   const latencies = samples.map(s => s.latencyMs).filter(l => l !== null);
   const ms = l => (l === undefined || l === null ? null : Math.round(l));
   report = {
@@ -110,7 +123,7 @@ try {
     window: first ? {wallSeconds, mediaSeconds: last.currentTime - first.currentTime,
       from: first.currentTime, to: last.currentTime} : null,
     frames: {shown, sent, ratio: sent ? shown / sent : 0, dropped: first ? last.dropped - first.dropped : 0,
-      totalAtEnd: last.total},
+      totalAtEnd: last.total, perSecond: perSecond(first, samples)},
     gapJumps: inWindow(h.gapJumps), stalls: inWindow(h.stalls),
     waiting: inWindow(h.events.waiting).length, seeking: inWindow(h.events.seeking).length,
     allGapJumps: h.gapJumps.length, allStalls: h.stalls.length, allWaiting: h.events.waiting.length,
