@@ -135,13 +135,7 @@ fn two_pass(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Report, ConvertError> {
     let first = pass(input, options, progress, &mut |_| Ok(()))?;
-    let header = first
-        .writer()
-        .finish()
-        .map_err(|source| ConvertError::Empty {
-            path: input.to_owned(),
-            source,
-        })?;
+    let header = header(&first, input)?;
     let file = File::create(temp).map_err(io(temp))?;
     let mut out = BufWriter::with_capacity(READ_SIZE, file);
     out.write_all(&header).map_err(io(temp))?;
@@ -167,6 +161,17 @@ fn two_pass(
     Ok(first.report().clone())
 }
 
+/// The `ftyp` + `moov` + `mdat` header of what `repairer` read from `input`.
+fn header(repairer: &Repairer, input: &Path) -> Result<Bytes, ConvertError> {
+    repairer
+        .writer()
+        .finish()
+        .map_err(|source| ConvertError::Empty {
+            path: input.to_owned(),
+            source,
+        })
+}
+
 fn temp_file(
     input: &Path,
     temp: &Path,
@@ -182,13 +187,7 @@ fn temp_file(
         })?;
         media.flush().map_err(io(&media_path))?;
         drop(media);
-        let header = repairer
-            .writer()
-            .finish()
-            .map_err(|source| ConvertError::Empty {
-                path: input.to_owned(),
-                source,
-            })?;
+        let header = header(&repairer, input)?;
         let mut out = File::create(temp).map_err(io(temp))?;
         out.write_all(&header).map_err(io(temp))?;
         let mut media = File::open(&media_path).map_err(io(&media_path))?;
