@@ -171,8 +171,12 @@ struct OpenSegment {
     duration: Option<i64>,
     /// With parts: where its parts' timeline starts (output DTS): the
     /// decode time of its first video frame (of its first frame without
-    /// video). Part and segment durations are measured on it.
+    /// video), or the part target's end when its key frame came later than
+    /// that. Part and segment durations are measured on it.
     origin: i64,
+    /// The origin is where the segment's first part starts, not to be moved
+    /// to its first video frame (see `Muxer::align_origin`).
+    origin_fixed: bool,
 }
 
 #[derive(Debug)]
@@ -526,16 +530,30 @@ impl Muxer {
             pts: pts.saturating_add(shift),
             ..frame
         };
+        // Where a new part or segment starts: this frame's decode time, or
+        // the open part's target when the frame came later than that
+        // (after a gap; see `Segmenter::part_start`).
+        let boundary = self.segmenter.part_start().saturating_add(shift);
         // The track's previous sample ends where this frame starts: known
         // before a cut, so a segment's last video sample has its exact
-        // duration.
-        self.resolve_previous(frame.media, frame.dts);
+        // duration. A video frame late for its part boundary ends the
+        // previous sample at the boundary instead, and moves back to it
+        // itself (`continue_timeline`; its presentation time stays): so the
+        // part's video `tfdt` is where the playlist says the part starts.
+        // Shaka sets its timestamp offset from the two, per part.
+        let late = frame.media == MediaKind::Video
+            && (segment.is_some() || new_part)
+            && boundary < frame.dts;
+        let previous_end = if late { boundary } else { frame.dts };
+        self.resolve_previous(frame.media, previous_end);
         if let Some(reason) = segment {
-            self.start_segment(reason, frame.dts, frame.pts)?;
+            self.start_segment(reason, boundary, frame.pts)?;
+            if let Some(segment) = self.segment.as_mut() {
+                // A segment a video frame starts has its part timeline
+                // from the start on (see `align_origin`).
+                segment.origin_fixed = frame.media == MediaKind::Video;
+            }
         } else if new_part {
-            // The segmenter's boundary: this frame's decode time, or the
-            // part target after the last part's start when it is late.
-            let boundary = self.segmenter.part_start().saturating_add(shift);
             self.close_fragment(boundary, false);
             self.open_fragment(boundary, frame.key);
         }
@@ -651,6 +669,7 @@ impl Muxer {
             parts: 0,
             duration: None,
             origin: dts,
+            origin_fixed: false,
         };
         self.next_msn += 1;
         match self.writer.as_mut() {
@@ -756,6 +775,7 @@ impl Muxer {
             .iter()
             .any(|p| p.sample.media == MediaKind::Video);
         if fragment.part == 0
+            && !segment.origin_fixed
             && fragment.duration.is_none()
             && !has_video
             && segment.msn == fragment.msn

@@ -116,9 +116,32 @@ struct TrackClock {
     /// frame after the last one).
     last_out: Option<i64>,
     last_step: i64,
+    /// The step before was taken for a gap and not kept as the frame step.
+    gap: bool,
     /// Which remapping epoch the track is in.
     epoch: usize,
 }
+
+impl TrackClock {
+    /// Keeps `step` as the track's frame step, unless it looks like a gap
+    /// (a dropped frame or a stall: more than [`GAP_STEPS`] times the step
+    /// before) the first time: a gap is not the frame rate, and taking it
+    /// for one would make the parts after it tiny (the part rule adds a
+    /// step of slack) and the cut tolerance wide. A second long step in a
+    /// row is the new frame rate.
+    fn observe_step(&mut self, step: i64) {
+        let gap = self.last_step > 0 && step > self.last_step.saturating_mul(GAP_STEPS);
+        if gap && !self.gap {
+            self.gap = true;
+        } else {
+            self.gap = false;
+            self.last_step = step;
+        }
+    }
+}
+
+/// How many frame steps make a gap (see [`TrackClock::observe_step`]).
+const GAP_STEPS: i64 = 4;
 
 /// Where segments and parts begin, and which segments are discontinuous.
 ///
@@ -163,9 +186,10 @@ struct TrackClock {
 ///   only when the video is late (a stall) or absent, so parts never grow
 ///   without end. No part is longer than the part target: a frame that
 ///   comes later than that (after a gap) is placed in a part that starts
-///   at the target ([`Segmenter::part_start`]). With parts, a key frame
-///   that would end a segment whose last part then passes the part target
-///   opens a part instead, and the segment ends at the next key frame.
+///   at the target ([`Segmenter::part_start`]). A key frame that ends a
+///   segment that late does the same: the segment's last part ends at its
+///   target and the new segment starts there ([`Segmenter::part_start`]
+///   after the cut), so one dropped frame does not double a segment.
 ///
 /// ```
 /// use hls_mux::{Cut, CutReason, Frame, MediaKind, Segmenter, SegmenterOptions};
@@ -358,16 +382,16 @@ impl Segmenter {
                 return self.start_segment(reason, dts, pts);
             }
             let tolerance = self.cut_tolerance(media);
-            // With parts, the segment's last part ends here: a key frame so
-            // late that the part would pass the part target (after a gap)
-            // opens a part instead, and the segment ends at the next one.
-            let part_fits = self
-                .options
-                .part_duration
-                .is_none_or(|part| dts.saturating_sub(self.part_start) <= part);
             let length = dts.saturating_sub(self.segment_start);
-            if length >= self.options.target_duration - tolerance && part_fits {
-                return self.start_segment(CutReason::Duration, dts, pts);
+            if length >= self.options.target_duration - tolerance {
+                let start = self.late_segment_start(dts).unwrap_or(dts);
+                self.segment_start = start;
+                self.part_start = start;
+                return Cut::Segment {
+                    reason: CutReason::Duration,
+                    dts,
+                    pts,
+                };
             }
         }
         let boundary = self
@@ -428,6 +452,23 @@ impl Segmenter {
             dts.saturating_sub(self.part_start) >= part.saturating_add(LATE_VIDEO)
         };
         cut.then(|| dts.min(self.part_start.saturating_add(part)))
+    }
+
+    /// Where a segment cut at a key frame at `dts` starts when the key frame
+    /// comes after the open part's target (a dropped frame or a stall just
+    /// before it): the part then ends at its target, as any late part does,
+    /// and the new segment and its first part start there, the key frame a
+    /// little into it. `None` when the key frame is on time (or without
+    /// parts): the segment starts at the key frame.
+    ///
+    /// Why not end the segment at the next key frame instead: one frame
+    /// dropped before a key frame would double that segment (4 s with a 2 s
+    /// target) and raise `EXT-X-TARGETDURATION`, and with it every player's
+    /// hold-back, for the rest of the stream.
+    fn late_segment_start(&self, dts: i64) -> Option<i64> {
+        let part = self.options.part_duration?;
+        let end = self.part_start.saturating_add(part);
+        (dts > end).then_some(end)
     }
 
     /// Where the current part starts (output DTS, 90 kHz): the decode time
@@ -506,7 +547,7 @@ impl Segmenter {
         }
         let track = self.track(frame.media);
         if let Some(last_out) = track.last_out {
-            track.last_step = dts.saturating_sub(last_out);
+            track.observe_step(dts.saturating_sub(last_out));
         }
         track.last_dts = Some(frame.dts);
         track.last_out = Some(dts);
@@ -925,8 +966,8 @@ mod tests {
         for f in frames {
             match s.push(f) {
                 Cut::Segment { dts, .. } => {
-                    starts.push((dts / 90, dts / 90, f.media));
-                    segments.push(dts / 90);
+                    starts.push((dts / 90, s.part_start() / 90, f.media));
+                    segments.push(s.part_start() / 90);
                 }
                 Cut::Continue {
                     dts,
@@ -970,7 +1011,7 @@ mod tests {
     }
 
     #[test]
-    fn after_a_gap_parts_stay_within_the_target_and_the_segment_waits() {
+    fn after_a_gap_parts_stay_within_the_target_and_the_key_frame_cuts() {
         let mut s = with_parts(1.0, 0.5);
         // 25 fps, key frames every 1 s; video and audio stop at 880 ms and
         // come back at 1900 ms (a gap under the jump threshold) with a key
@@ -986,14 +1027,34 @@ mod tests {
                 w[1].1 - w[0].1
             );
         }
-        // The key frame after the gap opens a part at the part target
-        // (its segment's last part would have been 1020 ms); the segment
-        // ends at the next key frame.
+        // The key frame after the gap ends the segment (its last part would
+        // have been 1420 ms): the last part ends at the part target, 980 ms,
+        // and the new segment starts there with the key frame 920 ms in.
         assert!(
             starts.contains(&(1900, 980, MediaKind::Video)),
             "{starts:?}"
         );
-        assert_eq!(segments, [0, 2900]);
+        assert_eq!(segments, [0, 980, 2900]);
+    }
+
+    #[test]
+    fn one_frame_dropped_before_a_key_frame_does_not_double_the_segment() {
+        // 30 fps on RTMP's millisecond clock, key frames every 2 s, parts of
+        // 0.25 s; the frame before each key frame is lost, so the key frame
+        // comes after the open part's target.
+        let mut s = with_parts(2.0, 0.25);
+        let frames: Vec<Frame> = (0..240)
+            .filter(|i| i % 60 != 59)
+            .map(|i| video((i * 1000 + 15) / 30, i % 60 == 0))
+            .collect();
+        let (starts, segments) = part_and_segment_starts(&mut s, &frames);
+        assert_eq!(segments.len(), 4, "{segments:?}");
+        for w in segments.windows(2) {
+            assert!((1990..=2000).contains(&(w[1] - w[0])), "{segments:?}");
+        }
+        for w in starts.windows(2) {
+            assert!(w[1].1 - w[0].1 <= 250, "{starts:?}");
+        }
     }
 
     #[test]

@@ -349,6 +349,11 @@ fn part_timings(out: &[Output]) -> Vec<(i64, Vec<PartTiming>)> {
 /// segment's first, within the millisecond rounding, and its audio
 /// starts within its video range.
 fn check_parts(out: &[Output], aligned: bool) -> usize {
+    check_parts_with(out, aligned, aligned)
+}
+
+/// [`check_parts`], with the video and audio alignment checked apart.
+fn check_parts_with(out: &[Output], aligned: bool, audio_aligned: bool) -> usize {
     let segments = part_timings(out);
     for (extinf, parts) in &segments {
         let sum: i64 = parts.iter().map(|p| p.duration_ms).sum();
@@ -367,6 +372,8 @@ fn check_parts(out: &[Output], aligned: bool) -> usize {
                         "part {k} of {parts:?}"
                     );
                 }
+            }
+            if audio_aligned {
                 if let Some((first, last)) = part.audio {
                     // 2 ms: RTMP's rounding, which a carried first
                     // sample may move by.
@@ -414,7 +421,14 @@ fn part_durations_follow_the_video_timeline() {
         }
         m.finish().unwrap();
         let out = outputs(&mut m);
-        assert!(check_parts(&out, gap == 0) >= 5);
+        // The video is aligned after a gap that ends at a key frame too
+        // (the key frame, late, moves back to its part's start), not after
+        // one that audio bridges with parts of its own. Audio after a gap
+        // starts where its own timeline ended (`continue_timeline`), before
+        // the part.
+        let at_key_frame = gap_at % 1000 == 0;
+        assert!(check_parts_with(&out, at_key_frame, gap == 0) >= 5);
+        check_timelines(&out);
     }
 }
 

@@ -81,6 +81,14 @@ pub struct MediaPlaylistOptions {
     pub target_duration: f64,
     /// Write `EXT-X-INDEPENDENT-SEGMENTS`: every segment starts with a key
     /// frame (true of what the segmenter cuts). Default `true`.
+    ///
+    /// A playlist that lists parts (Low-Latency HLS) leaves the tag out even
+    /// when this is on: video.js (VHS 3, in video.js 8) reads it as "every
+    /// *part* is independent" and then starts playback on any part near the
+    /// live edge, in the middle of a GOP, where the browser shows nothing until
+    /// the next key frame. Without the tag it looks for `INDEPENDENT=YES`,
+    /// which the playlist writes on every part that starts with a key frame;
+    /// hls.js, Shaka and Safari read those attributes either way.
     pub independent_segments: bool,
     /// Low-Latency HLS, or `None` (default).
     pub low_latency: Option<LowLatencyOptions>,
@@ -765,7 +773,8 @@ impl MediaPlaylist {
             PlaylistKind::Vod => out.push_str("#EXT-X-PLAYLIST-TYPE:VOD\n"),
             PlaylistKind::Live { .. } => {}
         }
-        if self.options.independent_segments {
+        let lists_parts = self.options.low_latency.is_some() && self.part_target_ms.is_some();
+        if self.options.independent_segments && !lists_parts {
             out.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
         }
         if skipped > 0 {

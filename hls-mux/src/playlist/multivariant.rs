@@ -165,7 +165,10 @@ impl MultivariantPlaylist {
     }
 
     /// Whether to write `EXT-X-INDEPENDENT-SEGMENTS` (every segment of every
-    /// variant starts with a key frame).
+    /// variant starts with a key frame). Turn it off when the variants are
+    /// Low-Latency HLS playlists with parts: video.js applies the tag of the
+    /// multivariant playlist to parts too (see
+    /// [`MediaPlaylistOptions::independent_segments`](super::MediaPlaylistOptions::independent_segments)).
     pub fn independent_segments(mut self, on: bool) -> MultivariantPlaylist {
         self.independent_segments = on;
         self

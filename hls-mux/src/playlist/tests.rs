@@ -564,7 +564,6 @@ fn low_latency_exact_text() {
          #EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.500,CAN-SKIP-UNTIL=12.000\n\
          #EXT-X-PART-INF:PART-TARGET=0.500\n\
          #EXT-X-MEDIA-SEQUENCE:0\n\
-         #EXT-X-INDEPENDENT-SEGMENTS\n\
          #EXT-X-PART:DURATION=0.500,URI=\"p0.0.ts\",INDEPENDENT=YES\n\
          #EXT-X-PART:DURATION=0.500,URI=\"p0.1.ts\"\n\
          #EXT-X-PART:DURATION=0.500,URI=\"p0.2.ts\"\n\
@@ -575,6 +574,9 @@ fn low_latency_exact_text() {
          #EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"p1.1.ts\"\n"
     );
     check_text(&text);
+    // The segments are independent but the tag is left out once parts are
+    // listed: video.js would read it as "every part is independent".
+    assert!(playlist.options().independent_segments);
     // m3u8-rs does not know the Low-Latency tags but must still read it.
     let parsed = parse_media(&text);
     assert_eq!(parsed.segments.len(), 1);
