@@ -565,3 +565,35 @@ async fn http_answers_ranges_hosts_and_methods_as_the_rfcs_say() {
     assert_eq!(post.header("allow"), Some("GET, HEAD, OPTIONS"));
     publisher.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_headers_let_an_edge_collapse_blocking_reloads() {
+    let (bound, _server) = start(ephemeral(config())).await;
+    let mut publisher = Client::publish(bound.rtmp, "cache").await.expect("publish");
+    publisher.send_loops(2).await;
+    playlist_until(&bound, "cache", |t| t.contains("seg1.m4s")).await;
+    let cache_control = |response: &common::HttpResponse| {
+        response
+            .header("cache-control")
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    // The plain playlist changes at every part: revalidate each time.
+    let plain = get(bound.http, "/live/cache/index.m3u8").await;
+    assert_eq!(cache_control(&plain), "no-cache");
+    // A blocking answer holds the part its URL names: six target durations.
+    let blocking = get(bound.http, "/live/cache/index.m3u8?_HLS_msn=1&_HLS_part=0").await;
+    assert_eq!(blocking.status, 200);
+    assert_eq!(cache_control(&blocking), "public, max-age=6");
+    // Media never changes under its name; half the 60 s grace period.
+    for file in ["init0.mp4", "seg0.m4s", "part1.0.m4s"] {
+        let media = get(bound.http, &format!("/live/cache/{file}")).await;
+        assert_eq!(media.status, 200, "{file}");
+        assert_eq!(cache_control(&media), "public, max-age=30, immutable");
+    }
+    // Errors are never reused.
+    let missing = get(bound.http, "/live/cache/seg999.m4s").await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(cache_control(&missing), "no-cache");
+    publisher.close().await;
+}

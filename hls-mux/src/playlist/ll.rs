@@ -224,6 +224,37 @@ impl MediaPlaylist {
         }
     }
 
+    /// How long an HTTP cache (a CDN edge, a browser) may reuse the answer to
+    /// a request for this playlist with these directives: `Some(age)` for
+    /// `Cache-Control: max-age`, `None` for `no-cache` (store it, but ask the
+    /// origin again before each reuse). Following Apple's Low-Latency HLS
+    /// delivery guidance and the CDN defaults of packagers such as AWS
+    /// MediaPackage:
+    ///
+    /// - A blocking request (`_HLS_msn`, with Low-Latency HLS on): six target
+    ///   durations. Its URL names the part it waits for, and the answer holds
+    ///   that part, so it stays a right answer for every later player asking
+    ///   the same URL; six target durations is the horizon players ask about
+    ///   (`CAN-SKIP-UNTIL`). This is what lets an edge collapse the requests of
+    ///   all its players into one per part.
+    /// - A plain request with Low-Latency HLS: `None`. It changes at every part,
+    ///   faster than `max-age`'s one-second resolution, and a stale one starts
+    ///   a player behind the live edge.
+    /// - A plain request without Low-Latency HLS: half a target duration (at
+    ///   least a second): a player reloads about once a target duration
+    ///   (RFC 8216 6.3.4), so it sees every segment at most half a target
+    ///   duration late.
+    pub fn cache_max_age(&self, request: &ReloadRequest) -> Option<Duration> {
+        let target = self.target_duration();
+        if self.part_target_ms.is_some() {
+            request
+                .msn
+                .map(|_| Duration::from_secs(target.saturating_mul(6)))
+        } else {
+            Some(Duration::from_secs((target / 2).max(1)))
+        }
+    }
+
     /// How long an HTTP server should hold a blocking request before giving
     /// up with 503: three target durations (rfc8216bis 6.2.5.2).
     pub fn blocking_timeout(&self) -> Duration {

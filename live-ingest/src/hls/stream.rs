@@ -340,6 +340,15 @@ impl Stream {
         self.lock().muxer.playlist().answer_query(query)
     }
 
+    /// How long an HTTP cache may reuse the answer to a playlist request with
+    /// this query (see [`MediaPlaylist::cache_max_age`]); `None`: `no-cache`.
+    ///
+    /// [`MediaPlaylist::cache_max_age`]: hls_mux::playlist::MediaPlaylist::cache_max_age
+    pub fn cache_max_age(&self, query: &str) -> Option<Duration> {
+        let request = hls_mux::playlist::ReloadRequest::parse(query).ok()?;
+        self.lock().muxer.playlist().cache_max_age(&request)
+    }
+
     /// How long a blocking playlist request may wait (three target durations).
     pub fn blocking_timeout(&self) -> Duration {
         self.lock().muxer.playlist().blocking_timeout()

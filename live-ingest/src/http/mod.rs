@@ -294,7 +294,12 @@ async fn stream_path(
     if file == "index.m3u8" {
         playlist(&stream, peer, query).await
     } else {
-        media_file(&stream, file, range).await
+        // A segment, part or init segment never changes under its name while
+        // the stream lives; a name is reused only by a new stream after the
+        // grace period, so a cache may keep one for half of that (30 s at
+        // most: a CDN keeps what it must, the origin keeps the live window).
+        let max_age = (server.config.grace.as_secs() / 2).min(30);
+        media_file(&stream, file, range, max_age).await
     }
 }
 
@@ -309,8 +314,15 @@ async fn playlist(stream: &Stream, peer: Option<SocketAddr>, query: &str) -> Res
         changes.borrow_and_update();
         match stream.answer(query) {
             ReloadAnswer::Ready(text) => {
-                let response = with_type(Body::full(text), "application/vnd.apple.mpegurl");
-                return no_cache(response);
+                let mut response = with_type(Body::full(text), "application/vnd.apple.mpegurl");
+                let value = match stream.cache_max_age(query) {
+                    Some(age) => format!("public, max-age={}", age.as_secs()),
+                    None => "no-cache".to_owned(),
+                };
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    response.headers_mut().insert(CACHE_CONTROL, value);
+                }
+                return response;
             }
             ReloadAnswer::BadRequest(reason) => {
                 return text(StatusCode::BAD_REQUEST, &format!("{reason}\n"));
@@ -331,13 +343,18 @@ async fn playlist(stream: &Stream, peer: Option<SocketAddr>, query: &str) -> Res
     }
 }
 
-async fn media_file(stream: &Stream, name: &str, range: Option<&str>) -> Response<Body> {
+async fn media_file(
+    stream: &Stream,
+    name: &str,
+    range: Option<&str>,
+    max_age: u64,
+) -> Response<Body> {
     let mut changes = stream.subscribe();
     let deadline = tokio::time::Instant::now() + stream.blocking_timeout();
     loop {
         changes.borrow_and_update();
         if let Some(served) = stream.file(name) {
-            return file_response(served, range);
+            return file_response(served, range, max_age);
         }
         if !stream.is_coming(name) {
             return not_found();
@@ -354,7 +371,7 @@ async fn media_file(stream: &Stream, name: &str, range: Option<&str>) -> Respons
     }
 }
 
-fn file_response(served: Served, range: Option<&str>) -> Response<Body> {
+fn file_response(served: Served, range: Option<&str>, max_age: u64) -> Response<Body> {
     let content_type = match (served.kind, served.format) {
         (FileKind::Init, _) => "video/mp4",
         (_, Format::Ts) => "video/mp2t",
@@ -393,9 +410,12 @@ fn file_response(served: Served, range: Option<&str>) -> Response<Body> {
     if let Some(value) = content_range.and_then(|v| HeaderValue::from_str(&v).ok()) {
         headers.insert(CONTENT_RANGE, value);
     }
-    // Names are reused only by a new stream after the grace period, which
-    // is longer than this.
-    cache(&mut response, "public, max-age=30");
+    let value = match max_age {
+        0 => HeaderValue::from_static("no-cache"),
+        age => HeaderValue::from_str(&format!("public, max-age={age}, immutable"))
+            .unwrap_or(HeaderValue::from_static("no-cache")),
+    };
+    response.headers_mut().insert(CACHE_CONTROL, value);
     response
 }
 
