@@ -244,7 +244,37 @@ fn check_segments(name: &str, dir: &Path, has_video: bool) -> Vec<Listed> {
             );
         }
     }
+    check_fmp4_timelines(name, dir, &segments);
     segments
+}
+
+/// Every fMP4 section (one init segment and its media segments): each
+/// track's `tfdt` is the previous fragment's plus its sample durations
+/// (`testkit::fmp4`, a box walker of the test's own).
+fn check_fmp4_timelines(name: &str, dir: &Path, segments: &[Listed]) {
+    let read = |file: &str| std::fs::read(dir.join(file)).expect("a listed file");
+    let mut checked = 0;
+    let mut start = 0;
+    while start < segments.len() {
+        let Some(map) = &segments[start].map else {
+            return;
+        };
+        let end = segments[start..]
+            .iter()
+            .position(|s| s.map.as_ref() != Some(map))
+            .map_or(segments.len(), |n| start + n);
+        let media: Vec<(String, Vec<u8>)> = segments[start..end]
+            .iter()
+            .map(|s| (s.uri.clone(), read(&s.uri)))
+            .collect();
+        let runs = media
+            .iter()
+            .map(|(uri, data)| (uri.as_str(), data.as_slice()));
+        checked += common::fmp4::check_timeline(&read(map), runs)
+            .unwrap_or_else(|e| panic!("{name}: fMP4 timeline: {e}"));
+        start = end;
+    }
+    eprintln!("{name}: {checked} fragment tfdts equal the cumulated sample durations");
 }
 
 /// The decoded video frames of an fMP4 playlist read one discontinuity

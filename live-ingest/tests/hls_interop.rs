@@ -266,6 +266,23 @@ fn ffmpeg9_live_blocking_reload_then_the_event_playlist_decodes_like_the_source(
         let file = std::fs::read(dir.join(&segment.uri)).expect("segment on disk");
         assert_eq!(served.body, file, "{}", segment.uri);
     }
+    // Every fragment (parts are the segments' fragments) continues its
+    // tracks' timelines exactly.
+    let init = common::http_get(bound.http, "/live/cam/init0.mp4").body;
+    let served: Vec<(String, Vec<u8>)> = parsed
+        .segments
+        .iter()
+        .map(|s| {
+            let body = common::http_get(bound.http, &format!("/live/cam/{}", s.uri)).body;
+            (s.uri.clone(), body)
+        })
+        .collect();
+    let runs = served
+        .iter()
+        .map(|(uri, data)| (uri.as_str(), data.as_slice()));
+    let checked = common::fmp4::check_timeline(&init, runs).unwrap_or_else(|e| panic!("{e}"));
+    assert!(checked >= 10, "only {checked} fragments checked");
+    eprintln!("cam: {checked} fragment tfdts equal the cumulated sample durations");
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok())

@@ -597,3 +597,78 @@ async fn cache_headers_let_an_edge_collapse_blocking_reloads() {
     assert_eq!(cache_control(&missing), "no-cache");
     publisher.close().await;
 }
+
+/// A stream from an encoder whose key frames come every 1.999 s (OBS with a 2 s
+/// key frame interval, on RTMP's millisecond clock): frames at 30 fps rounded
+/// to milliseconds, each GOP 1,999 ms, AAC beside them. The payloads are the
+/// fixture's (a key frame, an inter frame and an AAC frame, composition time 0).
+fn obs_like_tags(gops: u64) -> Vec<(MediaKind, u64, Bytes)> {
+    let tags = fixture_tags();
+    let find = |kind: MediaKind, test: &dyn Fn(&[u8]) -> bool| {
+        tags.iter()
+            .find(|(k, _, p)| *k == kind && test(p))
+            .map(|(_, _, p)| p.clone())
+            .expect("the fixture has it")
+    };
+    let zero_cts = |payload: Bytes| {
+        let mut copy = payload.to_vec();
+        copy[2..5].fill(0);
+        Bytes::from(copy)
+    };
+    let mut out = vec![
+        (MediaKind::Video, 0, find(MediaKind::Video, &|p| p[1] == 0)),
+        (MediaKind::Audio, 0, find(MediaKind::Audio, &|p| p[1] == 0)),
+    ];
+    let key = zero_cts(find(MediaKind::Video, &|p| p[0] >> 4 == 1 && p[1] == 1));
+    let inter = zero_cts(find(MediaKind::Video, &|p| p[0] >> 4 == 2 && p[1] == 1));
+    let aac = find(MediaKind::Audio, &|p| p[1] == 1);
+    let mut media = Vec::new();
+    for gop in 0..gops {
+        let mut frame = 0;
+        while (frame * 1000 + 15) / 30 < 1999 {
+            let payload = if frame == 0 { &key } else { &inter };
+            let at = gop * 1999 + (frame * 1000 + 15) / 30;
+            media.push((MediaKind::Video, at, payload.clone()));
+            frame += 1;
+        }
+    }
+    let mut k = 0;
+    while (k * 1024 * 1000 + 22_050) / 44_100 < gops * 1999 {
+        media.push((
+            MediaKind::Audio,
+            (k * 1024 * 1000 + 22_050) / 44_100,
+            aac.clone(),
+        ));
+        k += 1;
+    }
+    media.sort_by_key(|(kind, at, _)| (*at, *kind == MediaKind::Audio));
+    out.extend(media);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_frames_every_1999_ms_make_2_s_segments() {
+    let (bound, _server) = start(ephemeral(Config {
+        target_duration: 2.0,
+        part_duration: Some(0.5),
+        ..config()
+    }))
+    .await;
+    let mut publisher = Client::publish(bound.rtmp, "obs").await.expect("publish");
+    for (kind, at, payload) in obs_like_tags(5) {
+        publisher.session.send_media(kind, at, payload);
+    }
+    publisher.flush().await;
+    let text = playlist_until(&bound, "obs", |t| t.contains("seg3.m4s")).await;
+    assert!(text.contains("#EXT-X-TARGETDURATION:2\n"), "{text}");
+    let extinfs: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("#EXTINF:"))
+        .collect();
+    assert!(extinfs.len() >= 4, "{text}");
+    assert!(
+        extinfs.iter().all(|d| *d == "1.999,"),
+        "every segment one GOP: {extinfs:?}"
+    );
+    publisher.close().await;
+}

@@ -4,6 +4,8 @@
 
 #![allow(missing_docs)]
 
+pub mod fmp4;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
