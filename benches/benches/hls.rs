@@ -41,6 +41,9 @@ fn remux_ours(data: &Bytes, format: Format, mut sink: impl FnMut(&Output)) -> Re
     let mut options = MuxerOptions::new(format);
     options.kind = PlaylistKind::Vod;
     options.target_duration = 6.0;
+    // The oracle check below holds our packets to the FLV's exact times; the
+    // constant-frame-rate grid would move video by up to a millisecond.
+    options.constant_frame_rate = false;
     let mut muxer = Muxer::new(options).expect("muxer options");
     let mut adapter = FlvAdapter::new();
     let mut done = Remuxed::default();

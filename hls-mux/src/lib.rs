@@ -38,6 +38,7 @@
 //! Errors are values ([`MuxError`]): a frame that cannot be packaged is refused
 //! and the muxer goes on with the next one.
 
+mod cfr;
 pub mod fmp4;
 mod from_flv;
 pub mod media;

@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use bytes::{Bytes, BytesMut};
 
+use crate::cfr::FrameRateGrid;
 use crate::fmp4::{ticks_for_track_duration, Fmp4Error, Fmp4Writer, Sample};
 use crate::media::{Frame, MediaKind, TrackConfig, Tracks, CLOCK};
 use crate::playlist::{
@@ -42,6 +43,13 @@ pub struct MuxerOptions {
     /// A forward DTS step longer than this many seconds is a discontinuity
     /// (default 5); any backward step is one.
     pub jump_threshold: f64,
+    /// Put video timestamps that are a common constant frame rate rounded
+    /// to milliseconds (RTMP's and FLV's clock: 33, 33, 34 ms at 30 fps) on
+    /// that rate's exact grid (3000 ticks at 90 kHz; 24, 25, 29.97, 30, 50
+    /// and 60 fps), moving none by more than a millisecond, so MP4 tools
+    /// see the encoder's constant frame rate. A stream that does not fit
+    /// passes through untouched. Default `true`.
+    pub constant_frame_rate: bool,
 }
 
 impl MuxerOptions {
@@ -53,6 +61,7 @@ impl MuxerOptions {
             part_duration: None,
             kind: PlaylistKind::Live { window: 6 },
             jump_threshold: 5.0,
+            constant_frame_rate: true,
         }
     }
 }
@@ -267,6 +276,8 @@ pub struct Muxer {
     /// passed), so a sequence header that comes a little after the first
     /// frames of the other track still makes it into the first init.
     probe: VecDeque<Frame>,
+    /// The video frame rate grid (`MuxerOptions::constant_frame_rate`).
+    grid: FrameRateGrid,
     started: bool,
     /// The tracks the current writer was made for.
     writer_tracks: Tracks,
@@ -394,6 +405,7 @@ impl Muxer {
             next_msn: 0,
             finished: false,
             probe: VecDeque::new(),
+            grid: FrameRateGrid::new(),
             started: false,
             writer_tracks: Tracks::default(),
             restarting: false,
@@ -461,6 +473,11 @@ impl Muxer {
         if self.tracks.get(frame.media).is_none() {
             return Err(MuxError::MissingConfig(frame.media));
         }
+        let frame = if self.options.constant_frame_rate && frame.media == MediaKind::Video {
+            self.grid.apply(frame)
+        } else {
+            frame
+        };
         if self.started {
             return self.push_now(frame);
         }
@@ -597,6 +614,8 @@ impl Muxer {
         self.started = false;
         self.restarting = true;
         self.probe.clear();
+        // A new publisher: its own clock, maybe its own frame rate.
+        self.grid = FrameRateGrid::new();
         self.playlist.resume();
     }
 

@@ -82,6 +82,10 @@ pub struct Args {
     /// (FFmpeg and rtmpdump then stop) instead of only StreamEOF.
     #[arg(long)]
     pub notify_unpublish: bool,
+    /// Keep video timestamps as the publisher sent them, instead of putting a
+    /// constant frame rate rounded to milliseconds back on its exact grid.
+    #[arg(long)]
+    pub source_timestamps: bool,
     /// Bytes queued for one player at most before it skips to the next key frame
     /// [default: 8388608].
     #[arg(long, value_name = "BYTES")]
@@ -192,6 +196,7 @@ impl Args {
             config.read_pacing = std::time::Duration::from_millis(ms);
         }
         config.notify_unpublish |= self.notify_unpublish;
+        config.source_timestamps |= self.source_timestamps;
         set(
             &mut config.limits.player_queue_bytes,
             self.player_queue_bytes,

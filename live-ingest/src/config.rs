@@ -136,6 +136,12 @@ pub struct Config {
     /// (FFmpeg and rtmpdump then end at once). Off by default, as in nginx-rtmp:
     /// players get `StreamEOF` and wait for the next publisher.
     pub notify_unpublish: bool,
+    /// Keep video timestamps exactly as the publisher sent them. Off by default:
+    /// timestamps that are a common constant frame rate rounded to RTMP's
+    /// milliseconds (33, 33, 34 ms at 30 fps) are put back on that rate's exact
+    /// grid, none moved by more than a millisecond
+    /// (`hls_mux::MuxerOptions::constant_frame_rate`).
+    pub source_timestamps: bool,
     /// Per-player and cache limits.
     pub limits: Limits,
 }
@@ -162,6 +168,7 @@ impl Default for Config {
             max_streams: 10_000,
             read_pacing: Duration::from_millis(20),
             notify_unpublish: false,
+            source_timestamps: false,
             limits: Limits::default(),
         }
     }
@@ -173,6 +180,7 @@ impl Config {
         let mut muxer = MuxerOptions::new(self.format.format());
         muxer.target_duration = self.target_duration;
         muxer.part_duration = self.part_duration;
+        muxer.constant_frame_rate = !self.source_timestamps;
         muxer.kind = match self.window {
             0 => PlaylistKind::Event,
             window => PlaylistKind::Live { window },

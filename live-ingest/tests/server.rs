@@ -318,16 +318,11 @@ async fn a_second_publisher_is_refused_and_a_republish_continues_the_playlist() 
     .await;
     let discontinuities = text.matches("#EXT-X-DISCONTINUITY\n").count();
     assert_eq!(discontinuities, before + 1, "{text}");
+    // The head and the first segment are the same (older segments lose their
+    // parts as newer ones come).
+    let head = &ended[..ended.find("seg0.m4s").expect("seg0 listed")];
     assert!(
-        text.starts_with(
-            ended
-                .trim_end_matches("#EXT-X-ENDLIST\n")
-                .lines()
-                .take(12)
-                .collect::<Vec<_>>()
-                .join("\n")
-                .as_str()
-        ),
+        text.starts_with(head),
         "the playlist goes on:\n{ended}\n{text}"
     );
     again.close().await;
@@ -666,8 +661,13 @@ async fn key_frames_every_1999_ms_make_2_s_segments() {
         .filter_map(|l| l.strip_prefix("#EXTINF:"))
         .collect();
     assert!(extinfs.len() >= 4, "{text}");
+    // One GOP each: 1.999 s, within the millisecond the constant-frame-rate
+    // grid may move a key frame (these GOPs drift a millisecond each from
+    // the 30 fps grid of the frames inside them).
     assert!(
-        extinfs.iter().all(|d| *d == "1.999,"),
+        extinfs
+            .iter()
+            .all(|d| ["1.998,", "1.999,", "2.000,"].contains(d)),
         "every segment one GOP: {extinfs:?}"
     );
     publisher.close().await;

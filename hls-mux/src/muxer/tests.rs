@@ -760,3 +760,40 @@ fn refuses_what_cannot_be_done() {
     // The refused configuration changed nothing.
     assert_eq!(m.tracks(), &Tracks::default());
 }
+
+/// The video sample durations of every fragment, in order (track 1 is
+/// video in these tests' init segments).
+fn video_durations(out: &[Output]) -> Vec<u32> {
+    check_timelines(out)
+        .iter()
+        .flatten()
+        .flatten()
+        .filter(|traf| traf.track_id == 1)
+        .flat_map(|traf| traf.durations.iter().copied())
+        .collect()
+}
+
+#[test]
+fn thirty_fps_on_the_millisecond_clock_is_written_at_a_constant_rate() {
+    let run = |constant: bool| {
+        let mut options = MuxerOptions::new(Format::Fmp4);
+        options.target_duration = 2.0;
+        options.part_duration = Some(0.5);
+        options.constant_frame_rate = constant;
+        let mut m = Muxer::new(options).expect("options");
+        m.set_config(avc(true)).unwrap();
+        m.set_config(aac()).unwrap();
+        push_obs_like(&mut m, &[2000; 5]);
+        m.finish().unwrap();
+        video_durations(&outputs(&mut m))
+    };
+    let source = run(false);
+    assert!(
+        source.contains(&2970) && source.contains(&3060),
+        "{source:?}"
+    );
+    let regular = run(true);
+    assert_eq!(regular.len(), source.len());
+    // The first second is the detector's; from then on 3000 ticks each.
+    assert!(regular[30..].iter().all(|&d| d == 3000), "{regular:?}");
+}
