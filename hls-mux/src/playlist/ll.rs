@@ -224,32 +224,31 @@ impl MediaPlaylist {
         }
     }
 
-    /// How long an HTTP cache (a CDN edge, a browser) may reuse the answer to
-    /// a request for this playlist with these directives: `Some(age)` for
-    /// `Cache-Control: max-age`, `None` for `no-cache` (store it, but ask the
-    /// origin again before each reuse). Following Apple's Low-Latency HLS
-    /// delivery guidance and the CDN defaults of packagers such as AWS
-    /// MediaPackage:
+    /// How long a shared HTTP cache (a CDN edge) may reuse the answer to a
+    /// request for this playlist with these directives: `Some(age)` for
+    /// `s-maxage`, `None` for `no-cache` (ask the origin again before each
+    /// reuse). Following Apple's Low-Latency HLS delivery guidance:
     ///
-    /// - A blocking request (`_HLS_msn`, with Low-Latency HLS on): six target
-    ///   durations. Its URL names the part it waits for, and the answer holds
-    ///   that part, so it stays a right answer for every later player asking
-    ///   the same URL; six target durations is the horizon players ask about
-    ///   (`CAN-SKIP-UNTIL`). This is what lets an edge collapse the requests of
-    ///   all its players into one per part.
+    /// - A blocking request (`_HLS_msn`, with Low-Latency HLS on): one
+    ///   second. Its URL names the part it waits for and the answer holds that
+    ///   part, so while the request waits an edge can collapse every player's
+    ///   request for it into one (which needs the answer to be cacheable at
+    ///   all). Longer would be right by the RFC, but video.js (VHS 3) asks the
+    ///   same blocking URL again and again and expects a newer playlist each
+    ///   time: with six target durations it stalled for as long, with one
+    ///   second it sees each newer playlist at most a second late. Browsers
+    ///   should not keep it at all (`max-age=0`): VHS talks to them first.
     /// - A plain request with Low-Latency HLS: `None`. It changes at every part,
     ///   faster than `max-age`'s one-second resolution, and a stale one starts
     ///   a player behind the live edge.
     /// - A plain request without Low-Latency HLS: half a target duration (at
-    ///   least a second): a player reloads about once a target duration
-    ///   (RFC 8216 6.3.4), so it sees every segment at most half a target
-    ///   duration late.
+    ///   least a second), for browsers too: a player reloads about once a
+    ///   target duration (RFC 8216 6.3.4), so it sees every segment at most
+    ///   half a target duration late.
     pub fn cache_max_age(&self, request: &ReloadRequest) -> Option<Duration> {
         let target = self.target_duration();
         if self.part_target_ms.is_some() {
-            request
-                .msn
-                .map(|_| Duration::from_secs(target.saturating_mul(6)))
+            request.msn.map(|_| Duration::from_secs(1))
         } else {
             Some(Duration::from_secs((target / 2).max(1)))
         }

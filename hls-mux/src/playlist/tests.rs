@@ -1400,7 +1400,7 @@ fn cache_ages_follow_the_delivery_guidance() {
     let blocking = ReloadRequest::parse("_HLS_msn=3&_HLS_part=1").unwrap();
     let plain = ReloadRequest::parse("").unwrap();
     let ll = low_latency(3, 2.0, 0.5);
-    assert_eq!(ll.cache_max_age(&blocking), Some(Duration::from_secs(12)));
+    assert_eq!(ll.cache_max_age(&blocking), Some(Duration::from_secs(1)));
     assert_eq!(ll.cache_max_age(&plain), None);
     let classic = live(3, 6.0);
     assert_eq!(classic.cache_max_age(&plain), Some(Duration::from_secs(3)));

@@ -340,13 +340,22 @@ impl Stream {
         self.lock().muxer.playlist().answer_query(query)
     }
 
-    /// How long an HTTP cache may reuse the answer to a playlist request with
-    /// this query (see [`MediaPlaylist::cache_max_age`]); `None`: `no-cache`.
+    /// The `Cache-Control` of the answer to a playlist request with this
+    /// query (see [`MediaPlaylist::cache_max_age`]): a blocking answer is for
+    /// shared caches only (`max-age=0, s-maxage=`), a plain playlist without
+    /// parts for every cache, the plain LL-HLS playlist `no-cache`.
     ///
     /// [`MediaPlaylist::cache_max_age`]: hls_mux::playlist::MediaPlaylist::cache_max_age
-    pub fn cache_max_age(&self, query: &str) -> Option<Duration> {
-        let request = hls_mux::playlist::ReloadRequest::parse(query).ok()?;
-        self.lock().muxer.playlist().cache_max_age(&request)
+    pub fn cache_control(&self, query: &str) -> String {
+        let Ok(request) = hls_mux::playlist::ReloadRequest::parse(query) else {
+            return "no-cache".to_owned();
+        };
+        let age = self.lock().muxer.playlist().cache_max_age(&request);
+        match (age, request.msn) {
+            (None, _) => "no-cache".to_owned(),
+            (Some(age), Some(_)) => format!("public, max-age=0, s-maxage={}", age.as_secs()),
+            (Some(age), None) => format!("public, max-age={}", age.as_secs()),
+        }
     }
 
     /// How long a blocking playlist request may wait (three target durations).

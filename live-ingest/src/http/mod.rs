@@ -315,11 +315,7 @@ async fn playlist(stream: &Stream, peer: Option<SocketAddr>, query: &str) -> Res
         match stream.answer(query) {
             ReloadAnswer::Ready(text) => {
                 let mut response = with_type(Body::full(text), "application/vnd.apple.mpegurl");
-                let value = match stream.cache_max_age(query) {
-                    Some(age) => format!("public, max-age={}", age.as_secs()),
-                    None => "no-cache".to_owned(),
-                };
-                if let Ok(value) = HeaderValue::from_str(&value) {
+                if let Ok(value) = HeaderValue::from_str(&stream.cache_control(query)) {
                     response.headers_mut().insert(CACHE_CONTROL, value);
                 }
                 return response;
