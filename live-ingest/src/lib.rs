@@ -66,6 +66,8 @@ pub mod hub;
 pub mod metrics;
 pub mod rtmp;
 pub mod server;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod vectored;
 
 mod error;
