@@ -6,9 +6,10 @@
 #![cfg(feature = "tls")]
 
 mod client;
+mod pki;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,78 +17,12 @@ use bytes::Bytes;
 use client::{fixture_tags, is_end, is_header_or_end, Client};
 use live_ingest::rtmp::push::{self, PushError};
 use live_ingest::{Bound, Config, ConfigError, Server};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SerialNumber};
+use pki::Pki;
 use rtmp_core::{MediaKind, MediaMessage, RtmpUrl};
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
-
-/// A CA of the test's own and the files it writes, in a directory of the test's.
-struct Pki {
-    dir: PathBuf,
-    ca: Issuer<'static, KeyPair>,
-}
-
-/// A server certificate written by [`Pki::issue`].
-struct Issued {
-    cert: PathBuf,
-    key: PathBuf,
-    der: CertificateDer<'static>,
-}
-
-impl Pki {
-    fn new(name: &str) -> Pki {
-        let dir =
-            std::env::temp_dir().join(format!("live-ingest-rtmps-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a scratch directory");
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, format!("live-ingest test CA {name}"));
-        let key = KeyPair::generate().expect("a CA key");
-        let cert = params.self_signed(&key).expect("the CA certificate");
-        std::fs::write(dir.join("ca.pem"), cert.pem()).expect("write the CA");
-        Pki {
-            dir,
-            ca: Issuer::new(params, key),
-        }
-    }
-
-    fn ca(&self) -> PathBuf {
-        self.dir.join("ca.pem")
-    }
-
-    /// A certificate for 127.0.0.1 and localhost with this serial number and
-    /// common name, written to `NAME.pem` and `NAME.key`.
-    fn issue(&self, name: &str, serial: u64) -> Issued {
-        let mut params =
-            CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-                .expect("server parameters");
-        params.serial_number = Some(SerialNumber::from(serial));
-        params.distinguished_name.push(DnType::CommonName, name);
-        let key = KeyPair::generate().expect("a server key");
-        let cert = params
-            .signed_by(&key, &self.ca)
-            .expect("a signed certificate");
-        let issued = Issued {
-            cert: self.dir.join(format!("{name}.pem")),
-            key: self.dir.join(format!("{name}.key")),
-            der: cert.der().clone(),
-        };
-        std::fs::write(&issued.cert, cert.pem()).expect("write the certificate");
-        std::fs::write(&issued.key, key.serialize_pem()).expect("write the key");
-        issued
-    }
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// A relay (no HLS) on ephemeral ports with RTMPS from `cert` and `key`.
 fn rtmps_config(cert: &Path, key: &Path) -> Config {
