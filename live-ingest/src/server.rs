@@ -136,19 +136,17 @@ impl Server {
     }
 }
 
+/// The RTMPS listener's certificates and what pushes trust.
+#[cfg(feature = "tls")]
+type TlsSetup = (
+    Option<crate::tls::Certificates>,
+    Option<Arc<rustls::ClientConfig>>,
+);
+
 /// The RTMPS certificates and the pushes' trust, each read only when the
 /// configuration asks for it (the system's store is not read for nothing).
 #[cfg(feature = "tls")]
-#[allow(clippy::type_complexity)]
-fn tls_setup(
-    config: &Config,
-) -> Result<
-    (
-        Option<crate::tls::Certificates>,
-        Option<Arc<rustls::ClientConfig>>,
-    ),
-    ConfigError,
-> {
+fn tls_setup(config: &Config) -> Result<TlsSetup, ConfigError> {
     let certificates = match (config.rtmps, &config.tls_cert, &config.tls_key) {
         (Some(_), Some(cert), Some(key)) => Some(crate::tls::Certificates::load(cert, key)?),
         _ => None,
