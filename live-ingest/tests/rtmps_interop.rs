@@ -1,7 +1,8 @@
 //! RTMPS against FFmpeg 9 (built with OpenSSL, which checks the server's
 //! certificate by default) and GStreamer's rtmp2sink (GnuTLS through GIO): they
 //! publish to the server's RTMPS port, and what plays back over RTMPS and plain
-//! RTMP is the source's packets, bit-identical.
+//! RTMP is the source's packets, bit-identical. And our push to an RTMPS server
+//! that is not ours: FFmpeg 9 `-listen` behind an OpenSSL TLS front.
 //!
 //! Needs `../shared/peers/install.sh`; CI runs these with `--include-ignored`.
 
@@ -17,6 +18,7 @@ use std::time::Duration;
 use common::*;
 use live_ingest::{Bound, Config};
 use pki::{Issued, Pki};
+use rtmp_core::RtmpUrl;
 
 const LIMIT: Duration = Duration::from_secs(45);
 
@@ -175,5 +177,72 @@ fn gstreamer_rtmp2sink_publishes_over_rtmps_bit_identically() {
         fingerprint(&source),
         "GStreamer over RTMPS, FFmpeg over RTMP: {}",
         String::from_utf8_lossy(&played.stderr)
+    );
+}
+
+/// `--push rtmps://` to a TLS server that is not rustls: FFmpeg 9 `-listen`
+/// (which cannot listen on rtmps:// itself) behind `tests/tls_front.py`
+/// (Python's ssl, that is OpenSSL), the test CA given as `push_ca` and the
+/// upstream named by IP address (checked against the certificate's IP name).
+#[test]
+#[ignore = "needs peers: ffmpeg9, python3 (../shared/peers/install.sh)"]
+fn a_push_reaches_ffmpeg_listen_behind_an_openssl_tls_front() {
+    let pki = Pki::new("push-front");
+    let issued = pki.issue("localhost", 1);
+    let dir = scratch("rtmps-push");
+    let source = corpus().join("a_h264high_bf_aac.flv");
+    let (listen_port, front_port) = (free_port(), free_port());
+    let received = dir.join("received.flv");
+    let listener = script(
+        "rtmp-listen.sh",
+        &[
+            "recv",
+            &format!("rtmp://127.0.0.1:{listen_port}/live/pushed"),
+            path(&received),
+            "40",
+        ],
+    );
+    let front = Process(
+        Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls_front.py"))
+            .args([&front_port.to_string(), &listen_port.to_string()])
+            .args([path(&issued.cert), path(&issued.key), "40"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start tls_front.py"),
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let upstream = RtmpUrl::parse(&format!("rtmps://127.0.0.1:{front_port}/live")).unwrap();
+    let (bound, _server) = start_server(Config {
+        push: vec![upstream],
+        push_ca: Some(pki.ca()),
+        hls: false,
+        ..Config::default()
+    });
+    let published = script(
+        "client-publish.sh",
+        &[
+            "ffmpeg9",
+            &format!("rtmp://{}/live/pushed", bound.rtmp),
+            path(&source),
+        ],
+    )
+    .wait(LIMIT);
+    assert!(
+        published.status.success(),
+        "publisher: {}",
+        String::from_utf8_lossy(&published.stderr)
+    );
+    let listened = listener.wait(LIMIT);
+    let fronted = front.wait(LIMIT);
+    assert_eq!(
+        fingerprint(&received),
+        fingerprint(&source),
+        "ffmpeg -listen: {}; the TLS front: {}{}",
+        String::from_utf8_lossy(&listened.stderr),
+        String::from_utf8_lossy(&fronted.stdout),
+        String::from_utf8_lossy(&fronted.stderr)
     );
 }
