@@ -85,6 +85,7 @@ impl Server {
             }
             Err(error) => {
                 tracing::error!(%error, "rtmps: certificate reload failed, the previous one stays in use");
+                self.metrics.tls_reload_failed();
                 Err(error)
             }
         }
@@ -252,9 +253,13 @@ pub async fn serve_rtmps(listener: TcpListener, server: Arc<Server>) {
             let handshake = acceptor.accept(socket);
             match tokio::time::timeout_at(deadline.into(), handshake).await {
                 Ok(Ok(stream)) => rtmp::connection::run(stream, peer, server, accepted).await,
-                Ok(Err(error)) => info!(%peer, %error, "rtmps: TLS handshake failed"),
+                Ok(Err(error)) => {
+                    server.metrics.tls_handshake_failed();
+                    info!(%peer, %error, "rtmps: TLS handshake failed");
+                }
                 Err(_) => {
-                    info!(%peer, limit = ?server.config.handshake_timeout, "rtmps: no TLS handshake in time")
+                    server.metrics.tls_handshake_failed();
+                    info!(%peer, limit = ?server.config.handshake_timeout, "rtmps: no TLS handshake in time");
                 }
             }
         });

@@ -174,6 +174,11 @@ async fn a_reload_serves_the_new_certificate_and_keeps_open_streams() {
         second.der,
         "after failed reloads"
     );
+    let metrics = server.metrics.render(0, &[]);
+    assert!(
+        metrics.contains("live_ingest_tls_reload_failures_total 2\n"),
+        "{metrics}"
+    );
 
     // The publisher connected before all of this is still streaming.
     publisher.send_loops(1).await;
@@ -250,7 +255,7 @@ async fn a_silent_tls_client_is_dropped_after_the_handshake_timeout() {
     let issued = pki.issue("server", 1);
     let mut config = rtmps_config(&issued.cert, &issued.key);
     config.handshake_timeout = Duration::from_millis(500);
-    let (bound, _server) = start(config).await;
+    let (bound, server) = start(config).await;
     let mut silent = TcpStream::connect(bound.rtmps.unwrap()).await.unwrap();
     let started = Instant::now();
     let mut buffer = [0u8; 64];
@@ -264,6 +269,11 @@ async fn a_silent_tls_client_is_dropped_after_the_handshake_timeout() {
         started.elapsed() >= Duration::from_millis(400),
         "{:?}",
         started.elapsed()
+    );
+    let metrics = server.metrics.render(0, &[]);
+    assert!(
+        metrics.contains("live_ingest_tls_handshake_failures_total 1\n"),
+        "{metrics}"
     );
 }
 
