@@ -550,6 +550,8 @@ mod tests {
         assert!(parse_args(&list(&["--url", "rtmp://h/a", "--file", "f"]))
             .unwrap_err()
             .contains("--streams"));
+        let tls = ["--streams", "1", "--url", "rtmps://h/a", "--file", "f"];
+        assert!(parse_args(&list(&tls)).unwrap_err().contains("rtmps://"));
     }
 
     #[test]
