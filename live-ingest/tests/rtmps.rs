@@ -247,6 +247,13 @@ async fn a_push_reaches_an_rtmps_upstream_and_an_unknown_ca_is_a_clear_error() {
         said.contains("127.0.0.1") && said.contains("certificate"),
         "{said}"
     );
+    // A server with no TLS settings at all (an application's own push): the
+    // system's roots, which do not hold the test CA.
+    let plain = Server::new(Config::default()).expect("a valid configuration");
+    let error = push::run(&plain, &url, "live/x", "x", 1)
+        .await
+        .expect_err("an upstream the system does not trust");
+    assert!(error.to_string().contains("certificate"), "{error}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -138,9 +138,15 @@ async fn tls_connect(
     };
     let config = match server.push_tls() {
         Some(config) => config.clone(),
-        // A push started by the application to an upstream the config does not name.
-        None => crate::tls::client_config(server.config.push_ca.as_deref())
-            .map_err(|e| unavailable(e.to_string()))?,
+        // A push started by the application to an upstream the config does not
+        // name: the system's store is read now, off the runtime's threads.
+        None => {
+            let ca = server.config.push_ca.clone();
+            tokio::task::spawn_blocking(move || crate::tls::client_config(ca.as_deref()))
+                .await
+                .map_err(|e| unavailable(e.to_string()))?
+                .map_err(|e| unavailable(e.to_string()))?
+        }
     };
     let name = rustls::pki_types::ServerName::try_from(upstream.host.clone())
         .map_err(|e| unavailable(format!("expected a DNS name or an IP address: {e}")))?;
