@@ -91,7 +91,12 @@ pub fn parse_args(args: &[String]) -> Result<LoadArgs, String> {
                 )
             }
             "--url" => {
-                url = Some(RtmpUrl::parse(&value("--url")?).map_err(|e| format!("--url: {e}"))?)
+                let parsed = RtmpUrl::parse(&value("--url")?).map_err(|e| format!("--url: {e}"))?;
+                // The load generator measures the server's RTMP path; it has no TLS client.
+                if parsed.tls {
+                    return Err("--url: expected rtmp://, got rtmps:// (not supported here)".into());
+                }
+                url = Some(parsed)
             }
             "--file" => file = Some(PathBuf::from(value("--file")?)),
             "--duration" => duration = Some(seconds("--duration", value("--duration")?)?),
@@ -545,6 +550,8 @@ mod tests {
         assert!(parse_args(&list(&["--url", "rtmp://h/a", "--file", "f"]))
             .unwrap_err()
             .contains("--streams"));
+        let tls = ["--streams", "1", "--url", "rtmps://h/a", "--file", "f"];
+        assert!(parse_args(&list(&tls)).unwrap_err().contains("rtmps://"));
     }
 
     #[test]

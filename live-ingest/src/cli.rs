@@ -17,6 +17,10 @@ use crate::{Config, ConfigError};
 /// over RTMP, http://HOST:PORT/APP/KEY.flv (HTTP-FLV) or
 /// http://HOST:PORT/APP/KEY/index.m3u8 (HLS); the page at / lists the streams
 /// with a player; /stats is JSON and /metrics Prometheus text.
+///
+/// RTMPS (rtmps://HOST:PORT/APP/KEY) is served on its own port with --rtmps,
+/// --tls-cert and --tls-key; SIGHUP reads the certificate and key again without
+/// dropping a stream.
 #[derive(Debug, Parser)]
 #[command(name = "live-ingest", version, max_term_width = 100)]
 pub struct Args {
@@ -26,6 +30,17 @@ pub struct Args {
     /// RTMP listen address [default: 127.0.0.1:1935].
     #[arg(long, value_name = "ADDR")]
     pub rtmp: Option<SocketAddr>,
+    /// RTMPS (RTMP over TLS) listen address, beside --rtmp; needs --tls-cert and
+    /// --tls-key [default: none].
+    #[arg(long, value_name = "ADDR")]
+    pub rtmps: Option<SocketAddr>,
+    /// The RTMPS certificate chain, PEM (the server's certificate first); read again
+    /// on SIGHUP.
+    #[arg(long, value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+    /// The RTMPS private key, PEM (PKCS#8, PKCS#1 or SEC1); read again on SIGHUP.
+    #[arg(long, value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
     /// HTTP listen address [default: 127.0.0.1:8080].
     #[arg(long, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
@@ -51,9 +66,13 @@ pub struct Args {
     /// Record each publish to DIR/APP/KEY-UNIXTIME.flv.
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
-    /// Re-publish every stream to URL/KEY (repeatable).
-    #[arg(long, value_name = "rtmp://HOST[:PORT]/APP")]
+    /// Re-publish every stream to URL/KEY (repeatable); rtmps:// is checked against
+    /// the system's root certificates, or --push-ca.
+    #[arg(long, value_name = "rtmp[s]://HOST[:PORT]/APP")]
     pub push: Vec<String>,
+    /// CA certificates (PEM) that rtmps:// pushes trust instead of the system's roots.
+    #[arg(long, value_name = "PEM")]
+    pub push_ca: Option<PathBuf>,
     /// Only these stream names may publish (repeatable).
     #[arg(long, value_name = "NAME")]
     pub allow: Vec<String>,
@@ -140,6 +159,9 @@ impl Args {
 
     fn apply(&self, config: &mut Config) -> Result<(), ConfigError> {
         set(&mut config.rtmp, self.rtmp);
+        set_some(&mut config.rtmps, self.rtmps);
+        set_some(&mut config.tls_cert, self.tls_cert.clone());
+        set_some(&mut config.tls_key, self.tls_key.clone());
         set(&mut config.http, self.http);
         config.hls &= !self.no_hls;
         if let Some(format) = self.format {
@@ -171,11 +193,12 @@ impl Args {
         for url in &self.push {
             let url = rtmp_core::RtmpUrl::parse(url).map_err(|_| ConfigError::Url {
                 what: "--push",
-                expected: "rtmp://HOST[:PORT]/APP",
+                expected: "rtmp://HOST[:PORT]/APP or rtmps://HOST[:PORT]/APP",
                 got: url.clone(),
             })?;
             config.push.push(url);
         }
+        set_some(&mut config.push_ca, self.push_ca.clone());
         config.allow.extend(self.allow.iter().cloned());
         if let Some(url) = &self.on_publish {
             config.on_publish = Some(CallbackUrl::parse(url)?);
@@ -245,6 +268,8 @@ fn duration(field: &'static str, value: f64) -> Result<std::time::Duration, Conf
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Config, CliError> {
@@ -293,6 +318,24 @@ mod tests {
         assert_eq!(config.on_publish.unwrap().port, 9);
         assert_eq!(config.push[0].app, "up");
         assert!(config.read_pacing.is_zero());
+        let tls = parse(&[
+            "--rtmps",
+            "0.0.0.0:443",
+            "--tls-cert",
+            "/etc/c.pem",
+            "--tls-key",
+            "/etc/k.pem",
+            "--push",
+            "rtmps://up.example/live",
+            "--push-ca",
+            "/etc/ca.pem",
+        ])
+        .unwrap();
+        assert_eq!(tls.rtmps, Some("0.0.0.0:443".parse().unwrap()));
+        assert_eq!(tls.tls_cert.as_deref(), Some(Path::new("/etc/c.pem")));
+        assert_eq!(tls.tls_key.as_deref(), Some(Path::new("/etc/k.pem")));
+        assert_eq!((tls.push[0].port, tls.push[0].tls), (443, true));
+        assert_eq!(tls.push_ca.as_deref(), Some(Path::new("/etc/ca.pem")));
         assert_eq!(
             parse(&["--part-duration", "0"]).unwrap().part_duration,
             None
@@ -311,6 +354,10 @@ mod tests {
             .to_string()
             .contains("http://HOST"));
         assert!(parse(&["--push", "http://x/"]).is_err());
+        let error = parse(&["--rtmps", "127.0.0.1:1936"]).unwrap_err();
+        assert!(error.to_string().contains("tls_cert"), "{error}");
+        let error = parse(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).unwrap_err();
+        assert!(error.to_string().starts_with("rtmps:"), "{error}");
         assert!(parse(&["--read-pacing", "5000"]).is_err());
         assert!(Args::try_parse_from(["live-ingest", "--format", "mkv"]).is_err());
         assert!(Args::try_parse_from(["live-ingest", "--bogus"]).is_err());
@@ -324,7 +371,9 @@ mod tests {
         std::fs::write(
             &path,
             "rtmp = \"0.0.0.0:1935\"\nformat = \"ts\"\npart_duration = 0\ngrace = 5.5\n\
-             allow = [\"cam1\"]\n[limits]\nplayer_queue_bytes = 1048576\n",
+             allow = [\"cam1\"]\nrtmps = \"0.0.0.0:1936\"\ntls_cert = \"c.pem\"\n\
+             tls_key = \"k.pem\"\npush_ca = \"ca.pem\"\n\
+             [limits]\nplayer_queue_bytes = 1048576\n",
         )
         .unwrap();
         let file = path.to_str().unwrap();
@@ -335,6 +384,10 @@ mod tests {
         assert_eq!(config.window, 3);
         assert_eq!(config.allow, ["cam1"]);
         assert_eq!(config.limits.player_queue_bytes, 1 << 20);
+        assert_eq!(config.rtmps.unwrap().port(), 1936);
+        assert_eq!(config.tls_cert.as_deref(), Some(Path::new("c.pem")));
+        assert_eq!(config.tls_key.as_deref(), Some(Path::new("k.pem")));
+        assert_eq!(config.push_ca.as_deref(), Some(Path::new("ca.pem")));
         std::fs::write(&path, "rtmp = \"0.0.0.0:1935\"\nsegment_length = 4\n").unwrap();
         let error = parse(&["--config", file]).unwrap_err();
         assert!(error.to_string().contains("segment_length"), "{error}");

@@ -86,6 +86,15 @@ impl Default for Limits {
 pub struct Config {
     /// RTMP listen address.
     pub rtmp: SocketAddr,
+    /// RTMPS listen address (RTMP inside TLS, feature `tls`), beside `rtmp`;
+    /// `None` for none. Needs `tls_cert` and `tls_key`.
+    pub rtmps: Option<SocketAddr>,
+    /// The RTMPS listener's certificate chain: a PEM file, the server's
+    /// certificate first, then the intermediates. Read again on
+    /// [`Server::reload_tls`](crate::Server::reload_tls) (SIGHUP).
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of `tls_cert`: a PEM file (PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: Option<PathBuf>,
     /// HTTP listen address (HLS, HTTP-FLV, `/stats`, `/metrics`, the page).
     pub http: SocketAddr,
     /// Package every stream as HLS. Off, the server is an RTMP relay with HTTP-FLV.
@@ -103,9 +112,13 @@ pub struct Config {
     pub out: Option<PathBuf>,
     /// Record each publish as an FLV file in this directory.
     pub record: Option<PathBuf>,
-    /// Re-publish every stream to these servers (`rtmp://host/app`, the key appended).
+    /// Re-publish every stream to these servers (`rtmp://host/app` or
+    /// `rtmps://host/app`, the key appended).
     #[serde(deserialize_with = "rtmp_urls")]
     pub push: Vec<RtmpUrl>,
+    /// A PEM file of CA certificates that `rtmps://` pushes trust instead of the
+    /// system's root certificates (a private CA, a self-signed upstream).
+    pub push_ca: Option<PathBuf>,
     /// Stream names allowed to publish (empty: any).
     pub allow: Vec<String>,
     /// `http://` URL asked before each publish (nginx-rtmp's `on_publish`): a 2xx
@@ -150,6 +163,9 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             rtmp: SocketAddr::from(([127, 0, 0, 1], 1935)),
+            rtmps: None,
+            tls_cert: None,
+            tls_key: None,
             http: SocketAddr::from(([127, 0, 0, 1], 8080)),
             hls: true,
             format: SegmentFormat::Fmp4,
@@ -159,6 +175,7 @@ impl Default for Config {
             out: None,
             record: None,
             push: Vec::new(),
+            push_ca: None,
             allow: Vec::new(),
             on_publish: None,
             grace: Duration::from_secs(60),
@@ -219,7 +236,51 @@ impl Config {
                 got: format!("{:?}", self.part_duration),
             });
         }
+        self.check_tls()?;
         self.muxer_options().map(|_| ())
+    }
+
+    /// RTMPS needs both files, and the files need the listener.
+    fn check_tls(&self) -> Result<(), ConfigError> {
+        let missing = |field, expected| ConfigError::Invalid {
+            field,
+            expected,
+            got: "nothing".into(),
+        };
+        match (self.rtmps, &self.tls_cert, &self.tls_key) {
+            (Some(_), None, _) => return Err(missing("tls_cert", "a PEM file with rtmps set")),
+            (Some(_), _, None) => return Err(missing("tls_key", "a PEM file with rtmps set")),
+            (None, Some(_), _) | (None, _, Some(_)) => {
+                return Err(missing("rtmps", "an address with tls_cert and tls_key set"))
+            }
+            (Some(rtmps), _, _) if rtmps == self.rtmp && rtmps.port() != 0 => {
+                return Err(ConfigError::Invalid {
+                    field: "rtmps",
+                    expected: "an address other than rtmp's",
+                    got: rtmps.to_string(),
+                })
+            }
+            _ => {}
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            let wanted = match (self.rtmps, self.push.iter().find(|url| url.tls)) {
+                (Some(addr), _) => Some(("rtmps", addr.to_string())),
+                (None, Some(url)) => Some(("push", url.to_string())),
+                _ => self
+                    .push_ca
+                    .as_ref()
+                    .map(|p| ("push_ca", p.display().to_string())),
+            };
+            if let Some((field, got)) = wanted {
+                return Err(ConfigError::Invalid {
+                    field,
+                    expected: "no TLS setting: live-ingest was built without its tls feature",
+                    got,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The hls.js file to serve at `/hls.min.js`, if there is one.

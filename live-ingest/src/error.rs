@@ -18,6 +18,10 @@ pub enum ConfigError {
     /// The packaging settings are refused by `hls-mux`.
     #[error("packaging: {0}")]
     Packaging(#[source] hls_mux::MuxError),
+    /// The RTMPS certificate or key, or the pushes' CA file, cannot be used.
+    #[cfg(feature = "tls")]
+    #[error("tls: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     /// A URL could not be used.
     #[error("{what}: expected {expected}, got {got:?}")]
     Url {

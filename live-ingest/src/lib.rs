@@ -24,6 +24,11 @@
 //!
 //! Rules of your own (who may publish or play, what to do when a stream
 //! starts) go in a [`Hooks`] implementation given to [`Server::with_hooks`].
+//!
+//! With the `tls` feature (on with `cli`), `Config::rtmps`, `tls_cert` and
+//! `tls_key` add an RTMPS listener beside the RTMP one, `Server::reload_tls`
+//! reads the certificate again without dropping a connection, and pushes reach
+//! `rtmps://` upstreams (the `tls` module).
 //! The HTTP side can be mounted in an existing hyper or axum server as
 //! [`http::HttpService`] instead of [`start`]ing its listener.
 //!
@@ -66,6 +71,8 @@ pub mod hub;
 pub mod metrics;
 pub mod rtmp;
 pub mod server;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod vectored;
 
 mod error;

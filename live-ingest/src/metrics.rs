@@ -28,6 +28,8 @@ pub struct Metrics {
     bytes_out: Counter,
     http_requests: Counter,
     http_flv_readers: Gauge,
+    tls_handshake_failures: Counter,
+    tls_reload_failures: Counter,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -84,6 +86,14 @@ impl Metrics {
         self.players.inc();
         self.plays.inc();
     }
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls_handshake_failed(&self) {
+        self.tls_handshake_failures.inc();
+    }
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls_reload_failed(&self) {
+        self.tls_reload_failures.inc();
+    }
     pub(crate) fn http_flv_ended(&self) {
         self.http_flv_readers.dec();
         self.players.dec();
@@ -129,6 +139,16 @@ impl Metrics {
                 "http_requests",
                 "HTTP requests answered",
                 &self.http_requests,
+            ),
+            (
+                "tls_handshake_failures",
+                "RTMPS connections whose TLS handshake failed or timed out",
+                &self.tls_handshake_failures,
+            ),
+            (
+                "tls_reload_failures",
+                "Certificate reloads refused (the previous certificate stayed in use)",
+                &self.tls_reload_failures,
             ),
         ];
         for (name, help, counter) in counters {

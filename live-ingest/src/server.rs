@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tracing::{info, warn};
 
 use crate::auth::{self, Event, Hooks, NoHooks, PlayAttempt, PublishAttempt};
@@ -27,6 +27,12 @@ pub struct Server {
     pub metrics: Metrics,
     hooks: Box<dyn Hooks>,
     next_id: AtomicU64,
+    /// The RTMPS listener's certificate (with `config.rtmps`).
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::Certificates>,
+    /// What `rtmps://` pushes trust (with such a push in the config, or `push_ca`).
+    #[cfg(feature = "tls")]
+    push_tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Server {
@@ -36,13 +42,23 @@ impl Server {
     }
 
     /// A server whose publishes and plays also go through `hooks`.
+    ///
+    /// With the `tls` feature, the RTMPS certificate and key and the pushes' CA
+    /// file (or the system's roots) are read here: a file that cannot be used is
+    /// a [`ConfigError::Tls`] saying which and why.
     pub fn with_hooks(config: Config, hooks: impl Hooks) -> Result<Arc<Server>, ConfigError> {
         config.check()?;
         let registry = match config.hls {
             true => Some(Registry::new(&config)?),
             false => None,
         };
+        #[cfg(feature = "tls")]
+        let (tls, push_tls) = tls_setup(&config)?;
         Ok(Arc::new(Server {
+            #[cfg(feature = "tls")]
+            tls,
+            #[cfg(feature = "tls")]
+            push_tls,
             hub: Hub::new(config.limits),
             registry,
             metrics: Metrics::new(),
@@ -50,6 +66,42 @@ impl Server {
             config,
             next_id: AtomicU64::new(1),
         }))
+    }
+
+    /// Reads the RTMPS certificate and key files again (what SIGHUP does in the
+    /// program). Connections accepted from now on get the new certificate; open
+    /// ones, publishers and players alike, keep their TLS session and go on. If
+    /// the files cannot be used, the certificate in use stays and the error is
+    /// logged and returned.
+    #[cfg(feature = "tls")]
+    pub fn reload_tls(&self) -> Result<(), crate::tls::TlsError> {
+        let Some(certificates) = &self.tls else {
+            return Err(crate::tls::TlsError::NotConfigured);
+        };
+        match certificates.reload() {
+            Ok(()) => {
+                info!("rtmps: certificate reloaded; new connections get it");
+                Ok(())
+            }
+            Err(error) => {
+                tracing::error!(%error, "rtmps: certificate reload failed, the previous one stays in use");
+                self.metrics.tls_reload_failed();
+                Err(error)
+            }
+        }
+    }
+
+    /// The RTMPS listener's certificates, if it has one.
+    #[cfg(feature = "tls")]
+    pub fn tls_certificates(&self) -> Option<&crate::tls::Certificates> {
+        self.tls.as_ref()
+    }
+
+    /// What `rtmps://` pushes trust, when it was set up at the start (an
+    /// `rtmps://` push or `push_ca` in the configuration).
+    #[cfg(feature = "tls")]
+    pub(crate) fn push_tls(&self) -> Option<&Arc<rustls::ClientConfig>> {
+        self.push_tls.as_ref()
     }
 
     /// A number for a new connection (logs, hub subscriber ids).
@@ -85,6 +137,28 @@ impl Server {
     }
 }
 
+/// The RTMPS listener's certificates and what pushes trust.
+#[cfg(feature = "tls")]
+type TlsSetup = (
+    Option<crate::tls::Certificates>,
+    Option<Arc<rustls::ClientConfig>>,
+);
+
+/// The RTMPS certificates and the pushes' trust, each read only when the
+/// configuration asks for it (the system's store is not read for nothing).
+#[cfg(feature = "tls")]
+fn tls_setup(config: &Config) -> Result<TlsSetup, ConfigError> {
+    let certificates = match (config.rtmps, &config.tls_cert, &config.tls_key) {
+        (Some(_), Some(cert), Some(key)) => Some(crate::tls::Certificates::load(cert, key)?),
+        _ => None,
+    };
+    let push = match config.push.iter().any(|url| url.tls) || config.push_ca.is_some() {
+        true => Some(crate::tls::client_config(config.push_ca.as_deref())?),
+        false => None,
+    };
+    Ok((certificates, push))
+}
+
 /// The key `APP/NAME` (the name without its query string), if both are valid names.
 pub fn key_of(app: &str, name: &str) -> Result<String, Refused> {
     let name = name.split_once('?').map_or(name, |(name, _)| name);
@@ -114,20 +188,32 @@ pub fn valid_name(part: &str) -> bool {
 pub struct Bound {
     /// RTMP.
     pub rtmp: SocketAddr,
+    /// RTMPS, when `config.rtmps` is set.
+    pub rtmps: Option<SocketAddr>,
     /// HTTP.
     pub http: SocketAddr,
 }
 
-/// Binds both listeners of `server.config` and serves them (and the reaper of
-/// ended streams) in background tasks of the current runtime.
+/// Binds the listeners of `server.config` (RTMP, RTMPS if set, HTTP) and serves
+/// them (and the reaper of ended streams) in background tasks of the current
+/// runtime.
 pub async fn start(server: Arc<Server>) -> std::io::Result<Bound> {
     let rtmp = TcpListener::bind(server.config.rtmp).await?;
+    let rtmps = match server.config.rtmps {
+        Some(addr) => Some(TcpListener::bind(addr).await?),
+        None => None,
+    };
     let http = TcpListener::bind(server.config.http).await?;
     let bound = Bound {
         rtmp: rtmp.local_addr()?,
+        rtmps: rtmps.as_ref().map(TcpListener::local_addr).transpose()?,
         http: http.local_addr()?,
     };
     tokio::spawn(serve_rtmp(rtmp, server.clone()));
+    #[cfg(feature = "tls")]
+    if let Some(rtmps) = rtmps {
+        tokio::spawn(serve_rtmps(rtmps, server.clone()));
+    }
     tokio::spawn(http::serve(http, server.clone()));
     tokio::spawn(reap(server));
     Ok(bound)
@@ -136,16 +222,65 @@ pub async fn start(server: Arc<Server>) -> std::io::Result<Bound> {
 /// Accepts RTMP connections forever, one task each.
 pub async fn serve_rtmp(listener: TcpListener, server: Arc<Server>) {
     loop {
-        let (socket, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
+        let (socket, peer) = accept(&listener, "rtmp").await;
+        let accepted = Instant::now();
+        tokio::spawn(rtmp::connection::run(
+            socket,
+            peer,
+            server.clone(),
+            accepted,
+        ));
+    }
+}
+
+/// Accepts RTMPS connections forever, one task each. Each connection takes the
+/// certificate current when it is accepted; the TLS handshake, the RTMP
+/// handshake and `connect` together get the server's `handshake_timeout`.
+/// A server without certificates ([`Server::tls_certificates`]) accepts nothing.
+#[cfg(feature = "tls")]
+pub async fn serve_rtmps(listener: TcpListener, server: Arc<Server>) {
+    let Some(certificates) = server.tls_certificates() else {
+        warn!("rtmps: no certificate configured, the listener is not served");
+        return;
+    };
+    loop {
+        let (socket, peer) = accept(&listener, "rtmps").await;
+        let accepted = Instant::now();
+        let acceptor = certificates.acceptor();
+        let server = server.clone();
+        tokio::spawn(async move {
+            let deadline = accepted + server.config.handshake_timeout;
+            let handshake = acceptor.accept(socket);
+            match tokio::time::timeout_at(deadline.into(), handshake).await {
+                Ok(Ok(stream)) => rtmp::connection::run(stream, peer, server, accepted).await,
+                Ok(Err(error)) => {
+                    server.metrics.tls_handshake_failed();
+                    info!(%peer, %error, "rtmps: TLS handshake failed");
+                }
+                Err(_) => {
+                    server.metrics.tls_handshake_failed();
+                    info!(%peer, limit = ?server.config.handshake_timeout, "rtmps: no TLS handshake in time");
+                }
+            }
+        });
+    }
+}
+
+/// The next connection, with Nagle off (media goes out as soon as it is written).
+async fn accept(listener: &TcpListener, what: &str) -> (TcpStream, SocketAddr) {
+    loop {
+        match listener.accept().await {
+            Ok((socket, peer)) => {
+                // A socket that refuses this is already broken; its first read will say so.
+                let _ = socket.set_nodelay(true);
+                return (socket, peer);
+            }
             Err(error) => {
                 // Out of file descriptors and the like: back off instead of spinning.
-                warn!(%error, "rtmp accept failed");
+                warn!(%error, "{what} accept failed");
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
             }
-        };
-        tokio::spawn(rtmp::connection::run(socket, peer, server.clone()));
+        }
     }
 }
 

@@ -3,172 +3,19 @@
 //! `/metrics`. The media is a real 1.5 s H.264 + AAC capture (FFmpeg's), sent
 //! in a loop with its timestamps continued.
 
+mod client;
 mod common;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
+use client::{fixture_tags, is_end, is_header_or_end, Client, LIMIT};
 use live_ingest::{
     Bound, Config, Event, HookFuture, Hooks, PlayAttempt, PublishAttempt, Refused, Server,
 };
-use rtmp_core::{ClientConfig, ClientEvent, ClientSession, MediaKind, MediaMessage};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
-const FIXTURE: &[u8] = include_bytes!("../../rtmp-core/tests/data/src_h264_aac.flv");
-/// Each loop is shifted by this much: the fixture is 1.5 s long, and its last
-/// B-frames are presented up to ~0.1 s after it, so the next loop starts after them.
-const LOOP_MS: u64 = 1600;
-const LIMIT: Duration = Duration::from_secs(10);
-
-/// (kind, timestamp, payload) of every tag of the fixture.
-fn fixture_tags() -> Vec<(MediaKind, u64, Bytes)> {
-    let mut reader = flv::Reader::new(flv::ReaderOptions::default());
-    reader.push(FIXTURE);
-    reader.finish();
-    let mut tags = Vec::new();
-    while let Some(event) = reader.next_event().expect("a valid FLV") {
-        let flv::ReadEvent::Tag(tag) = event else {
-            continue;
-        };
-        let kind = match tag.tag_type {
-            flv::TagType::Audio => MediaKind::Audio,
-            flv::TagType::Video => MediaKind::Video,
-            _ => continue,
-        };
-        tags.push((kind, tag.timestamp as u64, tag.body));
-    }
-    tags
-}
-
-/// An AVC or AAC sequence header, or an AVC end of sequence.
-fn is_header_or_end(payload: &[u8]) -> bool {
-    payload.get(1) == Some(&0) || is_end(payload)
-}
-
-fn is_end(payload: &[u8]) -> bool {
-    payload.starts_with(&[0x17, 2])
-}
-
-/// One RTMP client connection driven by `ClientSession`.
-struct Client {
-    session: ClientSession,
-    socket: TcpStream,
-    input: BytesMut,
-    media: Vec<MediaMessage>,
-    /// Loops of the fixture sent so far (the next one's timestamps follow on).
-    loops: u64,
-}
-
-impl Client {
-    async fn open(addr: SocketAddr, setup: impl FnOnce(&mut ClientSession)) -> Client {
-        let url = format!("rtmp://{addr}/live");
-        let mut session = ClientSession::new(ClientConfig::new("live", url), Instant::now());
-        setup(&mut session);
-        let socket = TcpStream::connect(addr).await.expect("connect");
-        Client {
-            session,
-            socket,
-            input: BytesMut::with_capacity(64 * 1024),
-            media: Vec::new(),
-            loops: 0,
-        }
-    }
-
-    /// Publishes `name`: `Ok` once started, `Err(code)` when refused.
-    async fn publish(addr: SocketAddr, name: &str) -> Result<Client, String> {
-        let mut client = Client::open(addr, |s| s.publish(name, "live")).await;
-        client.until_started().await.map(|()| client)
-    }
-
-    async fn play(addr: SocketAddr, name: &str) -> Result<Client, String> {
-        let mut client = Client::open(addr, |s| s.play(name)).await;
-        client.until_started().await.map(|()| client)
-    }
-
-    async fn until_started(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + LIMIT;
-        while Instant::now() < deadline {
-            for event in self.step(Duration::from_millis(200)).await {
-                match event {
-                    ClientEvent::PublishStarted { .. } | ClientEvent::PlayStarted { .. } => {
-                        return Ok(())
-                    }
-                    ClientEvent::Status { status, .. } if status.is_error() => {
-                        return Err(format!("{}: {}", status.code, status.description))
-                    }
-                    ClientEvent::ConnectFailed(status) => return Err(status.code),
-                    _ => {}
-                }
-            }
-        }
-        Err("no answer".into())
-    }
-
-    /// Writes what is queued, reads for at most `wait`, returns the events.
-    async fn step(&mut self, wait: Duration) -> Vec<ClientEvent> {
-        self.flush().await;
-        if let Ok(read) = tokio::time::timeout(wait, self.socket.read_buf(&mut self.input)).await {
-            if read.expect("read") == 0 {
-                return Vec::new();
-            }
-            self.session
-                .handle_input(&mut self.input, Instant::now())
-                .expect("a valid server");
-        }
-        let mut events = Vec::new();
-        while let Some(event) = self.session.poll_event() {
-            match event {
-                ClientEvent::Media(message) => self.media.push(message),
-                other => events.push(other),
-            }
-        }
-        self.flush().await;
-        events
-    }
-
-    async fn flush(&mut self) {
-        let mut out = BytesMut::new();
-        self.session.output().copy_to(&mut out);
-        self.socket.write_all(&out).await.expect("write");
-    }
-
-    /// Sends the fixture `loops` times, timestamps continued, as fast as the socket
-    /// takes it: one continuous stream, so the sequence headers and the end of
-    /// sequence are sent once.
-    async fn send_loops(&mut self, loops: u64) {
-        let tags = fixture_tags();
-        for n in self.loops..self.loops + loops {
-            let body = tags.iter().filter(|(_, _, p)| !is_header_or_end(p));
-            let tags: Vec<_> = match n {
-                0 => tags.iter().filter(|(_, _, p)| !is_end(p)).collect(),
-                _ => body.collect(),
-            };
-            for (kind, timestamp, payload) in tags {
-                self.session
-                    .send_media(*kind, timestamp + n * LOOP_MS, payload.clone());
-            }
-            self.flush().await;
-        }
-        self.loops += loops;
-    }
-
-    /// Reads until `count` media messages came or nothing more comes for a while.
-    async fn collect(&mut self, count: usize) {
-        let deadline = Instant::now() + LIMIT;
-        while self.media.len() < count && Instant::now() < deadline {
-            self.step(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn close(mut self) {
-        self.session.close();
-        self.flush().await;
-        let _ = self.socket.shutdown().await;
-    }
-}
+use rtmp_core::{MediaKind, MediaMessage};
 
 fn config() -> Config {
     Config {

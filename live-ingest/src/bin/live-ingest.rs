@@ -40,7 +40,7 @@ async fn serve(config: live_ingest::Config) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let bound = match live_ingest::start(server).await {
+    let bound = match live_ingest::start(server.clone()).await {
         Ok(bound) => bound,
         Err(error) => {
             eprintln!("live-ingest: cannot listen: {error}");
@@ -53,9 +53,32 @@ async fn serve(config: live_ingest::Config) -> ExitCode {
         rtmp = bound.rtmp,
         http = bound.http,
     );
+    if let Some(rtmps) = bound.rtmps {
+        tracing::info!("publish or play over TLS at rtmps://{rtmps}/live/KEY");
+        #[cfg(unix)]
+        reload_on_sighup(server);
+    }
     match tokio::signal::ctrl_c().await {
         Ok(()) => tracing::info!("interrupted, stopping"),
         Err(error) => eprintln!("live-ingest: {error}"),
     }
     ExitCode::SUCCESS
+}
+
+/// SIGHUP reads the RTMPS certificate and key again (a renewed certificate);
+/// streams go on, and a bad new pair leaves the old one in use (logged).
+#[cfg(unix)]
+fn reload_on_sighup(server: std::sync::Arc<Server>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::hangup()) {
+        Ok(mut hangups) => {
+            tokio::spawn(async move {
+                while hangups.recv().await.is_some() {
+                    // Success and failure are both logged by `reload_tls`.
+                    let _ = server.reload_tls();
+                }
+            });
+        }
+        Err(error) => tracing::warn!(%error, "SIGHUP cannot be caught: no certificate reload"),
+    }
 }

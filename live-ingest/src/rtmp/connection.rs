@@ -5,6 +5,11 @@
 //! [`Server::authorize_play`]); then a publisher's messages go to the hub
 //! (RTMP players, HTTP-FLV, pushes) and to its HLS stream, and a player's
 //! queue is written to it.
+//!
+//! The connection is any byte stream: a `TcpStream` for RTMP, a TLS stream over
+//! one for RTMPS. It is not split into halves: the loop never reads and writes
+//! at the same time (a `select!` arm runs after the other arms' futures are
+//! dropped), so one `&mut` does for both, with no lock between them.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,8 +20,7 @@ use rtmp_core::session::status::code;
 use rtmp_core::{
     MediaKind, MediaMessage, PlayRequest, PublishRequest, ServerEvent, ServerSession, SessionError,
 };
-use tokio::net::tcp::OwnedWriteHalf;
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tracing::{debug, info};
 
 use rtmp_core::io::{read_into, sleep_until, write_output};
@@ -53,8 +57,18 @@ struct Connection {
     tc_url: String,
 }
 
+/// How long a closing connection may take to say goodbye (TLS `close_notify`).
+const SHUTDOWN_LIMIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Runs one connection until the peer leaves or fails; logs how it ended.
-pub async fn run(socket: TcpStream, peer: SocketAddr, server: Arc<Server>) {
+///
+/// `accepted` is when the connection was accepted: the handshake and `connect`
+/// must be done `handshake_timeout` after it, whatever came before (a TLS
+/// handshake) included.
+pub async fn run<S>(mut socket: S, peer: SocketAddr, server: Arc<Server>, accepted: Instant)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let id = server.next_id();
     server.metrics.connection_opened();
     let config = session_config(
@@ -64,15 +78,18 @@ pub async fn run(socket: TcpStream, peer: SocketAddr, server: Arc<Server>) {
         nanos_now() ^ u64::from(peer.port()),
     );
     let mut connection = Connection {
-        session: ServerSession::new(config, Instant::now()),
+        session: ServerSession::new(config, accepted),
         server: server.clone(),
         id,
         peer,
         role: Role::None,
         tc_url: String::new(),
     };
-    let result = connection.serve(socket).await;
+    let result = connection.serve(&mut socket).await;
     connection.leave();
+    // TLS peers expect a close_notify (FFmpeg logs an error without one); for TCP
+    // this is the FIN. A peer that does not read gets no more than the limit.
+    let _ = tokio::time::timeout(SHUTDOWN_LIMIT, socket.shutdown()).await;
     server.metrics.connection_closed();
     match result {
         Ok(()) => debug!(id, %peer, "rtmp connection closed"),
@@ -81,14 +98,15 @@ pub async fn run(socket: TcpStream, peer: SocketAddr, server: Arc<Server>) {
 }
 
 impl Connection {
-    async fn serve(&mut self, socket: TcpStream) -> Result<(), ConnectionError> {
-        socket.set_nodelay(true)?;
-        let (mut reader, mut writer) = socket.into_split();
+    async fn serve<S>(&mut self, socket: &mut S) -> Result<(), ConnectionError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
         let mut input = BytesMut::with_capacity(64 * 1024);
         loop {
             let deadline = self.session.poll_timeout();
             tokio::select! {
-                read = read_into(&mut reader, &mut input) => {
+                read = read_into(socket, &mut input) => {
                     let read = read?;
                     if read == 0 {
                         return Ok(());
@@ -98,14 +116,14 @@ impl Connection {
                 }
                 delivery = next_delivery(&mut self.role) => {
                     let Some(delivery) = delivery else { return Ok(()) };
-                    self.deliver_batch(delivery, &mut writer).await?;
+                    self.deliver_batch(delivery, socket).await?;
                 }
                 () = sleep_until(deadline) => self.session.handle_timeout(Instant::now())?,
             }
             while let Some(event) = self.session.poll_event() {
                 self.handle_event(event).await?;
             }
-            self.write_output(&mut writer).await?;
+            self.write_output(socket).await?;
             if self.session.is_closed() {
                 return Ok(());
             }
@@ -122,7 +140,7 @@ impl Connection {
         }
     }
 
-    async fn write_output(&mut self, writer: &mut OwnedWriteHalf) -> std::io::Result<()> {
+    async fn write_output<W: AsyncWrite + Unpin>(&mut self, writer: &mut W) -> std::io::Result<()> {
         let written = write_output(writer, self.session.output()).await?;
         self.server.metrics.bytes_out(written);
         Ok(())
@@ -287,10 +305,10 @@ impl Connection {
 
     /// Writes `first` and whatever else is already queued for this player, at most
     /// [`BATCH`] messages (the rest waits for the next turn of the loop).
-    async fn deliver_batch(
+    async fn deliver_batch<W: AsyncWrite + Unpin>(
         &mut self,
         first: Delivery,
-        writer: &mut OwnedWriteHalf,
+        writer: &mut W,
     ) -> std::io::Result<()> {
         let mut next = Some(first);
         let mut delivered = 0;

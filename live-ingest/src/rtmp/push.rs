@@ -1,12 +1,17 @@
 //! Re-publishing a stream to an upstream server with [`rtmp_core::ClientSession`]:
 //! the push subscribes to the stream in the hub like a player, once the upstream
 //! has accepted the publish, so the metadata, headers and GOP go out first.
+//!
+//! An `rtmps://` upstream (feature `tls`) is reached over TLS, its certificate
+//! checked against the server's `push_ca` or the system's root certificates, and
+//! its host name (or IP address) checked against the certificate.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use rtmp_core::{ClientConfig, ClientEvent, ClientSession, EnhancedCapabilities, RtmpUrl};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracing::{info, warn};
 
@@ -21,9 +26,27 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PushError {
-    /// No connection within [`CONNECT_TIMEOUT`].
+    /// No connection (and TLS handshake, for `rtmps://`) within [`CONNECT_TIMEOUT`].
     #[error("no connection to the upstream within {CONNECT_TIMEOUT:?}")]
     Timeout,
+    /// The TLS handshake failed: most often the upstream's certificate is not
+    /// trusted (`push_ca`) or not for this host name.
+    #[error("TLS with {host}: {source}")]
+    Tls {
+        /// The upstream's host, as the certificate must name it.
+        host: String,
+        /// What failed (rustls's reason inside).
+        source: std::io::Error,
+    },
+    /// The upstream is `rtmps://` but TLS cannot be set up here: the `tls`
+    /// feature is off, or the host is not a valid server name.
+    #[error("rtmps://{host}: {reason}")]
+    TlsUnavailable {
+        /// The upstream's host.
+        host: String,
+        /// Why.
+        reason: String,
+    },
     /// The socket failed.
     #[error("socket: {0}")]
     Io(#[from] std::io::Error),
@@ -69,19 +92,84 @@ pub fn spawn(server: Arc<Server>, upstream: RtmpUrl, key: String, name: String) 
     });
 }
 
-async fn run(
+/// Re-publishes `key` (named `name` upstream, subscribed in the hub as `id`)
+/// to `upstream` until the stream ends or the upstream fails. [`spawn`] runs it
+/// in a task and logs how it ended; an application with its own retry policy
+/// calls it directly.
+pub async fn run(
     server: &Server,
     upstream: &RtmpUrl,
     key: &str,
     name: &str,
     id: u64,
 ) -> Result<(), PushError> {
+    let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
     let connect = TcpStream::connect((upstream.host.as_str(), upstream.port));
-    let socket = tokio::time::timeout(CONNECT_TIMEOUT, connect)
+    let socket = tokio::time::timeout_at(deadline, connect)
         .await
         .map_err(|_| PushError::Timeout)??;
     socket.set_nodelay(true)?;
-    let (mut reader, mut writer) = socket.into_split();
+    if !upstream.tls {
+        return drive(socket, server, upstream, key, name, id).await;
+    }
+    #[cfg(feature = "tls")]
+    {
+        let socket = tls_connect(server, upstream, socket, deadline).await?;
+        drive(socket, server, upstream, key, name, id).await
+    }
+    #[cfg(not(feature = "tls"))]
+    Err(PushError::TlsUnavailable {
+        host: upstream.host.clone(),
+        reason: "live-ingest was built without its tls feature".into(),
+    })
+}
+
+/// The TLS handshake with `upstream` over `socket`, done by `deadline`.
+#[cfg(feature = "tls")]
+async fn tls_connect(
+    server: &Server,
+    upstream: &RtmpUrl,
+    socket: TcpStream,
+    deadline: tokio::time::Instant,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, PushError> {
+    let unavailable = |reason: String| PushError::TlsUnavailable {
+        host: upstream.host.clone(),
+        reason,
+    };
+    let config = match server.push_tls() {
+        Some(config) => config.clone(),
+        // A push started by the application to an upstream the config does not
+        // name: the system's store is read now, off the runtime's threads.
+        None => {
+            let ca = server.config.push_ca.clone();
+            tokio::task::spawn_blocking(move || crate::tls::client_config(ca.as_deref()))
+                .await
+                .map_err(|e| unavailable(e.to_string()))?
+                .map_err(|e| unavailable(e.to_string()))?
+        }
+    };
+    let name = rustls::pki_types::ServerName::try_from(upstream.host.clone())
+        .map_err(|e| unavailable(format!("expected a DNS name or an IP address: {e}")))?;
+    let handshake = crate::tls::connector(config).connect(name, socket);
+    tokio::time::timeout_at(deadline, handshake)
+        .await
+        .map_err(|_| PushError::Timeout)?
+        .map_err(|source| PushError::Tls {
+            host: upstream.host.clone(),
+            source,
+        })
+}
+
+/// The session loop over a connected `socket` (TCP, or TLS over TCP): one
+/// `&mut` for reads and writes, which never overlap (see `rtmp::connection`).
+async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
+    mut socket: S,
+    server: &Server,
+    upstream: &RtmpUrl,
+    key: &str,
+    name: &str,
+    id: u64,
+) -> Result<(), PushError> {
     let mut config = ClientConfig::new(&upstream.app, upstream.tc_url());
     config.enhanced = Some(EnhancedCapabilities::forwarding());
     config.start_timeout = CONNECT_TIMEOUT;
@@ -91,10 +179,10 @@ async fn run(
     let mut queue: Option<queue::Receiver> = None;
 
     loop {
-        write_output(&mut writer, client.output()).await?;
+        write_output(&mut socket, client.output()).await?;
         let deadline = client.poll_timeout();
         tokio::select! {
-            read = read_into(&mut reader, &mut input) => {
+            read = read_into(&mut socket, &mut input) => {
                 if read? == 0 {
                     return Err(PushError::Closed);
                 }
@@ -106,7 +194,9 @@ async fn run(
                 }
                 Some(Delivery::PublishEnd) | None => {
                     client.close();
-                    write_output(&mut writer, client.output()).await?;
+                    write_output(&mut socket, client.output()).await?;
+                    // TLS upstreams expect a close_notify; for TCP this is the FIN.
+                    let _ = tokio::time::timeout(Duration::from_secs(1), socket.shutdown()).await;
                     return Ok(());
                 }
                 Some(Delivery::PublishStart) => {}

@@ -122,6 +122,12 @@ fn output_error(error: std::io::Error) -> String {
 
 async fn play(url: &str, report: &mut Report, clock: &Clock) -> Result<(), String> {
     let url = RtmpUrl::parse(url).map_err(|e| e.to_string())?;
+    if url.tls {
+        // The probe stays free of a TLS stack; a plain socket would only time out.
+        return Err(format!(
+            "{url}: expected rtmp://, rtmps:// is not supported by the probe"
+        ));
+    }
     let socket = timeout(
         CONNECT_TIMEOUT,
         TcpStream::connect((url.host.as_str(), url.port)),

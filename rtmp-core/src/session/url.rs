@@ -1,4 +1,4 @@
-//! `rtmp://host[:port]/app[/instance]/key` URLs.
+//! `rtmp://host[:port]/app[/instance]/key` and `rtmps://` URLs.
 
 use std::fmt;
 
@@ -7,12 +7,17 @@ use std::fmt;
 /// The application is the first path segment and the stream key the rest (as
 /// FFmpeg splits it), so `rtmp://h/live/a/b` has app `live` and key `a/b`. A query
 /// string stays on the key (`key?token=x`), where servers read it.
+///
+/// `rtmps://` is the same protocol inside TLS; this crate has no sockets, so
+/// [`tls`](RtmpUrl::tls) only tells the caller to wrap its connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RtmpUrl {
     /// Host name or address.
     pub host: String,
-    /// TCP port (1935 when the URL names none).
+    /// TCP port (1935 for `rtmp://`, 443 for `rtmps://` when the URL names none).
     pub port: u16,
+    /// `rtmps://`: the connection is to be made over TLS.
+    pub tls: bool,
     /// The application.
     pub app: String,
     /// The stream key (may be empty).
@@ -30,8 +35,10 @@ pub struct UrlError {
 impl RtmpUrl {
     /// The default RTMP port.
     pub const DEFAULT_PORT: u16 = 1935;
+    /// The default RTMPS port (FFmpeg's, OBS's and the platforms').
+    pub const DEFAULT_TLS_PORT: u16 = 443;
 
-    /// Parses `rtmp://host[:port]/app[/key]`.
+    /// Parses `rtmp://host[:port]/app[/key]` or `rtmps://host[:port]/app[/key]`.
     ///
     /// ```
     /// let url = rtmp_core::RtmpUrl::parse("rtmp://127.0.0.1:1936/live/cam1").unwrap();
@@ -43,16 +50,22 @@ impl RtmpUrl {
             url: url.to_string(),
             reason,
         };
-        let rest = url
-            .strip_prefix("rtmp://")
-            .ok_or_else(|| error("only rtmp:// is supported"))?;
+        let (rest, tls) = match (url.strip_prefix("rtmp://"), url.strip_prefix("rtmps://")) {
+            (Some(rest), _) => (rest, false),
+            (_, Some(rest)) => (rest, true),
+            _ => return Err(error("expected rtmp:// or rtmps://")),
+        };
+        let default_port = match tls {
+            true => Self::DEFAULT_TLS_PORT,
+            false => Self::DEFAULT_PORT,
+        };
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
         let (host, port) = match authority.rsplit_once(':') {
             Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => (
                 host,
                 port.parse().map_err(|_| error("port is not a number"))?,
             ),
-            _ => (authority, Self::DEFAULT_PORT),
+            _ => (authority, default_port),
         };
         let host = host.trim_start_matches('[').trim_end_matches(']');
         if host.is_empty() {
@@ -65,6 +78,7 @@ impl RtmpUrl {
         Ok(RtmpUrl {
             host: host.to_string(),
             port,
+            tls,
             app: app.to_string(),
             key: key.to_string(),
         })
@@ -77,7 +91,11 @@ impl RtmpUrl {
         } else {
             self.host.clone()
         };
-        format!("rtmp://{host}:{}/{}", self.port, self.app)
+        let scheme = match self.tls {
+            true => "rtmps",
+            false => "rtmp",
+        };
+        format!("{scheme}://{host}:{}/{}", self.port, self.app)
     }
 }
 
@@ -104,12 +122,25 @@ mod tests {
         );
         assert_eq!(url.tc_url(), "rtmp://[::1]:1940/app");
         assert_eq!(RtmpUrl::parse("rtmp://h/app").unwrap().key, "");
+        assert!(!RtmpUrl::parse("rtmp://h/app").unwrap().tls);
+    }
+
+    #[test]
+    fn rtmps_defaults_to_443_and_keeps_its_scheme() {
+        let url = RtmpUrl::parse("rtmps://live.example.com/app/key").unwrap();
+        assert_eq!((url.port, url.tls), (443, true));
+        assert_eq!(url.tc_url(), "rtmps://live.example.com:443/app");
+        assert_eq!(url.to_string(), "rtmps://live.example.com:443/app/key");
+        let url = RtmpUrl::parse("rtmps://127.0.0.1:1936/live").unwrap();
+        assert_eq!((url.port, url.tls), (1936, true));
     }
 
     #[test]
     fn rejects_what_it_cannot_use() {
         for bad in [
             "http://h/live/k",
+            "rtmpt://h/live/k",
+            "rtmps:///live/k",
             "rtmp:///live/k",
             "rtmp://h",
             "rtmp://h:x/live/k",
