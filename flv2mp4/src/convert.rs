@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use flv::{Reader, ReaderOptions};
+use hls_mux::fmp4::{sidx_size, FileWriter, Fmp4Error, FragmentPlan};
 use hls_mux::mp4::{Mp4Error, Mp4Options};
+use hls_mux::{Frame, MediaKind, TrackConfig, Tracks};
 
 use crate::repair::{Repairer, Report};
 
@@ -33,8 +35,13 @@ pub struct Options {
     pub max_gap_ms: u32,
     /// The writer's limits.
     pub mp4: Mp4Options,
-    /// Where the header goes.
+    /// Where the header goes (progressive output only).
     pub strategy: Strategy,
+    /// Write a fragmented MP4 (init segment, `sidx`, `moof`/`mdat`
+    /// fragments, `mfra`) instead of a progressive one. It is always
+    /// written in two passes: the first counts the fragments so the
+    /// `sidx` gets its room, which is filled in at the end.
+    pub fragmented: bool,
 }
 
 impl Default for Options {
@@ -43,6 +50,7 @@ impl Default for Options {
             max_gap_ms: 5_000,
             mp4: Mp4Options::default(),
             strategy: Strategy::default(),
+            fragmented: false,
         }
     }
 }
@@ -75,6 +83,14 @@ pub enum ConvertError {
         /// What the writer said.
         source: Mp4Error,
     },
+    /// The fragment writer refused the tracks or a frame.
+    #[error("{path}: cannot write the fragmented MP4: {source}")]
+    Fragment {
+        /// The file.
+        path: PathBuf,
+        /// What the writer said.
+        source: Fmp4Error,
+    },
     /// The two passes over the input did not agree (the input changed
     /// while it was read).
     #[error("{path}: the input changed between the two passes (expected {expected} media bytes, got {got})")]
@@ -101,6 +117,7 @@ pub fn convert(
 ) -> Result<Report, ConvertError> {
     let temp = temporary(output, "partial");
     let result = match options.strategy {
+        _ if options.fragmented => fragmented(input, &temp, options, progress),
         Strategy::TwoPass => two_pass(input, &temp, options, progress),
         Strategy::TempFile => temp_file(input, &temp, options, progress),
     };
@@ -139,16 +156,10 @@ fn two_pass(
     let file = File::create(temp).map_err(io(temp))?;
     let mut out = BufWriter::with_capacity(READ_SIZE, file);
     out.write_all(&header).map_err(io(temp))?;
-    let second = pass(input, options, progress, &mut |bytes| out.write_all(&bytes)).map_err(
-        |e| match e {
-            // A write error is the output's, not the input's.
-            ConvertError::Io { source, path } if path == input => ConvertError::Io {
-                path: temp.to_owned(),
-                source,
-            },
-            other => other,
-        },
-    )?;
+    let second = pass(input, options, progress, &mut |frame| {
+        out.write_all(&frame.data)
+    })
+    .map_err(output_error(input, temp))?;
     let (expected, got) = (first.writer().media_len(), second.writer().media_len());
     if expected != got || second.writer().finish().ok().as_ref() != Some(&header) {
         return Err(ConvertError::Changed {
@@ -159,6 +170,116 @@ fn two_pass(
     }
     out.flush().map_err(io(temp))?;
     Ok(first.report().clone())
+}
+
+/// A write error the second pass reports against the input is the output's.
+fn output_error<'a>(
+    input: &'a Path,
+    temp: &'a Path,
+) -> impl FnOnce(ConvertError) -> ConvertError + 'a {
+    move |e| match e {
+        ConvertError::Io { source, path } if path == input => ConvertError::Io {
+            path: temp.to_owned(),
+            source,
+        },
+        other => other,
+    }
+}
+
+/// The fragmented file: the first pass finds the tracks and counts the
+/// fragments (for both possible reference tracks: which one it is depends
+/// on whether any video frame comes), the second writes the init segment,
+/// room for the `sidx`, the fragments and the `mfra`; the `sidx` is then
+/// written into its room.
+fn fragmented(
+    input: &Path,
+    temp: &Path,
+    options: &Options,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Report, ConvertError> {
+    let mut one_description = options.clone();
+    one_description.mp4.max_sample_descriptions = 1;
+    let options = &one_description;
+    let mut plans = [
+        FragmentPlan::new(MediaKind::Video),
+        FragmentPlan::new(MediaKind::Audio),
+    ];
+    let first = pass(input, options, progress, &mut |frame| {
+        plans.iter_mut().for_each(|plan| {
+            plan.next(frame);
+        });
+        Ok(())
+    })?;
+    let tracks = written_tracks(&first);
+    let refused = |source| ConvertError::Fragment {
+        path: input.to_owned(),
+        source,
+    };
+    if tracks.video.is_none() && tracks.audio.is_none() {
+        return Err(ConvertError::Empty {
+            path: input.to_owned(),
+            source: Mp4Error::NoSamples,
+        });
+    }
+    let mut writer = FileWriter::new(&tracks).map_err(refused)?;
+    let planned = plans[usize::from(tracks.video.is_none())].fragments();
+    let init = writer.init_segment();
+    let room = sidx_size(planned);
+    let file = File::create(temp).map_err(io(temp))?;
+    let mut out = BufWriter::with_capacity(READ_SIZE, file);
+    out.write_all(&init).map_err(io(temp))?;
+    out.write_all(&vec![0; room]).map_err(io(temp))?;
+    let mut pieces = Vec::new();
+    let mut failure = None;
+    let write = |pieces: &mut Vec<Bytes>, out: &mut BufWriter<File>| {
+        let result = pieces.iter().try_for_each(|p| out.write_all(p));
+        pieces.clear();
+        result
+    };
+    let second = pass(input, options, progress, &mut |frame| {
+        if failure.is_none() {
+            if let Err(e) = writer.push(frame, &mut pieces) {
+                failure = Some(e);
+            }
+        }
+        write(&mut pieces, &mut out)
+    })
+    .map_err(output_error(input, temp))?;
+    if let Some(e) = failure {
+        return Err(refused(e));
+    }
+    let index = writer.finish(&mut pieces).map_err(refused)?;
+    write(&mut pieces, &mut out).map_err(io(temp))?;
+    out.write_all(&index.mfra).map_err(io(temp))?;
+    let (expected, got) = (first.writer().media_len(), second.writer().media_len());
+    if expected != got || index.sidx.len() != room {
+        return Err(ConvertError::Changed {
+            path: input.to_owned(),
+            expected,
+            got,
+        });
+    }
+    let mut file = out.into_inner().map_err(|e| io(temp)(e.into_error()))?;
+    file.seek(SeekFrom::Start(init.len() as u64))
+        .map_err(io(temp))?;
+    file.write_all(&index.sidx).map_err(io(temp))?;
+    Ok(second.report().clone())
+}
+
+/// The configurations of the tracks that got frames: a fragmented file's
+/// init segment describes each track once, so a configuration change is
+/// refused in the first pass (`Options::mp4` with one sample description).
+fn written_tracks(repairer: &Repairer) -> Tracks {
+    let config = |media, frames: u64| -> Option<TrackConfig> {
+        (frames > 0)
+            .then(|| repairer.writer().config(media).cloned())
+            .flatten()
+    };
+    let report = repairer.report();
+    Tracks {
+        video: config(MediaKind::Video, report.video_frames),
+        audio: config(MediaKind::Audio, report.audio_frames),
+    }
 }
 
 /// The `ftyp` + `moov` + `mdat` header of what `repairer` read from `input`.
@@ -182,8 +303,8 @@ fn temp_file(
     let result = (|| {
         let media = File::create(&media_path).map_err(io(&media_path))?;
         let mut media = BufWriter::with_capacity(READ_SIZE, media);
-        let repairer = pass(input, options, progress, &mut |bytes| {
-            media.write_all(&bytes)
+        let repairer = pass(input, options, progress, &mut |frame| {
+            media.write_all(&frame.data)
         })?;
         media.flush().map_err(io(&media_path))?;
         drop(media);
@@ -216,7 +337,7 @@ fn pass(
     input: &Path,
     options: &Options,
     progress: &mut dyn FnMut(u64),
-    sink: &mut dyn FnMut(Bytes) -> std::io::Result<()>,
+    sink: &mut dyn FnMut(&Frame) -> std::io::Result<()>,
 ) -> Result<Repairer, ConvertError> {
     let mut file = File::open(input).map_err(io(input))?;
     let mut reader = Reader::new(ReaderOptions::default().resync(true));
@@ -283,7 +404,7 @@ struct Drain<'a, 's> {
     sizes: &'a SizeCheck,
     /// The input bytes pushed last.
     chunk: &'a [u8],
-    sink: &'a mut (dyn FnMut(Bytes) -> std::io::Result<()> + 's),
+    sink: &'a mut (dyn FnMut(&Frame) -> std::io::Result<()> + 's),
     /// The first write error (the sink is not called after it).
     failure: &'a mut Option<std::io::Error>,
     input: &'a Path,
@@ -349,9 +470,9 @@ fn drain(
             }
         }
         let (sink, failure) = (&mut context.sink, &mut context.failure);
-        repairer.event(event, &mut |bytes| {
+        repairer.event(event, &mut |frame| {
             if failure.is_none() {
-                if let Err(e) = sink(bytes) {
+                if let Err(e) = sink(frame) {
                     **failure = Some(e);
                 }
             }

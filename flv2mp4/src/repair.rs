@@ -192,8 +192,9 @@ impl Repairer {
         &self.writer
     }
 
-    /// Takes one reader event; `out` gets the bytes of each frame written.
-    pub fn event(&mut self, event: ReadEvent, out: &mut impl FnMut(Bytes)) {
+    /// Takes one reader event; `out` gets each frame the writer took (its
+    /// `data` is what goes into the media data).
+    pub fn event(&mut self, event: ReadEvent, out: &mut impl FnMut(&Frame)) {
         match event {
             ReadEvent::Skipped {
                 offset,
@@ -210,7 +211,7 @@ impl Repairer {
         }
     }
 
-    fn tag(&mut self, tag: Tag, out: &mut impl FnMut(Bytes)) {
+    fn tag(&mut self, tag: Tag, out: &mut impl FnMut(&Frame)) {
         if !matches!(tag.tag_type, TagType::Audio | TagType::Video) {
             return;
         }
@@ -231,7 +232,7 @@ impl Repairer {
         }
     }
 
-    fn media(&mut self, event: MediaEvent, offset: u64, out: &mut impl FnMut(Bytes)) {
+    fn media(&mut self, event: MediaEvent, offset: u64, out: &mut impl FnMut(&Frame)) {
         if let MediaEvent::Frame(frame) = &event {
             if frame.codec == Codec::Aac
                 && frame.track == 0
@@ -276,7 +277,7 @@ impl Repairer {
     /// at the 44.1 kHz stereo that FLV's audio tag header says for every
     /// AAC stream, so the same configuration is assumed (and reported)
     /// rather than losing the whole audio track.
-    fn assume_aac(&mut self, dts: i64, offset: u64, out: &mut impl FnMut(Bytes)) {
+    fn assume_aac(&mut self, dts: i64, offset: u64, out: &mut impl FnMut(&Frame)) {
         let config = MediaEvent::Config(ConfigChange {
             media: MediaType::Audio,
             codec: Codec::Aac,
@@ -292,7 +293,7 @@ impl Repairer {
         self.media(config, offset, out);
     }
 
-    fn frame(&mut self, mut frame: Frame, offset: u64, out: &mut impl FnMut(Bytes)) {
+    fn frame(&mut self, mut frame: Frame, offset: u64, out: &mut impl FnMut(&Frame)) {
         let media = frame.media;
         if self.refused[index(media)] {
             self.note("after_refused_config", offset, || {
@@ -313,12 +314,12 @@ impl Repairer {
             self.note(kind, offset, || format!("at {offset}: {detail}"));
         }
         match self.writer.push(&frame) {
-            Ok(bytes) => {
+            Ok(_) => {
                 match media {
                     MediaKind::Video => self.report.video_frames += 1,
                     MediaKind::Audio => self.report.audio_frames += 1,
                 }
-                out(bytes);
+                out(&frame);
             }
             Err(e) => self.note("frame_refused", offset, || {
                 format!("frame at {offset}: {e}: dropped")

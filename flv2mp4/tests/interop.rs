@@ -158,3 +158,158 @@ fn broken_uploads_convert_to_files_that_decode_without_errors() {
         }
     }
 }
+
+fn be32(b: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes(b[at..at + 4].try_into().unwrap())
+}
+fn be64(b: &[u8], at: usize) -> u64 {
+    u64::from_be_bytes(b[at..at + 8].try_into().unwrap())
+}
+
+/// Children of the box whose payload is `b[from..to]`: (type, offset, size).
+fn children(b: &[u8], from: usize, to: usize) -> Vec<(String, usize, usize)> {
+    let mut at = from;
+    let mut out = Vec::new();
+    while at + 8 <= to {
+        let size = be32(b, at) as usize;
+        assert!(size >= 8 && at + size <= to, "box at {at}");
+        out.push((
+            String::from_utf8_lossy(&b[at + 4..at + 8]).into_owned(),
+            at,
+            size,
+        ));
+        at += size;
+    }
+    assert_eq!(at, to, "boxes cover their parent");
+    out
+}
+
+/// From one `moof`: track id → the earliest and the end presentation time
+/// of its samples, read from `tfdt` and the `trun` entries (our writer's
+/// layout: tfhd without defaults, trun version 1 with every field).
+fn fragment_times(b: &[u8], moof: usize, size: usize) -> Vec<(u32, i64, i64)> {
+    let mut out = Vec::new();
+    for (kind, at, len) in children(b, moof + 8, moof + size) {
+        if kind != "traf" {
+            continue;
+        }
+        let (mut track, mut dts, mut times) = (0, 0i64, (i64::MAX, i64::MIN));
+        for (kind, at, len) in children(b, at + 8, at + len) {
+            match kind.as_str() {
+                "tfhd" => track = be32(b, at + 12),
+                "tfdt" => dts = be64(b, at + 12) as i64,
+                "trun" => {
+                    assert_eq!(be32(b, at + 8) & 0xF01, 0xF01, "trun flags");
+                    let count = be32(b, at + 12) as usize;
+                    assert_eq!(len, 20 + 16 * count);
+                    for i in 0..count {
+                        let entry = at + 20 + 16 * i;
+                        let duration = i64::from(be32(b, entry));
+                        let pts = dts + i64::from(be32(b, entry + 12) as i32);
+                        times = (times.0.min(pts), times.1.max(pts + duration));
+                        dts += duration;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push((track, times.0, times.1));
+    }
+    out
+}
+
+/// Checks the `sidx` of a fragmented file against its fragments: one
+/// reference per `moof`+`mdat`, sizes that land on each `moof` and end at
+/// the `mfra`, and times that are the reference track's own (its earliest
+/// presentation time per fragment, durations adding up to its end).
+/// Returns the number of fragments.
+fn check_sidx(name: &str, b: &[u8]) -> usize {
+    let top = children(b, 0, b.len());
+    let kinds: Vec<&str> = top.iter().map(|(k, _, _)| k.as_str()).collect();
+    assert_eq!(kinds[..3], ["ftyp", "moov", "sidx"], "{name}");
+    assert_eq!(kinds.last(), Some(&"mfra"), "{name}");
+    let (_, sidx, sidx_size) = top[2];
+    let track = be32(b, sidx + 12);
+    assert_eq!(be32(b, sidx + 8) >> 24, 1, "{name}: sidx version 1");
+    let mut time = be64(b, sidx + 20) as i64;
+    let mut offset = sidx + sidx_size + be64(b, sidx + 28) as usize;
+    let count = usize::from(u16::from_be_bytes([b[sidx + 38], b[sidx + 39]]));
+    let moofs: Vec<_> = top.iter().filter(|(k, _, _)| k == "moof").collect();
+    assert_eq!(count, moofs.len(), "{name}: one reference per fragment");
+    let mut end = 0;
+    for (i, (_, moof, moof_size)) in moofs.iter().enumerate() {
+        let entry = sidx + 40 + 12 * i;
+        let size = (be32(b, entry) & 0x7FFF_FFFF) as usize;
+        assert_eq!(offset, *moof, "{name}: reference {i} lands on its moof");
+        let (_, mdat, mdat_size) = top
+            .iter()
+            .find(|(_, at, _)| at == &(moof + moof_size))
+            .unwrap();
+        assert_eq!(
+            size,
+            moof_size + mdat_size,
+            "{name}: reference {i} is moof + mdat ({mdat})"
+        );
+        let times = fragment_times(b, *moof, *moof_size);
+        if let Some((_, earliest, stop)) = times.iter().find(|(t, _, _)| *t == track) {
+            assert_eq!(
+                time, *earliest,
+                "{name}: reference {i} starts at its earliest pts"
+            );
+            end = *stop;
+        }
+        time += i64::from(be32(b, entry + 4));
+        offset += size;
+    }
+    assert_eq!(
+        offset,
+        top.last().unwrap().1,
+        "{name}: the references end at the mfra"
+    );
+    assert_eq!(time, end, "{name}: the durations add up to the track's end");
+    count
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9 and the corpus (../shared/peers)"]
+fn every_corpus_flv_decodes_to_the_same_frames_from_a_fragmented_mp4_with_a_sidx() {
+    let out = testkit::scratch("flv2mp4_fragmented");
+    let mut options = Options::default();
+    options.fragmented = true;
+    for input in corpus_files() {
+        let name = input.file_stem().unwrap().to_string_lossy().into_owned();
+        let output = out.join(format!("{name}.mp4"));
+        let report = convert(&input, &output, &options, &mut |_| {})
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let bytes = std::fs::read(&output).unwrap();
+        let fragments = check_sidx(&name, &bytes);
+        mp4parse::read_mp4(&mut std::io::Cursor::new(&bytes))
+            .unwrap_or_else(|e| panic!("{name}: mp4parse: {e:?}"));
+        let (want, _) = testkit::decoded(&input);
+        let (got, text) = testkit::decoded(&output);
+        let refused = report.repairs.iter().any(|r| r.kind == "config_refused");
+        if refused {
+            // One description per track in an init segment: a resolution
+            // change is refused (reported) and the frames after it dropped.
+            assert_eq!(got.len(), want.len(), "{name}");
+            for (got, want) in got.iter().zip(&want) {
+                assert!(
+                    !got.is_empty() && want.starts_with(got),
+                    "{name}: a prefix\n{text}"
+                );
+            }
+        } else {
+            assert_eq!(got, want, "{name}: decoded frames differ\n{text}");
+        }
+        println!(
+            "{name}: {fragments} fragments, {} video + {} audio frames, {}",
+            report.video_frames,
+            report.audio_frames,
+            if refused {
+                "configuration change refused, the frames before it the FLV's"
+            } else {
+                "same decoded frames"
+            }
+        );
+    }
+}

@@ -300,9 +300,18 @@ impl FileWriter {
         };
         let scaled = |t: i64| rescale(t.into(), timescale);
         let earliest = all.iter().map(|s| scaled(s.pts)).min().unwrap_or(0);
+        // Each sample ends where the trun says: its dts plus the distance
+        // to the next one (the last: its own duration), plus its offset.
         let end = all
             .iter()
-            .map(|s| scaled(s.pts.saturating_add(i64::from(s.duration))))
+            .enumerate()
+            .map(|(i, s)| {
+                let next = all.get(i + 1).map_or_else(
+                    || scaled(s.dts.saturating_add(i64::from(s.duration))),
+                    |n| scaled(n.dts),
+                );
+                next + scaled(s.pts) - scaled(s.dts)
+            })
             .max()
             .unwrap_or(earliest);
         self.fragments.push(Written {

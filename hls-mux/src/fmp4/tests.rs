@@ -647,7 +647,10 @@ fn file_writer_sidx_and_mfra_index_every_fragment() {
     let kinds: Vec<&[u8; 4]> = top.iter().map(|(k, _, _)| k).collect();
     assert_eq!(
         kinds,
-        [b"ftyp", b"moov", b"sidx", b"moof", b"mdat", b"moof", b"mdat", b"moof", b"mdat", b"mfra"]
+        [
+            b"ftyp", b"moov", b"sidx", b"moof", b"mdat", b"moof", b"mdat", b"moof", b"mdat",
+            b"mfra"
+        ]
     );
     let sidx = &file[top[2].1..];
     assert_eq!(u32_at(sidx, 12), 1, "the video track");
