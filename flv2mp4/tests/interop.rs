@@ -313,3 +313,120 @@ fn every_corpus_flv_decodes_to_the_same_frames_from_a_fragmented_mp4_with_a_sidx
         );
     }
 }
+
+/// The first video frame FFmpeg 9 decodes from `file` after `-ss seconds`
+/// (input seeking, accurate): its framemd5 line.
+fn frame_at(file: &Path, seconds: f64) -> String {
+    let output = Command::new(testkit::ffmpeg9())
+        .args(["-hide_banner", "-loglevel", "error", "-ss"])
+        .arg(format!("{seconds:.3}"))
+        .arg("-i")
+        .arg(file)
+        .args(["-an", "-frames:v", "1", "-f", "framemd5", "-"])
+        .output()
+        .expect("run ffmpeg9");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find(|l| !l.starts_with('#'))
+        .unwrap_or_else(|| panic!("{}: no frame at {seconds} s", file.display()))
+        .to_owned()
+}
+
+/// The MD5 field of a framemd5 line.
+fn md5_of(line: &str) -> &str {
+    line.rsplit(',').next().unwrap_or("").trim()
+}
+
+/// Inputs of at least 20 s: the corpus files are 6 s, so two of them (one
+/// with B-frames, one with 1 s GOPs) looped four times by FFmpeg's `-c copy`,
+/// plus the 3-minute bench file when `benches/setup.sh` made it.
+fn long_inputs(dir: &Path) -> Vec<PathBuf> {
+    let mut inputs = Vec::new();
+    for name in ["a_h264high_bf_aac", "k_h264_gop30"] {
+        let long = dir.join(format!("{name}_x4.flv"));
+        let status = Command::new(testkit::ffmpeg9())
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-stream_loop",
+                "3",
+                "-i",
+            ])
+            .arg(testkit::corpus().join(format!("{name}.flv")))
+            .args(["-c", "copy", "-f", "flv"])
+            .arg(&long)
+            .status()
+            .expect("run ffmpeg9");
+        assert!(status.success(), "looping {name}");
+        inputs.push(long);
+    }
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/data/bench_720p30.flv");
+    if bench.exists() {
+        inputs.push(bench);
+    }
+    inputs
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9 and the corpus (../shared/peers)"]
+fn seeking_lands_on_the_same_frame_as_in_ffmpegs_own_faststart_copy() {
+    let dir = testkit::scratch("flv2mp4_seek");
+    for input in long_inputs(&dir) {
+        let name = input.file_stem().unwrap().to_string_lossy().into_owned();
+        let ours = dir.join(format!("{name}.mp4"));
+        convert(&input, &ours, &Options::default(), &mut |_| {})
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let theirs = dir.join(format!("{name}.ffmpeg.mp4"));
+        let status = Command::new(testkit::ffmpeg9())
+            .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+            .arg(&input)
+            .args(["-c", "copy", "-movflags", "+faststart"])
+            .arg(&theirs)
+            .status()
+            .expect("run ffmpeg9");
+        assert!(status.success(), "{name}: ffmpeg -c copy");
+        let duration = probe_duration(&theirs);
+        assert!(duration >= 20.0, "{name}: {duration} s");
+        // Ten points spread by a fixed LCG, reproducible run to run.
+        let mut state = 0x2545_f491_u64;
+        for _ in 0..10 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let at = (state >> 33) as f64 / f64::from(1u32 << 31) * (duration - 1.0);
+            let (a, b) = (frame_at(&ours, at), frame_at(&theirs, at));
+            println!("{name} -ss {at:.3}\n  ours:   {a}\n  ffmpeg: {b}");
+            assert_eq!(
+                md5_of(&a),
+                md5_of(&b),
+                "{name}: a different frame at {at:.3} s"
+            );
+        }
+    }
+}
+
+/// The duration FFmpeg 9 reports for `file` (seconds).
+fn probe_duration(file: &Path) -> f64 {
+    let output = Command::new(testkit::ffmpeg9())
+        .args(["-hide_banner", "-i"])
+        .arg(file)
+        .output()
+        .expect("run ffmpeg9");
+    let text = String::from_utf8_lossy(&output.stderr);
+    let field = text
+        .split("Duration: ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .unwrap_or_else(|| panic!("no duration in {text}"));
+    field
+        .split(':')
+        .map(|part| part.trim().parse::<f64>().expect("a number"))
+        .fold(0.0, |total, part| total * 60.0 + part)
+}
