@@ -376,7 +376,10 @@ fn pass(
         }
         match next {
             Next::More if n > 0 => {}
-            Next::More | Next::End => return Ok(repairer),
+            Next::More | Next::End => {
+                repairer.finish();
+                return Ok(repairer);
+            }
             Next::Restart(at) => {
                 restarts += 1;
                 base = at;

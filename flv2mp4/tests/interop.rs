@@ -91,6 +91,22 @@ fn decode_count(file: &Path) -> (usize, String) {
     (frames, errors)
 }
 
+/// The "iflv" upload whose onMetaData says an hour and indexes key frames
+/// nowhere: both claims reported, and the MP4 lasts what its frames do.
+fn lying_metadata_ignored(input: &Path, ours: &Path, report: &flv2mp4::Report) {
+    let kinds: Vec<&str> = report.repairs.iter().map(|r| r.kind).collect();
+    assert!(
+        kinds.contains(&"metadata_duration") && kinds.contains(&"metadata_keyframes"),
+        "lying_metadata: {kinds:?}"
+    );
+    let (claimed, real) = (probe_duration(input), probe_duration(ours));
+    println!("lying_metadata: FFmpeg says the FLV lasts {claimed} s, our MP4 {real} s");
+    assert!((5.5..6.5).contains(&real), "lying_metadata: {real} s");
+    for repair in &report.repairs {
+        println!("  {}: {}", repair.kind, repair.detail);
+    }
+}
+
 #[test]
 #[ignore = "needs peers: ffmpeg9 and the corpus (../shared/peers)"]
 fn broken_uploads_convert_to_files_that_decode_without_errors() {
@@ -118,6 +134,9 @@ fn broken_uploads_convert_to_files_that_decode_without_errors() {
             Err(e) => panic!("{name}: {e}"),
         };
         assert_eq!(top_level(&ours), ["ftyp", "moov", "mdat"], "{name}");
+        if name == "lying_metadata" {
+            lying_metadata_ignored(&input, &ours, &report);
+        }
         let (our_frames, our_errors) = decode_count(&ours);
         // Bytes flipped inside a frame's payload are the frame's own damage:
         // no container repair sees them, and FFmpeg decoding the FLV itself
