@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use flv::{Reader, ReaderOptions};
-use hls_mux::fmp4::{sidx_size, FileWriter, Fmp4Error, FragmentPlan};
+use hls_mux::fmp4::{FileWriter, Fmp4Error, FragmentPlan};
 use hls_mux::mp4::{Mp4Error, Mp4Options};
 use hls_mux::{Frame, MediaKind, TrackConfig, Tracks};
 
@@ -379,7 +379,7 @@ fn fragmented(
     let mut writer = FileWriter::new(&tracks).map_err(refused)?;
     let planned = plans[usize::from(tracks.video.is_none())].fragments();
     let init = writer.init_segment();
-    let room = sidx_size(planned);
+    let room = writer.sidx_size(planned);
     let file = File::create(temp).map_err(io(temp))?;
     let mut out = BufWriter::with_capacity(READ_SIZE, file);
     out.write_all(&init).map_err(io(temp))?;

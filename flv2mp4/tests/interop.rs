@@ -237,56 +237,74 @@ fn fragment_times(b: &[u8], moof: usize, size: usize) -> Vec<(u32, i64, i64)> {
     out
 }
 
-/// Checks the `sidx` of a fragmented file against its fragments: one
-/// reference per `moof`+`mdat`, sizes that land on each `moof` and end at
-/// the `mfra`, and times that are the reference track's own (its earliest
-/// presentation time per fragment, durations adding up to its end).
-/// Returns the number of fragments.
+/// Checks the `sidx` boxes of a fragmented file (one per track) against its
+/// fragments: one reference per `moof`+`mdat`, sizes that land on each
+/// `moof` and end at the `mfra`, and times that are the track's own (its
+/// earliest presentation time per fragment, durations adding up to its
+/// end). Returns the number of fragments.
 fn check_sidx(name: &str, b: &[u8]) -> usize {
     let top = children(b, 0, b.len());
     let kinds: Vec<&str> = top.iter().map(|(k, _, _)| k.as_str()).collect();
-    assert_eq!(kinds[..3], ["ftyp", "moov", "sidx"], "{name}");
+    assert_eq!(kinds[..2], ["ftyp", "moov"], "{name}");
     assert_eq!(kinds.last(), Some(&"mfra"), "{name}");
-    let (_, sidx, sidx_size) = top[2];
-    let track = be32(b, sidx + 12);
-    assert_eq!(be32(b, sidx + 8) >> 24, 1, "{name}: sidx version 1");
-    let mut time = be64(b, sidx + 20) as i64;
-    let mut offset = sidx + sidx_size + be64(b, sidx + 28) as usize;
-    let count = usize::from(u16::from_be_bytes([b[sidx + 38], b[sidx + 39]]));
+    let sidxs: Vec<_> = top
+        .iter()
+        .skip(2)
+        .take_while(|(k, _, _)| k == "sidx")
+        .collect();
     let moofs: Vec<_> = top.iter().filter(|(k, _, _)| k == "moof").collect();
-    assert_eq!(count, moofs.len(), "{name}: one reference per fragment");
-    let mut end = 0;
-    for (i, (_, moof, moof_size)) in moofs.iter().enumerate() {
-        let entry = sidx + 40 + 12 * i;
-        let size = (be32(b, entry) & 0x7FFF_FFFF) as usize;
-        assert_eq!(offset, *moof, "{name}: reference {i} lands on its moof");
-        let (_, mdat, mdat_size) = top
-            .iter()
-            .find(|(_, at, _)| at == &(moof + moof_size))
-            .unwrap();
-        assert_eq!(
-            size,
-            moof_size + mdat_size,
-            "{name}: reference {i} is moof + mdat ({mdat})"
-        );
-        let times = fragment_times(b, *moof, *moof_size);
-        if let Some((_, earliest, stop)) = times.iter().find(|(t, _, _)| *t == track) {
+    let tracks = children(b, top[1].1 + 8, top[1].1 + top[1].2)
+        .iter()
+        .filter(|(k, _, _)| k == "trak")
+        .count();
+    assert_eq!(sidxs.len(), tracks, "{name}: one sidx per track");
+    for (_, sidx, sidx_size) in sidxs {
+        let (sidx, sidx_size) = (*sidx, *sidx_size);
+        let track = be32(b, sidx + 12);
+        assert_eq!(be32(b, sidx + 8) >> 24, 1, "{name}: sidx version 1");
+        let mut time = be64(b, sidx + 20) as i64;
+        let mut offset = sidx + sidx_size + be64(b, sidx + 28) as usize;
+        let count = usize::from(u16::from_be_bytes([b[sidx + 38], b[sidx + 39]]));
+        assert_eq!(count, moofs.len(), "{name}: one reference per fragment");
+        let mut end = time;
+        for (i, (_, moof, moof_size)) in moofs.iter().enumerate() {
+            let entry = sidx + 40 + 12 * i;
+            let size = (be32(b, entry) & 0x7FFF_FFFF) as usize;
             assert_eq!(
-                time, *earliest,
-                "{name}: reference {i} starts at its earliest pts"
+                offset, *moof,
+                "{name}: track {track} reference {i} lands on its moof"
             );
-            end = *stop;
+            let (_, mdat, mdat_size) = top
+                .iter()
+                .find(|(_, at, _)| at == &(moof + moof_size))
+                .unwrap();
+            assert_eq!(
+                size,
+                moof_size + mdat_size,
+                "{name}: reference {i} is moof + mdat ({mdat})"
+            );
+            let times = fragment_times(b, *moof, *moof_size);
+            if let Some((_, earliest, stop)) = times.iter().find(|(t, _, _)| *t == track) {
+                assert_eq!(
+                    time, *earliest,
+                    "{name}: track {track} reference {i} starts at its earliest pts"
+                );
+                end = *stop;
+            }
+            time += i64::from(be32(b, entry + 4));
+            offset += size;
         }
-        time += i64::from(be32(b, entry + 4));
-        offset += size;
+        assert_eq!(
+            offset,
+            top.last().unwrap().1,
+            "{name}: the references end at the mfra"
+        );
+        assert_eq!(
+            time, end,
+            "{name}: track {track}'s durations add up to its end"
+        );
     }
-    assert_eq!(
-        offset,
-        top.last().unwrap().1,
-        "{name}: the references end at the mfra"
-    );
-    assert_eq!(time, end, "{name}: the durations add up to the track's end");
-    count
+    moofs.len()
 }
 
 #[test]

@@ -8,7 +8,7 @@
 
 use bytes::Bytes;
 use flv::config::{AacConfig, Av1Config, AvcConfig, FlacStreamInfo, HevcConfig, OpusHead};
-use hls_mux::fmp4::{sidx_size, FileWriter};
+use hls_mux::fmp4::FileWriter;
 use hls_mux::mp4::{Mp4Options, Mp4Writer};
 use hls_mux::{Frame, MediaKind, Mp3Config, TrackConfig, Tracks};
 use libfuzzer_sys::fuzz_target;
@@ -206,7 +206,7 @@ fn fragmented(ops: &[Op]) {
     let Ok(index) = writer.finish(&mut body) else {
         return;
     };
-    assert_eq!(index.sidx.len(), sidx_size(index.fragments));
+    assert_eq!(index.sidx.len(), writer.sidx_size(index.fragments));
     let mut file = writer.init_segment().to_vec();
     file.extend_from_slice(&index.sidx);
     for piece in &body {

@@ -5,13 +5,17 @@
 //! The `sidx` is what browsers (MSE players, Chromium's own `<video>`) and
 //! FFmpeg read to map a time to a byte range; the `mfra` is what tools that
 //! look at the end of the file first read (FFmpeg with `-use_mfra_for`,
-//! MP4Box). Both need every fragment's size, so they are built at the end
-//! ([`FileWriter::finish`]) while the `sidx` goes *before* the fragments
-//! (ISO/IEC 14496-12 8.16.3: it indexes what follows it). The caller
-//! therefore leaves [`sidx_size`] bytes after the init segment and fills
-//! them at the end: the size depends only on the number of fragments,
-//! which [`FragmentPlan`] can count in a first pass without the tracks'
-//! configurations.
+//! MP4Box). There is one `sidx` per track, as FFmpeg's `global_sidx` writes
+//! them: with a `sidx` for the video track only, Chromium's `<video>` seeking
+//! 120 s into the 3-minute bench file read and decoded the file from the
+//! start (11 s, 3,500 frames), since its demuxer seeks the audio track too
+//! (with both: 0.35 s). They need every fragment's size, so they are built
+//! at the end ([`FileWriter::finish`]) while they go *before* the fragments
+//! (ISO/IEC 14496-12 8.16.3: a `sidx` indexes what follows it). The caller
+//! therefore leaves [`FileWriter::sidx_size`] bytes after the init segment
+//! and fills them at the end: the size depends only on the number of tracks
+//! and fragments, which [`FragmentPlan`] can count in a first pass without
+//! the tracks' configurations.
 //!
 //! Fragments start at the reference track's sync samples (the video track
 //! if there is one, else the audio track) at least [`MIN_FRAGMENT`] apart,
@@ -41,11 +45,11 @@ pub const MAX_FRAGMENT_SAMPLES: u64 = 20_000;
 const MAX_FRAME: usize = 1 << 30;
 
 /// The most `sidx` references (its count is 16 bits). A file with more
-/// fragments gets no `sidx` (`sidx_size` is 0); its `mfra` still indexes it.
+/// fragments gets no `sidx` (its size is 0); its `mfra` still indexes it.
 const MAX_REFERENCES: u64 = u16::MAX as u64;
 
 /// Where fragments start, from the frames alone: the same decisions in a
-/// first pass (to count the fragments, see [`sidx_size`]) and inside
+/// first pass (to count the fragments, see [`FileWriter::sidx_size`]) and inside
 /// [`FileWriter`].
 #[derive(Clone, Debug)]
 pub struct FragmentPlan {
@@ -99,9 +103,9 @@ impl FragmentPlan {
     }
 }
 
-/// Bytes of the `sidx` of a file of `fragments` fragments (0 when there are
-/// more than a `sidx` can list).
-pub fn sidx_size(fragments: u64) -> usize {
+/// Bytes of one `sidx` for `fragments` fragments (0 when there are more
+/// than a `sidx` can list).
+fn sidx_size(fragments: u64) -> usize {
     if fragments == 0 || fragments > MAX_REFERENCES {
         return 0;
     }
@@ -115,8 +119,9 @@ const SIDX_ENTRY: usize = 12;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FileIndex {
-    /// The `sidx`, to place right after the init segment (empty when the
-    /// file has too many fragments for one, see [`sidx_size`]).
+    /// The `sidx` boxes, one per track, to place right after the init
+    /// segment (empty when the file has too many fragments for them, see
+    /// [`FileWriter::sidx_size`]).
     pub sidx: Bytes,
     /// The `mfra`, to place after the last fragment.
     pub mfra: Bytes,
@@ -124,17 +129,25 @@ pub struct FileIndex {
     pub fragments: u64,
 }
 
+/// One track's samples in one fragment, as its `sidx` sees them (the
+/// track's timescale).
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    /// Earliest presentation time.
+    earliest: i128,
+    /// End of the last-presented sample.
+    end: i128,
+    /// The track's first sample here is a sync sample.
+    sap: bool,
+}
+
 /// One fragment as the index sees it.
 #[derive(Clone, Copy, Debug)]
 struct Written {
     /// `moof` + `mdat` bytes.
     size: u64,
-    /// Earliest presentation time (reference track, its timescale).
-    earliest: i128,
-    /// End of the reference track's last sample (its timescale).
-    end: i128,
-    /// The fragment starts with a sync sample of the reference track.
-    sap: bool,
+    /// Per track (video, audio), when it has samples here.
+    spans: [Option<Span>; 2],
 }
 
 /// One `tfra` entry: a track's first sample in a fragment is a sync sample.
@@ -286,40 +299,17 @@ impl FileWriter {
     /// Writes the pending samples as one fragment.
     fn flush(&mut self, out: &mut Vec<Bytes>) -> Result<(), Fmp4Error> {
         let samples = std::mem::take(&mut self.pending);
-        let reference = self.plan.reference;
-        let (_, timescale) = self.writer.track(reference).unwrap_or((1, CLOCK));
         let size = self.writer.fragment(self.sequence, &samples, out)? as u64;
         let offset = self.written;
         self.sequence = self.sequence.wrapping_add(1);
         self.written += size;
-        let refs: Vec<&Sample> = samples.iter().filter(|s| s.media == reference).collect();
-        let all: Vec<&Sample> = if refs.is_empty() {
-            samples.iter().collect()
-        } else {
-            refs
-        };
-        let scaled = |t: i64| rescale(t.into(), timescale);
-        let earliest = all.iter().map(|s| scaled(s.pts)).min().unwrap_or(0);
-        // Each sample ends where the trun says: its dts plus the distance
-        // to the next one (the last: its own duration), plus its offset.
-        let end = all
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let next = all.get(i + 1).map_or_else(
-                    || scaled(s.dts.saturating_add(i64::from(s.duration))),
-                    |n| scaled(n.dts),
-                );
-                next + scaled(s.pts) - scaled(s.dts)
-            })
-            .max()
-            .unwrap_or(earliest);
-        self.fragments.push(Written {
-            size,
-            earliest,
-            end,
-            sap: all.first().is_some_and(|s| s.key),
-        });
+        let mut spans = [None; 2];
+        for media in [MediaKind::Video, MediaKind::Audio] {
+            if let Some((_, timescale)) = self.writer.track(media) {
+                spans[slot(media)] = span(&samples, media, timescale);
+            }
+        }
+        self.fragments.push(Written { size, spans });
         let mut traf_number = 0u8;
         for media in [MediaKind::Video, MediaKind::Audio] {
             let Some(first) = samples.iter().find(|s| s.media == media) else {
@@ -360,43 +350,71 @@ impl FileWriter {
         })
     }
 
-    /// The `sidx` (version 1): one reference per fragment, in the reference
-    /// track's timescale, the first fragment right after it.
+    /// Bytes of the `sidx` boxes of a file of `fragments` fragments (0 when
+    /// there are more than a `sidx` can list): the room to leave after the
+    /// init segment.
+    pub fn sidx_size(&self, fragments: u64) -> usize {
+        self.media().count() * sidx_size(fragments)
+    }
+
+    /// The writer's tracks, in `trak` order, with their id and timescale.
+    fn media(&self) -> impl Iterator<Item = (MediaKind, u32, u32)> + '_ {
+        [MediaKind::Video, MediaKind::Audio]
+            .into_iter()
+            .filter_map(|m| self.writer.track(m).map(|(id, scale)| (m, id, scale)))
+    }
+
+    /// The `sidx` boxes (version 1), one per track: one reference per
+    /// fragment, in the track's timescale; the first fragment follows the
+    /// last `sidx`.
     fn sidx(&self) -> Bytes {
-        let count = self.fragments.len() as u64;
-        let size = sidx_size(count);
-        if size == 0 {
-            return Bytes::new();
+        let one = sidx_size(self.fragments.len() as u64);
+        let tracks: Vec<_> = self.media().collect();
+        let mut buf = BytesMut::with_capacity(one * tracks.len());
+        if one == 0 {
+            return buf.freeze();
         }
-        let (track_id, timescale) = self.writer.track(self.plan.reference).unwrap_or((1, CLOCK));
-        let mut buf = BytesMut::with_capacity(size);
-        buf.put_u32(size as u32);
-        buf.put_slice(b"sidx");
-        buf.put_u32(1 << 24);
-        buf.put_u32(track_id);
-        buf.put_u32(timescale);
-        let first = self.fragments[0].earliest.max(0);
-        buf.put_u64(u64::try_from(first).unwrap_or(0));
-        buf.put_u64(0); // first_offset: the first moof follows
-        buf.put_u16(0);
-        buf.put_u16(count as u16);
-        for (i, fragment) in self.fragments.iter().enumerate() {
-            // Each subsegment lasts until the next one's earliest time, so
-            // the durations add up to the timeline; the last until its end.
-            let start = fragment.earliest.max(first);
-            let next = self
-                .fragments
-                .get(i + 1)
-                .map_or(fragment.end, |n| n.earliest);
-            let duration = u32::try_from((next - start).max(0)).unwrap_or(u32::MAX);
-            // sizes fit: a fragment holds at most MAX_FRAGMENT_BYTES plus
-            // one frame of at most MAX_FRAME, well under 2^31.
-            buf.put_u32((fragment.size as u32) & 0x7FFF_FFFF);
-            buf.put_u32(duration);
-            // starts_with_SAP, SAP_type 1 (a closed GOP's first frame).
-            buf.put_u32(if fragment.sap { 0x9000_0000 } else { 0 });
+        for (i, &(media, id, timescale)) in tracks.iter().enumerate() {
+            let after = (tracks.len() - 1 - i) * one;
+            self.put_sidx(&mut buf, slot(media), id, timescale, after as u64);
         }
         buf.freeze()
+    }
+
+    /// One track's `sidx`; `first_offset` skips the `sidx` boxes after it.
+    fn put_sidx(&self, buf: &mut BytesMut, track: usize, id: u32, scale: u32, first_offset: u64) {
+        let spans: Vec<Option<Span>> = self.fragments.iter().map(|f| f.spans[track]).collect();
+        let first = spans
+            .iter()
+            .flatten()
+            .next()
+            .map_or(0, |s| s.earliest.max(0));
+        buf.put_u32(sidx_size(spans.len() as u64) as u32);
+        buf.put_slice(b"sidx");
+        buf.put_u32(1 << 24);
+        buf.put_u32(id);
+        buf.put_u32(scale);
+        buf.put_u64(u64::try_from(first).unwrap_or(0));
+        buf.put_u64(first_offset);
+        buf.put_u16(0);
+        buf.put_u16(spans.len() as u16);
+        for (i, (fragment, span)) in self.fragments.iter().zip(&spans).enumerate() {
+            // A subsegment lasts until the track's next one starts, so the
+            // durations add up to its timeline; the last until its end; one
+            // without the track's samples lasts nothing.
+            let duration = span.map_or(0, |span| {
+                let next = spans[i + 1..].iter().flatten().next();
+                let stop = next.map_or(span.end, |n| n.earliest);
+                (stop - span.earliest.max(first)).max(0)
+            });
+            // Sizes fit: a fragment holds at most MAX_FRAGMENT_BYTES plus
+            // one frame of at most MAX_FRAME, well under 2^31.
+            buf.put_u32((fragment.size as u32) & 0x7FFF_FFFF);
+            buf.put_u32(u32::try_from(duration).unwrap_or(u32::MAX));
+            // starts_with_SAP, SAP_type 1 (a closed GOP's first frame).
+            let sap = span.is_some_and(|s| s.sap);
+            buf.put_u32(if sap { 0x9000_0000 } else { 0 });
+        }
     }
 
     /// The `mfra`: a `tfra` (version 1, one-byte numbers) per track with a
@@ -438,4 +456,32 @@ impl FileWriter {
         buf[..4].copy_from_slice(&total.to_be_bytes());
         buf.freeze()
     }
+}
+
+/// `media`'s samples of `samples` as the index sees them: times in the
+/// track's timescale, each sample ending where the `trun` says (its dts plus
+/// the distance to the next one, the last its own duration, plus its
+/// offset).
+fn span(samples: &[Sample], media: MediaKind, timescale: u32) -> Option<Span> {
+    let track: Vec<&Sample> = samples.iter().filter(|s| s.media == media).collect();
+    let first = track.first()?;
+    let scaled = |t: i64| rescale(t.into(), timescale);
+    let earliest = track.iter().map(|s| scaled(s.pts)).min().unwrap_or(0);
+    let end = track
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let next = track.get(i + 1).map_or_else(
+                || scaled(s.dts.saturating_add(i64::from(s.duration))),
+                |n| scaled(n.dts),
+            );
+            next + scaled(s.pts) - scaled(s.dts)
+        })
+        .max()
+        .unwrap_or(earliest);
+    Some(Span {
+        earliest,
+        end,
+        sap: first.key,
+    })
 }

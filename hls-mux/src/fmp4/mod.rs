@@ -57,8 +57,7 @@ use bytes::{Bytes, BytesMut};
 
 pub use error::Fmp4Error;
 pub use file::{
-    sidx_size, FileIndex, FileWriter, FragmentPlan, MAX_FRAGMENT_BYTES, MAX_FRAGMENT_SAMPLES,
-    MIN_FRAGMENT,
+    FileIndex, FileWriter, FragmentPlan, MAX_FRAGMENT_BYTES, MAX_FRAGMENT_SAMPLES, MIN_FRAGMENT,
 };
 
 use crate::{MediaKind, Tracks, CLOCK};

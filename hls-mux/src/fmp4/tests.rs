@@ -636,7 +636,7 @@ fn file_writer_sidx_and_mfra_index_every_fragment() {
     // Key frames every 0.48 s, fragments at least 1 s: every third one.
     assert_eq!(index.fragments, 3);
     assert_eq!(plan.fragments(), index.fragments);
-    assert_eq!(index.sidx.len(), sidx_size(index.fragments));
+    assert_eq!(index.sidx.len(), writer.sidx_size(index.fragments));
     let mut file = writer.init_segment().to_vec();
     file.extend_from_slice(&index.sidx);
     for piece in &body {
@@ -648,31 +648,46 @@ fn file_writer_sidx_and_mfra_index_every_fragment() {
     assert_eq!(
         kinds,
         [
-            b"ftyp", b"moov", b"sidx", b"moof", b"mdat", b"moof", b"mdat", b"moof", b"mdat",
-            b"mfra"
+            b"ftyp", b"moov", b"sidx", b"sidx", b"moof", b"mdat", b"moof", b"mdat", b"moof",
+            b"mdat", b"mfra"
         ]
     );
-    let sidx = &file[top[2].1..];
-    assert_eq!(u32_at(sidx, 12), 1, "the video track");
-    assert_eq!(u32_at(sidx, 16), CLOCK);
-    assert_eq!(u64_at(sidx, 20), 7200, "the first key frame's pts");
-    let mut offset = top[3].1;
-    let mut total = 0;
-    for i in 0..3 {
-        let entry = 40 + 12 * i;
-        let size = u32_at(sidx, entry) as usize;
-        assert_eq!(&file[offset + 4..offset + 8], b"moof");
-        assert_eq!(size, top[3 + 2 * i].2 + top[4 + 2 * i].2, "moof + mdat");
-        assert_eq!(u32_at(sidx, entry + 8), 0x9000_0000, "starts with a SAP");
-        offset += size;
-        total += u64::from(u32_at(sidx, entry + 4));
+    // One sidx per track, each indexing the same fragments on its own
+    // timeline: (track id, timescale, first pts, total duration).
+    let audio_end = (audio * 44_100 + 45_000) / 90_000;
+    let expected = [(1, CLOCK, 7200, 270_000), (2, 44_100, 0, audio_end as u64)];
+    for (n, (id, timescale, first, total_duration)) in expected.into_iter().enumerate() {
+        let (_, at, size) = top[2 + n];
+        let sidx = &file[at..at + size];
+        assert_eq!(u32_at(sidx, 12), id);
+        assert_eq!(u32_at(sidx, 16), timescale);
+        assert_eq!(u64_at(sidx, 20), first, "the track's first pts");
+        let mut offset = at + size + u64_at(sidx, 28) as usize;
+        assert_eq!(
+            offset, top[4].1,
+            "track {id}: first_offset skips to the first moof"
+        );
+        let mut total = 0;
+        for i in 0..3 {
+            let entry = 40 + 12 * i;
+            let size = u32_at(sidx, entry) as usize;
+            assert_eq!(
+                offset,
+                top[4 + 2 * i].1,
+                "track {id}: reference {i} on its moof"
+            );
+            assert_eq!(size, top[4 + 2 * i].2 + top[5 + 2 * i].2, "moof + mdat");
+            assert_eq!(u32_at(sidx, entry + 8), 0x9000_0000, "starts with a SAP");
+            offset += size;
+            total += u64::from(u32_at(sidx, entry + 4));
+        }
+        assert_eq!(offset, top[10].1, "the references end at the mfra");
+        assert_eq!(total, total_duration, "track {id}: the durations add up");
     }
-    assert_eq!(offset, top[9].1, "the references end at the mfra");
-    assert_eq!(total, 270_000, "the durations add up to the video track's");
     // mfra: the video tfra points at each moof, mfro gives the mfra size.
-    let mfra = &file[top[9].1..];
+    let mfra = &file[top[10].1..];
     assert_eq!(u32_at(mfra, 8 + 20), 3, "three video entries");
-    assert_eq!(u64_at(mfra, 8 + 24 + 8) as usize, top[3].1);
+    assert_eq!(u64_at(mfra, 8 + 24 + 8) as usize, top[4].1);
     assert_eq!(u32_at(mfra, mfra.len() - 4) as usize, mfra.len());
     let context = mp4parse::read_mp4(&mut std::io::Cursor::new(&file)).expect("mp4parse");
     assert_eq!(context.tracks.len(), 2);
