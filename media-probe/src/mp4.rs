@@ -7,7 +7,8 @@
 //! visited by their sizes (the media data is never read whole), the `moov`
 //! and each `moof` are read into memory up to [`MAX_HEADER_BOX`], and the
 //! sample index holds at most [`MAX_SAMPLES`] entries (about 32 bytes
-//! each). Every field is read with bounds checks: a damaged file gives an
+//! each) and no more than the input has bytes (a few lying table entries
+//! cannot make a small file an index of millions). Every field is read with bounds checks: a damaged file gives an
 //! [`Mp4Error`], never a panic.
 //!
 //! What is read: per track (`vide` and `soun` handlers) the first sample
@@ -89,6 +90,32 @@ pub(crate) struct SampleRef {
     pub(crate) sync: bool,
 }
 
+/// The sample index and its limit.
+#[derive(Debug)]
+pub(crate) struct Samples {
+    pub(crate) list: Vec<SampleRef>,
+    limit: usize,
+}
+
+impl Samples {
+    /// Fails when `count` more samples would pass the limit.
+    pub(crate) fn room(&self, count: usize) -> Result<(), Mp4Error> {
+        let size = self.list.len().saturating_add(count);
+        if size > self.limit {
+            return Err(Mp4Error::TooLarge {
+                what: "the samples",
+                size: size as u64,
+                limit: self.limit as u64,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn push(&mut self, sample: SampleRef) {
+        self.list.push(sample);
+    }
+}
+
 /// One track as the reader hands it out.
 #[derive(Clone, Debug)]
 pub(crate) struct TrackInfo {
@@ -119,6 +146,8 @@ pub enum Mp4Event {
 #[derive(Debug)]
 pub struct Mp4Reader<R> {
     input: R,
+    /// The input's length: no sample past it is allocated for.
+    len: u64,
     tracks: Vec<TrackInfo>,
     samples: std::vec::IntoIter<SampleRef>,
     configs: std::vec::IntoIter<ConfigChange>,
@@ -143,7 +172,10 @@ impl<R: Read + Seek> Mp4Reader<R> {
     pub fn new(mut input: R) -> Result<Mp4Reader<R>, Mp4Error> {
         let len = input.seek(SeekFrom::End(0))?;
         let mut tracks: Vec<TrackBox> = Vec::new();
-        let mut samples: Vec<SampleRef> = Vec::new();
+        let mut samples = Samples {
+            list: Vec::new(),
+            limit: MAX_SAMPLES.min(usize::try_from(len).unwrap_or(usize::MAX)),
+        };
         let mut seen_moov = false;
         let mut fragmented = false;
         let mut at = 0u64;
@@ -153,7 +185,9 @@ impl<R: Read + Seek> Mp4Reader<R> {
             }
             let (kind, header, size) = boxes::read_header(&mut input, at, len)?;
             match &kind {
-                b"moov" => {
+                // A second moov (a damaged or spliced file) is left alone:
+                // the samples indexed so far refer to the first one's tracks.
+                b"moov" if !seen_moov => {
                     let body = read_body(&mut input, at + header, size - header, "the moov")?;
                     tracks = boxes::parse_moov(&body, at)?;
                     boxes::expand_tables(&tracks, &mut samples)?;
@@ -182,11 +216,16 @@ impl<R: Read + Seek> Mp4Reader<R> {
         // Decode order across tracks, as an FLV interleaves them (a fragment
         // holds a run of each track: in file order the probe would see
         // seconds of drift between them); file order between equal times.
+        let mut samples = samples.list;
         samples.sort_by_cached_key(|s| {
-            let track = &tracks[usize::from(s.track)];
-            let dts = s.dts.saturating_add(track.shift);
-            let nanos = i128::from(dts) * 1_000_000_000 / i128::from(track.timescale.max(1));
-            (nanos, s.offset)
+            let (shift, timescale) = tracks
+                .get(usize::from(s.track))
+                .map_or((0, 1), |t| (t.shift, t.timescale.max(1)));
+            let dts = s.dts.saturating_add(shift);
+            (
+                i128::from(dts) * 1_000_000_000 / i128::from(timescale),
+                s.offset,
+            )
         });
         let configs = tracks
             .iter()
@@ -205,6 +244,7 @@ impl<R: Read + Seek> Mp4Reader<R> {
             .collect::<Vec<_>>();
         Ok(Mp4Reader {
             input,
+            len,
             tracks,
             samples: samples.into_iter(),
             configs: configs.into_iter(),
@@ -232,13 +272,21 @@ impl<R: Read + Seek> Mp4Reader<R> {
     }
 
     fn frame(&mut self, sample: SampleRef) -> Result<Frame, Mp4Error> {
-        let track = &self.tracks[usize::from(sample.track)];
+        let Some(track) = self.tracks.get(usize::from(sample.track)) else {
+            return Err(invalid("a sample of no track", sample.offset));
+        };
         if sample.size > MAX_SAMPLE_SIZE {
             return Err(Mp4Error::TooLarge {
                 what: "a sample",
                 size: u64::from(sample.size),
                 limit: u64::from(MAX_SAMPLE_SIZE),
             });
+        }
+        if sample.offset.saturating_add(u64::from(sample.size)) > self.len {
+            return Err(invalid(
+                "a sample runs past the end of the file",
+                sample.offset,
+            ));
         }
         let mut data = vec![0; sample.size as usize];
         self.input.seek(SeekFrom::Start(sample.offset))?;

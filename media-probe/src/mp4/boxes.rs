@@ -6,7 +6,7 @@ use std::io::{Read, Seek, SeekFrom};
 use bytes::Bytes;
 use flv::{Codec, MediaType};
 
-use super::{invalid, Mp4Error, SampleRef, TrackInfo, MAX_SAMPLES};
+use super::{invalid, Mp4Error, SampleRef, Samples, TrackInfo};
 
 /// A bounds-checked reader over a box's payload; `base` is the payload's
 /// offset in the file, for errors.
@@ -401,23 +401,14 @@ fn parse_stbl(stbl: Cursor<'_>, track: &mut TrackBox) -> Result<(), Mp4Error> {
 }
 
 /// The samples of the `moov`'s tables, appended to `samples`.
-pub(crate) fn expand_tables(
-    tracks: &[TrackBox],
-    samples: &mut Vec<SampleRef>,
-) -> Result<(), Mp4Error> {
+pub(crate) fn expand_tables(tracks: &[TrackBox], samples: &mut Samples) -> Result<(), Mp4Error> {
     for (index, track) in tracks.iter().enumerate() {
         let count = match &track.sizes {
             Sizes::None => 0,
             Sizes::Same(_, n) => *n,
             Sizes::Each(v) => v.len(),
         };
-        if samples.len().saturating_add(count) > MAX_SAMPLES {
-            return Err(Mp4Error::TooLarge {
-                what: "the samples",
-                size: (samples.len() + count) as u64,
-                limit: MAX_SAMPLES as u64,
-            });
-        }
+        samples.room(count)?;
         let mut deltas = track
             .stts
             .iter()
@@ -522,7 +513,7 @@ pub(crate) fn parse_moof(
     body: &[u8],
     at: u64,
     tracks: &mut [TrackBox],
-    samples: &mut Vec<SampleRef>,
+    samples: &mut Samples,
 ) -> Result<(), Mp4Error> {
     for (kind, traf) in children(Cursor::new(body, at + 8))? {
         if &kind == b"traf" {
@@ -536,7 +527,7 @@ fn parse_traf(
     traf: Cursor<'_>,
     moof: u64,
     tracks: &mut [TrackBox],
-    samples: &mut Vec<SampleRef>,
+    samples: &mut Samples,
 ) -> Result<(), Mp4Error> {
     let boxes = children(traf)?;
     let Some((_, mut tfhd)) = boxes.iter().find(|(k, _)| k == b"tfhd").copied() else {
@@ -584,7 +575,7 @@ fn parse_trun(
     defaults: (u32, u32, u32),
     index: usize,
     track: &mut TrackBox,
-    samples: &mut Vec<SampleRef>,
+    samples: &mut Samples,
 ) -> Result<u64, Mp4Error> {
     let (_, flags) = trun.full()?;
     let entry = 4 * [0x100, 0x200, 0x400, 0x800]
@@ -606,13 +597,7 @@ fn parse_trun(
             trun.offset(),
         ));
     }
-    if samples.len().saturating_add(count) > MAX_SAMPLES {
-        return Err(Mp4Error::TooLarge {
-            what: "the samples",
-            size: (samples.len() + count) as u64,
-            limit: MAX_SAMPLES as u64,
-        });
-    }
+    samples.room(count)?;
     for i in 0..count {
         let duration = if flags & 0x100 != 0 {
             trun.u32()?
