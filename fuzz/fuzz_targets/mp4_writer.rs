@@ -3,7 +3,8 @@
 //! accept), timestamps going anywhere, any sizes and key flags. Into the
 //! progressive writer (`mp4::Mp4Writer`) and the fragmented one
 //! (`fmp4::FileWriter`): neither panics, and whenever a writer finishes a
-//! file, its boxes cover it exactly and mp4parse reads it back.
+//! file, its boxes cover it exactly, mp4parse reads it back, and
+//! media-probe's MP4 reader gives back as many frames as the writer took.
 #![no_main]
 
 use bytes::Bytes;
@@ -12,6 +13,7 @@ use hls_mux::fmp4::FileWriter;
 use hls_mux::mp4::{Mp4Options, Mp4Writer};
 use hls_mux::{Frame, MediaKind, Mp3Config, TrackConfig, Tracks};
 use libfuzzer_sys::fuzz_target;
+use media_probe::mp4::{Mp4Event, Mp4Reader};
 
 const AVC: &[u8] = include_bytes!("../../flv/tests/data/config/avc_high_640x360.bin");
 const AVC_BASE: &[u8] = include_bytes!("../../flv/tests/data/config/avc_baseline_30fps.bin");
@@ -148,11 +150,24 @@ fn boxes_cover(data: &[u8]) -> bool {
     true
 }
 
-fn check(file: &[u8], what: &str) {
+/// The file is whole boxes, mp4parse reads it, and media-probe's reader
+/// gives back `frames` frames.
+fn check(file: &[u8], what: &str, frames: usize) {
     assert!(boxes_cover(file), "{what}: boxes do not cover the file");
     if let Err(e) = mp4parse::read_mp4(&mut std::io::Cursor::new(file)) {
         panic!("{what}: mp4parse cannot read it: {e:?}");
     }
+    let mut reader = Mp4Reader::new(std::io::Cursor::new(file))
+        .unwrap_or_else(|e| panic!("{what}: media-probe cannot read it: {e}"));
+    let mut read = 0;
+    while let Some(event) = reader.next_event() {
+        match event {
+            Ok(Mp4Event::Frame(_)) => read += 1,
+            Ok(_) => {}
+            Err(e) => panic!("{what}: media-probe cannot read a frame: {e}"),
+        }
+    }
+    assert_eq!(read, frames, "{what}: frames read back");
 }
 
 fn progressive(ops: &[Op]) {
@@ -172,11 +187,12 @@ fn progressive(ops: &[Op]) {
             }
         }
     }
+    let frames = writer.samples() as usize;
     assert_eq!(writer.media_len(), media.len() as u64);
     if let Ok(header) = writer.finish() {
         let mut file = header.to_vec();
         file.extend_from_slice(&media);
-        check(&file, "progressive");
+        check(&file, "progressive", frames);
     }
 }
 
@@ -198,9 +214,10 @@ fn fragmented(ops: &[Op]) {
         return;
     };
     let mut body = Vec::new();
+    let mut frames = 0;
     for op in ops {
         if let Op::Frame(frame) = op {
-            let _ = writer.push(frame, &mut body);
+            frames += usize::from(writer.push(frame, &mut body).is_ok());
         }
     }
     let Ok(index) = writer.finish(&mut body) else {
@@ -213,7 +230,7 @@ fn fragmented(ops: &[Op]) {
         file.extend_from_slice(piece);
     }
     file.extend_from_slice(&index.mfra);
-    check(&file, "fragmented");
+    check(&file, "fragmented", frames);
 }
 
 fuzz_target!(|data: &[u8]| {
