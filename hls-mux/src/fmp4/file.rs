@@ -1,28 +1,4 @@
-//! A single-file fragmented MP4 that players can seek in: the init segment,
-//! a `sidx` (segment index), the `moof`/`mdat` fragments of
-//! [`Fmp4Writer`], and an `mfra` (movie fragment random access) at the end.
-//!
-//! The `sidx` is what browsers (MSE players, Chromium's own `<video>`) and
-//! FFmpeg read to map a time to a byte range; the `mfra` is what tools that
-//! look at the end of the file first read (FFmpeg with `-use_mfra_for`,
-//! MP4Box). There is one `sidx` per track, as FFmpeg's `global_sidx` writes
-//! them: with a `sidx` for the video track only, Chromium's `<video>` seeking
-//! 120 s into the 3-minute bench file read and decoded the file from the
-//! start (11 s, 3,500 frames), since its demuxer seeks the audio track too
-//! (with both: 0.35 s). They need every fragment's size, so they are built
-//! at the end ([`FileWriter::finish`]) while they go *before* the fragments
-//! (ISO/IEC 14496-12 8.16.3: a `sidx` indexes what follows it). The caller
-//! therefore leaves [`FileWriter::sidx_size`] bytes after the init segment
-//! and fills them at the end: the size depends only on the number of tracks
-//! and fragments, which [`FragmentPlan`] can count in a first pass without
-//! the tracks' configurations.
-//!
-//! Fragments start at the reference track's sync samples (the video track
-//! if there is one, else the audio track) at least [`MIN_FRAGMENT`] apart,
-//! so every `sidx` entry but a forced one starts with a sync sample; a
-//! fragment is also cut when it would hold more than [`MAX_FRAGMENT_BYTES`]
-//! or [`MAX_FRAGMENT_SAMPLES`], which bounds the memory held (the pending
-//! samples' [`Bytes`]) whatever the input's key frame interval.
+//! [`FileWriter`]: a single-file fragmented MP4 with `sidx` and `mfra`.
 
 use bytes::{BufMut as _, Bytes, BytesMut};
 
@@ -168,8 +144,31 @@ struct Last {
     step: u32,
 }
 
-/// Writes a single-file fragmented MP4 with `sidx` and `mfra`; see the
-/// [module](self).
+/// A single-file fragmented MP4 that players can seek in: the init segment,
+/// a `sidx` (segment index), the `moof`/`mdat` fragments of
+/// [`Fmp4Writer`], and an `mfra` (movie fragment random access) at the end.
+///
+/// The `sidx` is what browsers (MSE players, Chromium's own `<video>`) and
+/// FFmpeg read to map a time to a byte range; the `mfra` is what tools that
+/// look at the end of the file first read (FFmpeg with `-use_mfra_for`,
+/// MP4Box). There is one `sidx` per track, as FFmpeg's `global_sidx` writes
+/// them: with a `sidx` for the video track only, Chromium's `<video>` seeking
+/// 120 s into the 3-minute bench file read and decoded the file from the
+/// start (11 s, 3,500 frames), since its demuxer seeks the audio track too
+/// (with both: 0.35 s). They need every fragment's size, so they are built
+/// at the end ([`FileWriter::finish`]) while they go *before* the fragments
+/// (ISO/IEC 14496-12 8.16.3: a `sidx` indexes what follows it). The caller
+/// therefore leaves [`FileWriter::sidx_size`] bytes after the init segment
+/// and fills them at the end: the size depends only on the number of tracks
+/// and fragments, which [`FragmentPlan`] can count in a first pass without
+/// the tracks' configurations.
+///
+/// Fragments start at the reference track's sync samples (the video track
+/// if there is one, else the audio track) at least [`MIN_FRAGMENT`] apart,
+/// so every `sidx` entry but a forced one starts with a sync sample; a
+/// fragment is also cut when it would hold more than [`MAX_FRAGMENT_BYTES`]
+/// or [`MAX_FRAGMENT_SAMPLES`], which bounds the memory held (the pending
+/// samples' [`Bytes`]) whatever the input's key frame interval.
 #[derive(Debug)]
 pub struct FileWriter {
     writer: Fmp4Writer,
