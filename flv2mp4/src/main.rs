@@ -4,6 +4,7 @@
 //! ```text
 //! flv2mp4 IN.flv OUT.mp4
 //! flv2mp4 --out-dir DIR FILES...
+//! flv2mp4 --fragmented IN.flv OUT.mp4
 //! ```
 //!
 //! One line per file on stdout (`--report json`: one JSON object per line
@@ -37,6 +38,10 @@ struct Cli {
     /// Close up forward timestamp jumps longer than this (milliseconds).
     #[arg(long, default_value_t = 5000, value_name = "MS")]
     max_gap_ms: u32,
+    /// Write a fragmented MP4 (moof/mdat fragments at key frames) with a
+    /// sidx and an mfra for seeking, instead of a progressive one.
+    #[arg(long)]
+    fragmented: bool,
     /// How the moov gets before the media data: read the input twice
     /// (default, the output written once) or through a temporary file.
     #[arg(long, value_enum, default_value_t = StrategyArg::TwoPass, hide = true)]
@@ -69,6 +74,7 @@ fn main() -> ExitCode {
     };
     let mut options = Options::default();
     options.max_gap_ms = cli.max_gap_ms;
+    options.fragmented = cli.fragmented;
     options.strategy = match cli.strategy {
         StrategyArg::TwoPass => Strategy::TwoPass,
         StrategyArg::TempFile => Strategy::TempFile,
@@ -78,7 +84,7 @@ fn main() -> ExitCode {
         .map(|(input, _)| std::fs::metadata(input).map_or(0, |m| m.len()))
         .collect();
     let total: u64 = sizes.iter().sum();
-    let passes = if options.strategy == Strategy::TwoPass {
+    let passes = if options.strategy == Strategy::TwoPass || options.fragmented {
         2
     } else {
         1

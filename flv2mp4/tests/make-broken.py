@@ -7,7 +7,9 @@ From a_h264high_bf_aac.flv (H.264 with B-frames + AAC) and k_h264_gop30.flv,
 deterministically (fixed seed): truncated at 20 points, 4 KiB runs of zeroes,
 flipped bytes, two files spliced, the video and audio sequence headers
 dropped, timestamps reset to 0 mid-file, a wrong PreviousTagSize, a zero-size
-tag, an oversized tag size field. Each file's name says what was done.
+tag, an oversized tag size field, an "iflv" onMetaData that lies (an hour's
+duration, a keyframe index pointing nowhere). Each file's name says what was
+done.
 """
 import os
 import random
@@ -32,6 +34,28 @@ def tags(data):
 def set_ts(buf, at, ts):
     buf[at + 4:at + 7] = (ts & 0xFFFFFF).to_bytes(3, "big")
     buf[at + 7] = (ts >> 24) & 0xFF
+
+
+def amf_number(x):
+    return b"\x00" + struct.pack(">d", x)
+
+
+def amf_key(k):
+    return struct.pack(">H", len(k)) + k.encode()
+
+
+def amf_numbers(xs):
+    return b"\x0a" + struct.pack(">I", len(xs)) + b"".join(amf_number(x) for x in xs)
+
+
+def lying_metadata(duration, times, positions):
+    """An onMetaData script tag body with a duration and a keyframe index."""
+    keyframes = (b"\x03" + amf_key("times") + amf_numbers(times)
+                 + amf_key("filepositions") + amf_numbers(positions) + b"\x00\x00\x09")
+    props = (amf_key("duration") + amf_number(duration)
+             + amf_key("keyframes") + keyframes)
+    return (b"\x02" + amf_key("onMetaData") + b"\x08" + struct.pack(">I", 2)
+            + props + b"\x00\x00\x09")
 
 
 def main():
@@ -92,6 +116,14 @@ def main():
     at = ta[50][0]
     buf[at + 1:at + 4] = (0xFFFFF0).to_bytes(3, "big")
     write("oversized_tag", bytes(buf))
+    # An "iflv" whose onMetaData lies: an hour long, and a keyframe index
+    # whose file positions are past the end or inside other tags.
+    at, _, size, _ = next(t for t in ta if t[1] == 18)
+    body = lying_metadata(3600.0, [0.0, 1200.0, 2400.0],
+                          [len(a) * 10.0, 7.0, 123456789.0])
+    tag = bytes([18]) + len(body).to_bytes(3, "big") + bytes(7) + body
+    tag += struct.pack(">I", len(tag))
+    write("lying_metadata", a[:at] + tag + a[at + 11 + size + 4:])
 
 
 if __name__ == "__main__":

@@ -23,7 +23,11 @@
 //! has a limit ([`ProbeConfig::max_queued`]).
 //!
 //! The `media-probe` command (feature `cli`, on by default) runs it on a file,
-//! stdin, an RTMP URL or a publisher it accepts itself.
+//! stdin, an RTMP URL or a publisher it accepts itself. [`mp4::Mp4Reader`]
+//! gives the frames of an MP4 file (progressive or fragmented) in the same
+//! form, so a file can be probed before and after a remux; it is the one
+//! part of the library that reads (any `Read + Seek`, an MP4's index is
+//! spread over the file).
 //!
 //! # The run loop
 //!
@@ -72,6 +76,7 @@ mod bits;
 mod config;
 mod error;
 mod events;
+pub mod mp4;
 mod nominal;
 mod pict_type;
 mod probe;

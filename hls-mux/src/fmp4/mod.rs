@@ -13,6 +13,8 @@
 //!
 //! A single-file fragmented MP4 is the init segment followed by the fragments
 //! (no `styp`); FFmpeg plays that back (see `tests/fmp4_ffmpeg.rs`).
+//! [`FileWriter`] writes one with a `sidx` and an `mfra` so players can seek
+//! in it.
 //!
 //! Timestamps come in on the 90 kHz [`CLOCK`]. Video tracks keep
 //! it as their timescale; audio tracks use their sample rate, and every
@@ -47,12 +49,16 @@
 //! ```
 
 mod error;
+mod file;
 mod fragment;
 pub(crate) mod init;
 
 use bytes::{Bytes, BytesMut};
 
 pub use error::Fmp4Error;
+pub use file::{
+    FileIndex, FileWriter, FragmentPlan, MAX_FRAGMENT_BYTES, MAX_FRAGMENT_SAMPLES, MIN_FRAGMENT,
+};
 
 use crate::{MediaKind, Tracks, CLOCK};
 

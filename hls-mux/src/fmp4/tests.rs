@@ -7,7 +7,7 @@ use mp4parse::{CodecType, SampleEntry, TrackType};
 
 use super::fragment::{NON_SYNC_SAMPLE, SYNC_SAMPLE};
 use super::*;
-use crate::{Mp3Config, TrackConfig};
+use crate::{Frame, Mp3Config, TrackConfig};
 
 // Real records made by FFmpeg 9 encoders (the flv crate's fixtures).
 const AVC: &[u8] = include_bytes!("../../../flv/tests/data/config/avc_high_640x360.bin");
@@ -570,4 +570,157 @@ fn ticks_for_track_duration_lands_on_whole_track_ticks() {
     let got = rescale((7 + ticks).into(), 192_000) - rescale(7, 192_000);
     assert!((1..=3).contains(&got), "{got}");
     assert_eq!(ticks_for_track_duration(0, 5, 1024), 0);
+}
+
+/// Top-level boxes of `file`: (type, offset, size).
+fn boxes(file: &[u8]) -> Vec<([u8; 4], usize, usize)> {
+    let mut at = 0;
+    let mut out = Vec::new();
+    while at + 8 <= file.len() {
+        let size = u32_at(file, at) as usize;
+        assert!(size >= 8 && at + size <= file.len(), "box at {at}");
+        out.push((file[at + 4..at + 8].try_into().unwrap(), at, size));
+        at += size;
+    }
+    assert_eq!(at, file.len(), "boxes cover the file");
+    out
+}
+
+/// 3 s of 25 fps video with a key frame every 12 frames (0.48 s) and AAC,
+/// through `FileWriter`: what the `sidx` and `mfra` say.
+#[test]
+fn file_writer_sidx_and_mfra_index_every_fragment() {
+    let mut writer = FileWriter::new(&tracks(Some(avc()), Some(aac()))).unwrap();
+    let mut plan = FragmentPlan::new(MediaKind::Video);
+    let mut body = Vec::new();
+    let (mut video, mut audio) = (0i64, 0i64);
+    while video < 270_000 {
+        let frame = if audio <= video {
+            let f = Frame {
+                media: MediaKind::Audio,
+                dts: audio,
+                pts: audio,
+                key: true,
+                data: Bytes::from_static(b"\x21\x10\x04"),
+            };
+            audio += 2090;
+            f
+        } else {
+            let key = (video / 3600) % 12 == 0;
+            let f = Frame {
+                media: MediaKind::Video,
+                dts: video,
+                pts: video + 7200,
+                key,
+                data: Bytes::from(vec![key as u8; 100]),
+            };
+            video += 3600;
+            f
+        };
+        plan.next(&frame);
+        writer.push(&frame, &mut body).unwrap();
+    }
+    // Refused frames change nothing.
+    let back = Frame {
+        media: MediaKind::Video,
+        dts: 0,
+        pts: 0,
+        key: true,
+        data: Bytes::new(),
+    };
+    assert!(matches!(
+        writer.push(&back, &mut body),
+        Err(Fmp4Error::DecodeTimeBackwards { .. })
+    ));
+    let index = writer.finish(&mut body).unwrap();
+    // Key frames every 0.48 s, fragments at least 1 s: every third one.
+    assert_eq!(index.fragments, 3);
+    assert_eq!(plan.fragments(), index.fragments);
+    assert_eq!(index.sidx.len(), writer.sidx_size(index.fragments));
+    let mut file = writer.init_segment().to_vec();
+    file.extend_from_slice(&index.sidx);
+    for piece in &body {
+        file.extend_from_slice(piece);
+    }
+    file.extend_from_slice(&index.mfra);
+    let top = boxes(&file);
+    let kinds: Vec<&[u8; 4]> = top.iter().map(|(k, _, _)| k).collect();
+    assert_eq!(
+        kinds,
+        [
+            b"ftyp", b"moov", b"sidx", b"sidx", b"moof", b"mdat", b"moof", b"mdat", b"moof",
+            b"mdat", b"mfra"
+        ]
+    );
+    // One sidx per track, each indexing the same fragments on its own
+    // timeline: (track id, timescale, first pts, total duration).
+    let audio_end = (audio * 44_100 + 45_000) / 90_000;
+    let expected = [(1, CLOCK, 7200, 270_000), (2, 44_100, 0, audio_end as u64)];
+    for (n, (id, timescale, first, total_duration)) in expected.into_iter().enumerate() {
+        let (_, at, size) = top[2 + n];
+        let sidx = &file[at..at + size];
+        assert_eq!(u32_at(sidx, 12), id);
+        assert_eq!(u32_at(sidx, 16), timescale);
+        assert_eq!(u64_at(sidx, 20), first, "the track's first pts");
+        let mut offset = at + size + u64_at(sidx, 28) as usize;
+        assert_eq!(
+            offset, top[4].1,
+            "track {id}: first_offset skips to the first moof"
+        );
+        let mut total = 0;
+        for i in 0..3 {
+            let entry = 40 + 12 * i;
+            let size = u32_at(sidx, entry) as usize;
+            assert_eq!(
+                offset,
+                top[4 + 2 * i].1,
+                "track {id}: reference {i} on its moof"
+            );
+            assert_eq!(size, top[4 + 2 * i].2 + top[5 + 2 * i].2, "moof + mdat");
+            assert_eq!(u32_at(sidx, entry + 8), 0x9000_0000, "starts with a SAP");
+            offset += size;
+            total += u64::from(u32_at(sidx, entry + 4));
+        }
+        assert_eq!(offset, top[10].1, "the references end at the mfra");
+        assert_eq!(total, total_duration, "track {id}: the durations add up");
+    }
+    // mfra: the video tfra points at each moof, mfro gives the mfra size.
+    let mfra = &file[top[10].1..];
+    assert_eq!(u32_at(mfra, 8 + 20), 3, "three video entries");
+    assert_eq!(u64_at(mfra, 8 + 24 + 8) as usize, top[4].1);
+    assert_eq!(u32_at(mfra, mfra.len() - 4) as usize, mfra.len());
+    let context = mp4parse::read_mp4(&mut std::io::Cursor::new(&file)).expect("mp4parse");
+    assert_eq!(context.tracks.len(), 2);
+}
+
+#[test]
+fn file_writer_refuses_what_a_fragment_cannot_hold() {
+    let mut writer = FileWriter::new(&tracks(None, Some(aac()))).unwrap();
+    let frame = |media, dts| Frame {
+        media,
+        dts,
+        pts: dts,
+        key: true,
+        data: Bytes::from_static(b"x"),
+    };
+    let mut out = Vec::new();
+    assert!(matches!(
+        writer.push(&frame(MediaKind::Video, 0), &mut out),
+        Err(Fmp4Error::UnknownTrack { .. })
+    ));
+    assert!(matches!(
+        writer.push(&frame(MediaKind::Audio, -1), &mut out),
+        Err(Fmp4Error::NegativeDecodeTime { .. })
+    ));
+    assert!(matches!(
+        writer.finish(&mut out),
+        Err(Fmp4Error::EmptyFragment)
+    ));
+    writer.push(&frame(MediaKind::Audio, 0), &mut out).unwrap();
+    assert!(matches!(
+        writer.push(&frame(MediaKind::Audio, i64::MAX), &mut out),
+        Err(Fmp4Error::DurationTooLong { .. })
+    ));
+    let index = writer.finish(&mut out).unwrap();
+    assert_eq!(index.fragments, 1);
 }

@@ -153,12 +153,12 @@ impl Mp4Writer {
                 track.timescale
             )));
         }
-        if track.configs.len() >= limit {
-            return Err(change(format!("at most {limit} sample descriptions")));
-        }
         if track.count == 0 {
-            // Nothing refers to the old description yet: replace it.
+            // Nothing refers to the old description yet: replace it (even
+            // with a limit of one description).
             track.configs.clear();
+        } else if track.configs.len() >= limit {
+            return Err(change(format!("at most {limit} sample descriptions")));
         }
         track.configs.push(config);
         Ok(())

@@ -10,7 +10,8 @@ pub(crate) const USAGE: &str = "\
 usage: media-probe [OPTIONS] INPUT
        media-probe [OPTIONS] --listen ADDR
 
-INPUT is an FLV file, - for stdin, or rtmp://HOST[:PORT]/APP/KEY (played).
+INPUT is an FLV or MP4 file (progressive or fragmented), - for FLV on
+stdin, or rtmp://HOST[:PORT]/APP/KEY (played).
 --listen ADDR accepts one RTMP publisher (any app and key) on ADDR, e.g.
 127.0.0.1:1935, and stops when it leaves.
 

@@ -1,12 +1,13 @@
 //! FLV from a file or stdin, read in pieces (memory stays at one piece plus one
-//! tag whatever the file's size).
+//! tag whatever the file's size); an MP4 file through `media_probe::mp4`.
 
 use std::fs::File;
-use std::io::{IsTerminal as _, Read};
+use std::io::{IsTerminal as _, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use flv::{ReadEvent, Reader, ReaderOptions};
+use media_probe::mp4;
 
 use super::report::Report;
 
@@ -15,9 +16,40 @@ const PIECE: usize = 256 * 1024;
 const PROGRESS_MIN_BYTES: u64 = 32 << 20;
 
 pub(crate) fn run_file(path: &Path, report: Report) -> Result<bool, String> {
-    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let name = path.display().to_string();
+    let mut file = File::open(path).map_err(|e| format!("{name}: {e}"))?;
+    let mut head = [0u8; 8];
+    let n = file.read(&mut head).map_err(|e| format!("{name}: {e}"))?;
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| format!("{name}: {e}"))?;
+    if mp4::is_mp4(&head[..n]) {
+        return run_mp4(file, report, &name);
+    }
     let size = file.metadata().ok().map(|m| m.len());
-    run(file, size, report, &path.display().to_string())
+    run(file, size, report, &name)
+}
+
+/// An MP4 file: its configurations, then its frames in file order.
+fn run_mp4(file: File, mut report: Report, name: &str) -> Result<bool, String> {
+    let mut reader = mp4::Mp4Reader::new(file).map_err(|e| format!("{name}: {e}"))?;
+    while let Some(event) = reader.next_event() {
+        let event = match event {
+            Ok(mp4::Mp4Event::Config(config)) => flv::MediaEvent::Config(config),
+            Ok(mp4::Mp4Event::Frame(frame)) => flv::MediaEvent::Frame(frame),
+            Ok(_) => continue,
+            Err(e) => {
+                // A damaged sample ends the input, as a truncated tag does.
+                eprintln!("media-probe: {name}: {e}");
+                break;
+            }
+        };
+        report
+            .push_event(&event)
+            .map_err(|e| format!("writing output: {e}"))?;
+    }
+    report
+        .finish(None, name)
+        .map_err(|e| format!("{name}: {e}"))
 }
 
 pub(crate) fn run_stdin(report: Report) -> Result<bool, String> {

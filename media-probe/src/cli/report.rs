@@ -72,6 +72,12 @@ impl Report {
         self.drain()
     }
 
+    /// A frame or configuration that does not come from an FLV tag (MP4 input).
+    pub(crate) fn push_event(&mut self, event: &flv::MediaEvent) -> io::Result<()> {
+        self.probe.push_event(event, None);
+        self.drain()
+    }
+
     /// The clock moved on without input.
     pub(crate) fn tick(&mut self, now: Duration) -> io::Result<()> {
         self.probe.tick(now);
