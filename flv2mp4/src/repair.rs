@@ -177,6 +177,8 @@ pub struct Repairer {
     /// Per track: a configuration was refused, so its frames are dropped
     /// until one is accepted.
     refused: [bool; 2],
+    /// The writer keeps one configuration per track (the fragmented output).
+    one_config: bool,
     video_key_seen: bool,
     claims: Option<Claims>,
     /// The first written frame's dts (90 kHz).
@@ -189,6 +191,7 @@ impl Repairer {
     pub fn new(options: Mp4Options, max_gap_ms: u32) -> Repairer {
         Repairer {
             adapter: FlvAdapter::new(),
+            one_config: options.max_sample_descriptions == 1,
             writer: Mp4Writer::new(options),
             retimer: Retimer {
                 offset: 0,
@@ -293,8 +296,17 @@ impl Repairer {
                         Ok(()) => self.refused[index(media)] = false,
                         Err(e) => {
                             self.refused[index(media)] = true;
+                            let one_config = self.one_config;
                             self.note("config_refused", offset, || {
-                                format!("sequence header at {offset}: {e}; its frames are dropped")
+                                format!(
+                                    "sequence header at {offset}: {e}; its frames are dropped{}",
+                                    if one_config {
+                                        " (a fragmented file describes each track once, in its \
+                                         init segment: the progressive output keeps them)"
+                                    } else {
+                                        ""
+                                    }
+                                )
                             });
                         }
                     }

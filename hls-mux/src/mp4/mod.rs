@@ -158,7 +158,13 @@ impl Mp4Writer {
             // with a limit of one description).
             track.configs.clear();
         } else if track.configs.len() >= limit {
-            return Err(change(format!("at most {limit} sample descriptions")));
+            return Err(change(match limit {
+                1 => format!(
+                    "{} again (this writer keeps one configuration per track)",
+                    describe(current)
+                ),
+                _ => format!("at most {limit} configurations per track (sample descriptions)"),
+            }));
         }
         track.configs.push(config);
         Ok(())
