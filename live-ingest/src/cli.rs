@@ -105,6 +105,14 @@ pub struct Args {
     /// constant frame rate rounded to milliseconds back on its exact grid.
     #[arg(long)]
     pub source_timestamps: bool,
+    /// On SIGTERM, ask publishers to reconnect (Enhanced RTMP reconnect request)
+    /// and stop once they have left or after S seconds [default: 30].
+    #[arg(long, value_name = "S")]
+    pub drain_timeout: Option<f64>,
+    /// Where draining asks publishers to reconnect, rtmp://HOST/APP [default: the
+    /// URL each one used].
+    #[arg(long, value_name = "URL")]
+    pub drain_to: Option<String>,
     /// Bytes queued for one player at most before it skips to the next key frame
     /// [default: 8388608].
     #[arg(long, value_name = "BYTES")]
@@ -220,6 +228,10 @@ impl Args {
         }
         config.notify_unpublish |= self.notify_unpublish;
         config.source_timestamps |= self.source_timestamps;
+        if let Some(seconds) = self.drain_timeout {
+            config.drain_timeout = duration("--drain-timeout", seconds)?;
+        }
+        set_some(&mut config.drain_to, self.drain_to.clone());
         set(
             &mut config.limits.player_queue_bytes,
             self.player_queue_bytes,

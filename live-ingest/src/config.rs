@@ -155,6 +155,14 @@ pub struct Config {
     /// grid, none moved by more than a millisecond
     /// (`hls_mux::MuxerOptions::constant_frame_rate`).
     pub source_timestamps: bool,
+    /// On SIGTERM the program drains ([`Server::drain`](crate::Server::drain)):
+    /// publishers are asked to reconnect, and it stops when the last one has left
+    /// or after this long, whichever is first.
+    #[serde(deserialize_with = "seconds")]
+    pub drain_timeout: Duration,
+    /// Where draining asks publishers to reconnect (`rtmp://HOST/APP`); none: the
+    /// URL they used, for a load balancer to send elsewhere.
+    pub drain_to: Option<String>,
     /// Per-player and cache limits.
     pub limits: Limits,
 }
@@ -186,6 +194,8 @@ impl Default for Config {
             read_pacing: Duration::from_millis(20),
             notify_unpublish: false,
             source_timestamps: false,
+            drain_timeout: Duration::from_secs(30),
+            drain_to: None,
             limits: Limits::default(),
         }
     }
@@ -208,6 +218,15 @@ impl Config {
 
     /// Says what is wrong with this configuration, if anything.
     pub fn check(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.drain_to {
+            if RtmpUrl::parse(url).is_err() {
+                return Err(ConfigError::Invalid {
+                    field: "drain_to",
+                    expected: "an rtmp:// or rtmps:// URL (rtmp://HOST[:PORT]/APP)",
+                    got: url.clone(),
+                });
+            }
+        }
         if self.max_streams == 0 {
             return Err(ConfigError::Invalid {
                 field: "max_streams",

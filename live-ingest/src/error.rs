@@ -62,6 +62,9 @@ pub enum Refused {
     /// Another publisher is live on this key.
     #[error("{0} is already being published")]
     AlreadyPublishing(String),
+    /// The server is draining before a shutdown ([`Server::drain`](crate::Server::drain)).
+    #[error("the server is shutting down: publish to another one")]
+    Draining,
     /// The server holds as many streams as it may.
     #[error("the server has too many streams")]
     TooManyStreams,

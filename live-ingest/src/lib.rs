@@ -90,4 +90,4 @@ pub struct CrateReadme;
 pub use auth::{Event, HookFuture, Hooks, NoHooks, PlayAttempt, PublishAttempt};
 pub use config::{Config, Limits, SegmentFormat};
 pub use error::{ConfigError, Refused};
-pub use server::{key_of, start, valid_name, Bound, Server};
+pub use server::{key_of, start, valid_name, Bound, DrainOrder, Server};

@@ -62,6 +62,10 @@ impl Metrics {
     pub(crate) fn publisher_ended(&self) {
         self.publishers.dec();
     }
+    /// Live publishers now.
+    pub(crate) fn live_publishers(&self) -> usize {
+        usize::try_from(self.publishers.get()).unwrap_or(0)
+    }
     pub(crate) fn player_started(&self) {
         self.players.inc();
         self.plays.inc();

@@ -27,12 +27,22 @@ pub struct Server {
     pub metrics: Metrics,
     hooks: Box<dyn Hooks>,
     next_id: AtomicU64,
+    /// Set by [`Server::drain`]: every publisher connection watches it.
+    drain: tokio::sync::watch::Sender<Option<DrainOrder>>,
     /// The RTMPS listener's certificate (with `config.rtmps`).
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::Certificates>,
     /// What `rtmps://` pushes trust (with such a push in the config, or `push_ca`).
     #[cfg(feature = "tls")]
     push_tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// What [`Server::drain`] asks of publishers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DrainOrder {
+    /// Where to reconnect; `None`: the URL they used.
+    pub tc_url: Option<String>,
 }
 
 impl Server {
@@ -65,7 +75,40 @@ impl Server {
             hooks: Box::new(hooks),
             config,
             next_id: AtomicU64::new(1),
+            drain: tokio::sync::watch::Sender::new(None),
         }))
+    }
+
+    /// Drains the server before a planned shutdown: new publishes are refused
+    /// from now on, and every publisher is asked to reconnect (Enhanced RTMP v2
+    /// `NetConnection.Connect.ReconnectRequest`) to `tc_url`, or with `None` to
+    /// the URL it used (behind a load balancer, another instance answers it). A
+    /// publisher that supports the request (OBS 30 and later, among others)
+    /// moves without a gap in its stream; one that does not ignores it and
+    /// stays until it leaves or the server stops. Players and HLS viewers are
+    /// served until then. [`live_publishers`](Self::live_publishers) says how
+    /// many are left.
+    pub fn drain(&self, tc_url: Option<String>) {
+        info!(
+            tc_url = tc_url.as_deref().unwrap_or("(the same)"),
+            "draining: publishers are asked to reconnect"
+        );
+        self.drain.send_replace(Some(DrainOrder { tc_url }));
+    }
+
+    /// Whether [`drain`](Self::drain) was called.
+    pub fn is_draining(&self) -> bool {
+        self.drain.borrow().is_some()
+    }
+
+    /// How many publishers are live now.
+    pub fn live_publishers(&self) -> usize {
+        self.metrics.live_publishers()
+    }
+
+    /// The drain order, for a connection to watch.
+    pub(crate) fn drain_orders(&self) -> tokio::sync::watch::Receiver<Option<DrainOrder>> {
+        self.drain.subscribe()
     }
 
     /// Reads the RTMPS certificate and key files again (what SIGHUP does in the

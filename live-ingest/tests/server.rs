@@ -15,7 +15,7 @@ use client::{fixture_tags, is_end, is_header_or_end, Client, LIMIT};
 use live_ingest::{
     Bound, Config, Event, HookFuture, Hooks, PlayAttempt, PublishAttempt, Refused, Server,
 };
-use rtmp_core::{MediaKind, MediaMessage};
+use rtmp_core::{ClientEvent, MediaKind, MediaMessage};
 
 fn config() -> Config {
     Config {
@@ -519,4 +519,54 @@ async fn key_frames_every_1999_ms_make_2_s_segments() {
         "every segment one GOP: {extinfs:?}"
     );
     publisher.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draining_asks_publishers_to_reconnect_and_refuses_new_ones() {
+    let (bound, server) = start(ephemeral(config())).await;
+    let mut publisher = Client::publish(bound.rtmp, "moving")
+        .await
+        .expect("publish");
+    let mut player = Client::play(bound.rtmp, "moving").await.expect("play");
+    publisher.send_loops(1).await;
+    assert_eq!(server.live_publishers(), 1);
+    assert!(!server.is_draining());
+
+    server.drain(Some("rtmp://other.example/live".into()));
+    let deadline = Instant::now() + LIMIT;
+    let asked = loop {
+        let asked = publisher
+            .step(Duration::from_millis(100))
+            .await
+            .into_iter()
+            .find_map(|e| match e {
+                ClientEvent::ReconnectRequested { tc_url, .. } => Some(tc_url),
+                _ => None,
+            });
+        if let Some(asked) = asked {
+            break asked;
+        }
+        assert!(Instant::now() < deadline, "no reconnect request");
+    };
+    assert_eq!(asked.as_deref(), Some("rtmp://other.example/live"));
+    // New publishes are refused with the reason; the stream and its player go on.
+    let refused = Client::publish(bound.rtmp, "late").await.err();
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|r| r.contains("shutting down")),
+        "{refused:?}"
+    );
+    let before = player.media.len();
+    publisher.send_loops(1).await;
+    player.collect(before + 10).await;
+    assert!(player.media.len() >= before + 10, "the player stopped");
+    assert_eq!(server.live_publishers(), 1);
+    publisher.close().await;
+    let deadline = Instant::now() + LIMIT;
+    while server.live_publishers() > 0 {
+        assert!(Instant::now() < deadline, "the publisher is still counted");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    player.close().await;
 }

@@ -56,13 +56,51 @@ async fn serve(config: live_ingest::Config) -> ExitCode {
     if let Some(rtmps) = bound.rtmps {
         tracing::info!("publish or play over TLS at rtmps://{rtmps}/live/KEY");
         #[cfg(unix)]
-        reload_on_sighup(server);
+        reload_on_sighup(server.clone());
     }
-    match tokio::signal::ctrl_c().await {
-        Ok(()) => tracing::info!("interrupted, stopping"),
-        Err(error) => eprintln!("live-ingest: {error}"),
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => match interrupted {
+            Ok(()) => tracing::info!("interrupted, stopping"),
+            Err(error) => eprintln!("live-ingest: {error}"),
+        },
+        () = terminated() => drain(&server).await,
     }
     ExitCode::SUCCESS
+}
+
+/// SIGTERM (a service manager stopping the server); never on other systems.
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+                return;
+            }
+            Err(error) => tracing::warn!(%error, "SIGTERM cannot be caught: no draining"),
+        }
+    }
+    std::future::pending::<()>().await
+}
+
+/// Asks every publisher to reconnect and waits for them to go, at most
+/// `drain_timeout`; Ctrl-C stops at once.
+async fn drain(server: &Server) {
+    let limit = server.config.drain_timeout;
+    tracing::info!(
+        publishers = server.live_publishers(),
+        "SIGTERM: draining for at most {limit:?}"
+    );
+    server.drain(server.config.drain_to.clone());
+    let deadline = tokio::time::Instant::now() + limit;
+    while server.live_publishers() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_millis(100)) => {}
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    tracing::info!(left = server.live_publishers(), "drained, stopping");
 }
 
 /// SIGHUP reads the RTMPS certificate and key again (a renewed certificate);

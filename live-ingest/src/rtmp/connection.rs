@@ -29,7 +29,7 @@ use super::{nanos_now, push, session_config, ConnectionError};
 use crate::auth::{Event, PlayAttempt, PublishAttempt};
 use crate::hls::Stream;
 use crate::hub::{compact, queue, strip_set_data_frame, Delivery, Packet, Publishing};
-use crate::{Refused, Server};
+use crate::{DrainOrder, Refused, Server};
 
 /// Messages a player's task writes in one go at most.
 const BATCH: usize = 256;
@@ -103,9 +103,19 @@ impl Connection {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let mut input = BytesMut::with_capacity(64 * 1024);
+        let mut drain = self.server.drain_orders();
+        let mut drained = false;
         loop {
             let deadline = self.session.poll_timeout();
             tokio::select! {
+                order = drain.changed(), if !drained => {
+                    // Once: a second order (or the server gone) changes nothing.
+                    drained = true;
+                    let order = order.ok().and_then(|()| drain.borrow().clone());
+                    if let Some(order) = order {
+                        self.ask_reconnect(&order)?;
+                    }
+                }
                 read = read_into(socket, &mut input) => {
                     let read = read?;
                     if read == 0 {
@@ -129,6 +139,24 @@ impl Connection {
             }
             self.pace().await;
         }
+    }
+
+    /// A drain order: a publisher is asked to reconnect (players and
+    /// connections that publish nothing are left alone).
+    fn ask_reconnect(&mut self, order: &DrainOrder) -> Result<(), SessionError> {
+        if !matches!(self.role, Role::Publisher { .. }) {
+            return Ok(());
+        }
+        info!(
+            id = self.id,
+            peer = %self.peer,
+            supported = self.session.peer_supports_reconnect(),
+            "draining: asking the publisher to reconnect"
+        );
+        self.session.request_reconnect(
+            order.tc_url.as_deref(),
+            "the server is shutting down: reconnect",
+        )
     }
 
     /// A publisher's socket is read on the shared beat: what arrives meanwhile
@@ -207,6 +235,9 @@ impl Connection {
         attempt: &PublishAttempt<'_>,
     ) -> Result<(String, bool), Refused> {
         let server = self.server.clone();
+        if server.is_draining() {
+            return Err(Refused::Draining);
+        }
         let key = server.authorize_publish(attempt).await?;
         let Ok(hub) = server.hub.start_publish(&key, self.id) else {
             return Err(Refused::AlreadyPublishing(key));

@@ -6,7 +6,7 @@ use std::time::Instant;
 use amf0::{Object, Value};
 use bytes::BytesMut;
 
-use super::status::Status;
+use super::status::{code, Status};
 use super::transport::Transport;
 use super::{ClientConfig, MediaKind, MediaMessage, SessionError};
 use crate::chunk::{ChunkOutput, RawMessage};
@@ -41,6 +41,16 @@ pub enum ClientEvent {
         stream_id: u32,
         /// The status.
         status: Status,
+    },
+    /// The server asks for a reconnect (Enhanced RTMP v2 "Reconnect Request",
+    /// `NetConnection.Connect.ReconnectRequest`): open a new connection to
+    /// `tc_url` (or, when `None`, to the same URL), move the stream over at a
+    /// key frame, then close this one. Also reported as [`ClientEvent::Status`].
+    ReconnectRequested {
+        /// Where to reconnect, when the server says.
+        tc_url: Option<String>,
+        /// The server's reason.
+        description: String,
     },
     /// Audio, video or data from the server.
     Media(MediaMessage),
@@ -335,6 +345,12 @@ impl ClientSession {
                             self.events.push_back(event);
                         }
                     }
+                    if status.code == code::RECONNECT_REQUEST {
+                        self.events.push_back(ClientEvent::ReconnectRequested {
+                            tc_url: reconnect_url(&command),
+                            description: status.description.clone(),
+                        });
+                    }
                     self.events
                         .push_back(ClientEvent::Status { stream_id, status });
                 }
@@ -537,4 +553,13 @@ impl ClientSession {
     pub fn bytes_received(&self) -> u64 {
         self.transport.bytes_received()
     }
+}
+
+/// The `tcUrl` of a reconnect request's info object, if it has one.
+fn reconnect_url(command: &Command) -> Option<String> {
+    let info = command.arguments.iter().find_map(Value::as_object)?;
+    info.get("tcUrl")
+        .and_then(Value::as_str)
+        .filter(|url| !url.is_empty())
+        .map(str::to_owned)
 }

@@ -24,6 +24,9 @@ impl EnhancedCapabilities {
     pub const CAN_ENCODE: u32 = 2;
     /// `FourCcInfoMask`: can forward without touching the payload.
     pub const CAN_FORWARD: u32 = 4;
+    /// `capsEx`: reconnect requests (a client handles
+    /// `NetConnection.Connect.ReconnectRequest`; a server may send it).
+    pub const CAPS_RECONNECT: u32 = 1;
     /// `capsEx`: multitrack.
     pub const CAPS_MULTITRACK: u32 = 2;
     /// `capsEx`: ModEx packets.

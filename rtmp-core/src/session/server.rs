@@ -9,8 +9,8 @@ use bytes::BytesMut;
 use super::status::{self, code, Level};
 use super::transport::Transport;
 use super::{
-    ConnectRequest, MediaKind, MediaMessage, PlayRequest, PublishRequest, ServerConfig,
-    SessionError,
+    ConnectRequest, EnhancedCapabilities, MediaKind, MediaMessage, PlayRequest, PublishRequest,
+    ServerConfig, SessionError,
 };
 use crate::chunk::{ChunkOutput, RawMessage};
 use crate::handshake::{Progress, ServerHandshake};
@@ -129,6 +129,8 @@ pub struct ServerSession {
     last_input: Instant,
     ping_outstanding: bool,
     enhanced_offered: bool,
+    /// The client's Enhanced RTMP `capsEx` from `connect` (0 without).
+    peer_caps_ex: u32,
     scratch: BytesMut,
 }
 
@@ -152,6 +154,7 @@ impl ServerSession {
             last_input: now,
             ping_outstanding: false,
             enhanced_offered: false,
+            peer_caps_ex: 0,
             scratch: BytesMut::new(),
         }
     }
@@ -305,6 +308,7 @@ impl ServerSession {
                 self.decision = Some(Decision::Connect {
                     transaction_id: command.transaction_id,
                 });
+                self.peer_caps_ex = request.caps_ex.unwrap_or(0);
                 self.events.push_back(ServerEvent::Connect(request));
             }
             "createStream" => {
@@ -806,6 +810,42 @@ impl ServerSession {
             let ping = Message::UserControl(UserControl::PingRequest(millis));
             self.transport.send(chunk_stream::CONTROL, 0, 0, &ping);
         }
+        Ok(())
+    }
+
+    /// Whether the client said in `connect` that it handles a reconnect
+    /// request (Enhanced RTMP v2 `capsEx` bit 1).
+    pub fn peer_supports_reconnect(&self) -> bool {
+        self.peer_caps_ex & EnhancedCapabilities::CAPS_RECONNECT != 0
+    }
+
+    /// Asks the client to reconnect (Enhanced RTMP v2 "Reconnect Request"),
+    /// to `tc_url` or, with `None`, to the same URL: an `onStatus` with
+    /// `NetConnection.Connect.ReconnectRequest` on the NetConnection (message
+    /// stream 0). A server sends it before a planned shutdown or to move a
+    /// publisher to another instance; a client that supports it (see
+    /// [`peer_supports_reconnect`](Self::peer_supports_reconnect)) opens the new
+    /// connection, moves its stream over at a key frame and closes this one.
+    /// Nothing else changes here: the session goes on until the client leaves.
+    ///
+    /// Fails when the session is not connected (misuse).
+    pub fn request_reconnect(
+        &mut self,
+        tc_url: Option<&str>,
+        description: &str,
+    ) -> Result<(), SessionError> {
+        if self.phase != Phase::Connected {
+            return Err(SessionError::InvalidState {
+                what: "a reconnect request needs a connected session",
+            });
+        }
+        let mut info = status::info(Level::Status, code::RECONNECT_REQUEST, description);
+        if let Some(url) = tc_url {
+            info.push("tcUrl", url);
+        }
+        let command = Command::new("onStatus", 0.0, vec![Value::Object(info)]);
+        self.transport
+            .send(chunk_stream::COMMAND, 0, 0, &Message::Command(command));
         Ok(())
     }
 

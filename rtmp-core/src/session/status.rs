@@ -8,6 +8,9 @@ use crate::message::Command;
 pub mod code {
     /// `connect` accepted.
     pub const CONNECT_SUCCESS: &str = "NetConnection.Connect.Success";
+    /// Enhanced RTMP v2: the server asks the client to reconnect (`tcUrl`, when
+    /// present, says where).
+    pub const RECONNECT_REQUEST: &str = "NetConnection.Connect.ReconnectRequest";
     /// `connect` refused by the application.
     pub const CONNECT_REJECTED: &str = "NetConnection.Connect.Rejected";
     /// `publish` accepted.

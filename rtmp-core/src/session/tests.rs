@@ -530,3 +530,41 @@ fn errors_say_whose_fault_they_are() {
         Fault::Application
     );
 }
+
+#[test]
+fn a_reconnect_request_reaches_a_client_that_said_it_handles_one() {
+    for (reconnect, tc_url) in [(true, Some("rtmp://other.example/live")), (false, None)] {
+        let mut client_config = ClientConfig::new("live", "rtmp://127.0.0.1/live");
+        let mut caps = EnhancedCapabilities::forwarding();
+        if reconnect {
+            caps.caps_ex |= EnhancedCapabilities::CAPS_RECONNECT;
+        }
+        client_config.enhanced = Some(caps);
+        let mut pair = Pair::new(ServerConfig::default(), client_config);
+        // Misuse before connect: an error, nothing sent.
+        assert!(pair.server.request_reconnect(None, "too early").is_err());
+        pair.client.publish("k", "live");
+        pair.pump(ACCEPT_ALL);
+        assert_eq!(pair.server.peer_supports_reconnect(), reconnect);
+        pair.server
+            .request_reconnect(tc_url, "the server restarts")
+            .unwrap();
+        pair.pump(ACCEPT_ALL);
+        let asked = pair.client_events.iter().find_map(|e| match e {
+            ClientEvent::ReconnectRequested {
+                tc_url,
+                description,
+            } => Some((tc_url.clone(), description.clone())),
+            _ => None,
+        });
+        assert_eq!(
+            asked,
+            Some((tc_url.map(str::to_owned), "the server restarts".to_owned()))
+        );
+        // On the NetConnection, not the publishing stream; the stream goes on.
+        assert!(pair.client_events.iter().any(|e| matches!(e,
+            ClientEvent::Status { stream_id: 0, status }
+                if status.code == "NetConnection.Connect.ReconnectRequest")));
+        assert!(pair.client.is_active());
+    }
+}
