@@ -39,6 +39,7 @@
 //! and the muxer goes on with the next one.
 
 mod cfr;
+pub mod encryption;
 pub mod fmp4;
 mod from_flv;
 pub mod media;

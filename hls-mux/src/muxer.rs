@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use bytes::{Bytes, BytesMut};
 
 use crate::cfr::FrameRateGrid;
+use crate::encryption::Encryption;
 use crate::fmp4::{ticks_for_track_duration, Fmp4Error, Fmp4Writer, Sample};
 use crate::media::{Frame, MediaKind, TrackConfig, Tracks, CLOCK};
 use crate::playlist::{
@@ -50,6 +51,11 @@ pub struct MuxerOptions {
     /// see the encoder's constant frame rate. A stream that does not fit
     /// passes through untouched. Default `true`.
     pub constant_frame_rate: bool,
+    /// Encrypt every segment and part with AES-128 (`EXT-X-KEY`), keys
+    /// derived from the application's master key and rotated every so many
+    /// segments (see [`crate::encryption`]); the application serves the keys
+    /// at [`Encryption::key_uri`]. Default `None`.
+    pub encryption: Option<Encryption>,
 }
 
 impl MuxerOptions {
@@ -62,6 +68,7 @@ impl MuxerOptions {
             kind: PlaylistKind::Live { window: 6 },
             jump_threshold: 5.0,
             constant_frame_rate: true,
+            encryption: None,
         }
     }
 }
@@ -675,6 +682,9 @@ impl Muxer {
         if let Some(clock) = self.clock {
             head = head.program_date_time(clock);
         }
+        if let Some(encryption) = &self.options.encryption {
+            head = head.key(Encryption::key_uri(encryption.period(self.next_msn)));
+        }
         if self.options.part_duration.is_some() {
             self.playlist.begin_segment(head.clone())?;
         }
@@ -1003,9 +1013,15 @@ impl Muxer {
                 fragment.msn,
                 fragment.part + 1
             )))?;
+            // Encrypted parts are their own resources: the segment keeps the
+            // clear bytes and is encrypted whole when it completes.
+            let part = match &self.options.encryption {
+                Some(encryption) => vec![encryption.encrypt(fragment.msn, &data)],
+                None => data.clone(),
+            };
             self.outputs.push_back(Output::Part {
                 uri,
-                data: data.clone(),
+                data: part,
                 duration,
                 independent,
             });
@@ -1057,6 +1073,9 @@ impl Muxer {
         } else {
             seconds(ticks)
         };
+        if let Some(encryption) = &self.options.encryption {
+            segment.data = vec![encryption.encrypt(segment.msn, &segment.data)];
+        }
         let bytes: usize = segment.data.iter().map(Bytes::len).sum();
         let before = self.playlist.media_sequence();
         self.playlist.push_segment(

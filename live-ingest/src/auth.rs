@@ -61,6 +61,13 @@ pub trait Hooks: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 
+    /// Before an AES-128 key is served (`--encrypt`): a refusal answers 403,
+    /// so only viewers the application knows can decrypt the stream.
+    fn authorize_key<'a>(&'a self, attempt: &'a KeyAttempt<'a>) -> HookFuture<'a> {
+        let _ = attempt;
+        Box::pin(async { Ok(()) })
+    }
+
     /// Something happened to a stream (called on the connection's task: return quickly).
     fn on_event(&self, event: &Event) {
         let _ = event;
@@ -76,6 +83,10 @@ impl<T: Hooks> Hooks for std::sync::Arc<T> {
 
     fn authorize_play<'a>(&'a self, attempt: &'a PlayAttempt<'a>) -> HookFuture<'a> {
         (**self).authorize_play(attempt)
+    }
+
+    fn authorize_key<'a>(&'a self, attempt: &'a KeyAttempt<'a>) -> HookFuture<'a> {
+        (**self).authorize_key(attempt)
     }
 
     fn on_event(&self, event: &Event) {
@@ -135,6 +146,20 @@ pub struct PlayAttempt<'a> {
     pub app: &'a str,
     /// The stream name as asked, query string included.
     pub name: &'a str,
+}
+
+/// A request for an AES-128 key to authorise.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct KeyAttempt<'a> {
+    /// The viewer's address, when known.
+    pub addr: Option<SocketAddr>,
+    /// The stream (`APP/KEY`).
+    pub stream: &'a str,
+    /// The key's rotation period.
+    pub period: u64,
+    /// The request's query string (a token the application handed out).
+    pub query: &'a str,
 }
 
 /// How long the callback may take.

@@ -105,6 +105,13 @@ pub struct Args {
     /// constant frame rate rounded to milliseconds back on its exact grid.
     #[arg(long)]
     pub source_timestamps: bool,
+    /// Encrypt segments and parts; the keys are served at /APP/KEY/keyN.key
+    /// through the application's hooks [default: none].
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub encrypt: Option<EncryptArg>,
+    /// With --encrypt: a new key every N segments [default: 10].
+    #[arg(long, value_name = "N")]
+    pub key_rotation: Option<u64>,
     /// On SIGTERM, ask publishers to reconnect (Enhanced RTMP reconnect request)
     /// and stop once they have left or after S seconds [default: 30].
     #[arg(long, value_name = "S")]
@@ -117,6 +124,14 @@ pub struct Args {
     /// [default: 8388608].
     #[arg(long, value_name = "BYTES")]
     pub player_queue_bytes: Option<usize>,
+}
+
+/// `--encrypt`'s methods.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum EncryptArg {
+    /// AES-128-CBC of every segment and part (EXT-X-KEY:METHOD=AES-128).
+    #[value(name = "aes-128")]
+    Aes128,
 }
 
 /// `--format`.
@@ -232,6 +247,10 @@ impl Args {
             config.drain_timeout = duration("--drain-timeout", seconds)?;
         }
         set_some(&mut config.drain_to, self.drain_to.clone());
+        if let Some(EncryptArg::Aes128) = self.encrypt {
+            config.encrypt = Some(crate::config::Encrypt::Aes128);
+        }
+        set(&mut config.key_rotation, self.key_rotation);
         set(
             &mut config.limits.player_queue_bytes,
             self.player_queue_bytes,

@@ -50,6 +50,15 @@ impl SegmentFormat {
     }
 }
 
+/// Segment encryption, as written in a config file (`"aes-128"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub enum Encrypt {
+    /// AES-128-CBC of every segment and part (`EXT-X-KEY:METHOD=AES-128`).
+    #[serde(rename = "aes-128")]
+    Aes128,
+}
+
 /// Limits towards each RTMP player, HTTP-FLV reader and upstream push, and of
 /// the cache a late joiner starts from. Bounded in bytes and in time: a reader
 /// that falls behind either skips to the next key frame (and gets the sequence
@@ -163,6 +172,12 @@ pub struct Config {
     /// Where draining asks publishers to reconnect (`rtmp://HOST/APP`); none: the
     /// URL they used, for a load balancer to send elsewhere.
     pub drain_to: Option<String>,
+    /// Encrypt every segment and part (`hls_mux::encryption`). Each stream gets a
+    /// random master key; the keys are served at `/APP/KEY/keyN.key` through
+    /// [`Hooks::authorize_key`](crate::Hooks::authorize_key), never cached.
+    pub encrypt: Option<Encrypt>,
+    /// With `encrypt`: segments per key (a new key every so many).
+    pub key_rotation: u64,
     /// Per-player and cache limits.
     pub limits: Limits,
 }
@@ -196,6 +211,8 @@ impl Default for Config {
             source_timestamps: false,
             drain_timeout: Duration::from_secs(30),
             drain_to: None,
+            encrypt: None,
+            key_rotation: 10,
             limits: Limits::default(),
         }
     }
@@ -226,6 +243,13 @@ impl Config {
                     got: url.clone(),
                 });
             }
+        }
+        if self.encrypt.is_some() && self.key_rotation == 0 {
+            return Err(ConfigError::Invalid {
+                field: "key_rotation",
+                expected: "at least 1 segment per key",
+                got: "0".into(),
+            });
         }
         if self.max_streams == 0 {
             return Err(ConfigError::Invalid {

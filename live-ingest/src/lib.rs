@@ -87,7 +87,7 @@ pub struct RootReadme;
 #[doc = include_str!("../README.md")]
 pub struct CrateReadme;
 
-pub use auth::{Event, HookFuture, Hooks, NoHooks, PlayAttempt, PublishAttempt};
-pub use config::{Config, Limits, SegmentFormat};
+pub use auth::{Event, HookFuture, Hooks, KeyAttempt, NoHooks, PlayAttempt, PublishAttempt};
+pub use config::{Config, Encrypt, Limits, SegmentFormat};
 pub use error::{ConfigError, Refused};
 pub use server::{key_of, start, valid_name, Bound, DrainOrder, Server};

@@ -172,6 +172,11 @@ impl Server {
         Ok(key)
     }
 
+    /// Asks the hooks whether an AES-128 key may be served.
+    pub async fn authorize_key(&self, attempt: &crate::KeyAttempt<'_>) -> Result<(), Refused> {
+        self.hooks.authorize_key(attempt).await
+    }
+
     /// The key of an authorised play, or why it is refused.
     pub async fn authorize_play(&self, attempt: &PlayAttempt<'_>) -> Result<String, Refused> {
         let key = key_of(attempt.app, attempt.name)?;

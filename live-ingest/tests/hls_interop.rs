@@ -623,3 +623,85 @@ fn push_forwards_every_payload_upstream_while_packaging() {
         "every payload arrives upstream"
     );
 }
+
+/// Hands out AES-128 keys while `open` is set.
+#[derive(Default)]
+struct KeyGate {
+    open: std::sync::atomic::AtomicBool,
+    asked: std::sync::atomic::AtomicUsize,
+}
+
+impl live_ingest::Hooks for KeyGate {
+    fn authorize_key<'a>(
+        &'a self,
+        _attempt: &'a live_ingest::KeyAttempt<'a>,
+    ) -> live_ingest::HookFuture<'a> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.asked.fetch_add(1, SeqCst);
+        let open = self.open.load(SeqCst);
+        Box::pin(async move {
+            match open {
+                true => Ok(()),
+                false => Err(live_ingest::Refused::NotAllowed("keys are closed".into())),
+            }
+        })
+    }
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9 and the corpus (../shared/peers)"]
+fn ffmpeg9_decrypts_the_aes_128_stream_and_fails_without_its_keys() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let _one = lock();
+    let gate = std::sync::Arc::new(KeyGate::default());
+    gate.open.store(true, SeqCst);
+    let mut config = Config {
+        encrypt: Some(live_ingest::Encrypt::Aes128),
+        key_rotation: 1,
+        ..event_config()
+    };
+    config.rtmp = "127.0.0.1:0".parse().unwrap();
+    config.http = "127.0.0.1:0".parse().unwrap();
+    let server = live_ingest::Server::with_hooks(config, gate.clone()).expect("valid");
+    let bound = common::start_made_server(server);
+    let publisher = publish("ffmpeg9", &bound, "vault", &source());
+    let finished = publisher.wait(Duration::from_secs(40));
+    assert!(finished.status.success(), "ffmpeg9 publish failed");
+    let text = wait_for(&bound, "vault", Duration::from_secs(5), |t| {
+        t.contains("#EXT-X-ENDLIST")
+    });
+    let keys = text.matches("#EXT-X-KEY:METHOD=AES-128").count();
+    assert!(keys >= 3, "a key per segment:\n{text}");
+    // On the wire every segment is ciphertext.
+    for line in text.lines().filter(|l| l.ends_with(".m4s")) {
+        let body = common::http_get(bound.http, &format!("/live/vault/{line}")).body;
+        assert!(
+            !body.windows(4).take(64).any(|w| w == b"moof"),
+            "{line} is clear"
+        );
+    }
+    // With the keys: every frame as the source's.
+    assert_decodes_like_the_source(&bound, "vault", 1);
+    let asked = gate.asked.load(SeqCst);
+    assert!(
+        asked >= keys,
+        "FFmpeg fetched {asked} keys through the hook"
+    );
+    // Without them: FFmpeg decodes no frame of it.
+    gate.open.store(false, SeqCst);
+    let url = format!("http://{}/live/vault/index.m3u8", bound.http);
+    let refused = std::process::Command::new(common::ffmpeg9())
+        .args(["-hide_banner", "-loglevel", "error", "-i", &url])
+        .args(["-map", "0:v?", "-f", "framemd5", "-"])
+        .output()
+        .expect("run ffmpeg9");
+    let frames = String::from_utf8_lossy(&refused.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .count();
+    eprintln!(
+        "vault: {keys} keys; with them every frame decodes; without: exit {}, {frames} frames",
+        refused.status
+    );
+    assert_eq!(frames, 0, "decoded without the keys");
+}

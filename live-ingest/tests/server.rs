@@ -570,3 +570,74 @@ async fn draining_asks_publishers_to_reconnect_and_refuses_new_ones() {
     }
     player.close().await;
 }
+
+/// Refuses every key request without `?token=ok`.
+struct KeyGate;
+
+impl Hooks for KeyGate {
+    fn authorize_key<'a>(&'a self, attempt: &'a live_ingest::KeyAttempt<'a>) -> HookFuture<'a> {
+        let allowed = attempt.query.contains("token=ok");
+        Box::pin(async move {
+            match allowed {
+                true => Ok(()),
+                false => Err(Refused::NotAllowed("no token".into())),
+            }
+        })
+    }
+}
+
+fn decrypt(key: &[u8], msn: u64, data: &[u8]) -> Option<Vec<u8>> {
+    use aes::cipher::block_padding::Pkcs7;
+    use aes::cipher::{BlockDecryptMut, KeyIvInit};
+    let iv = u128::from(msn).to_be_bytes();
+    let mut buffer = data.to_vec();
+    let key: [u8; 16] = key.try_into().ok()?;
+    cbc::Decryptor::<aes::Aes128>::new(&key.into(), &iv.into())
+        .decrypt_padded_mut::<Pkcs7>(&mut buffer)
+        .ok()
+        .map(<[u8]>::to_vec)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encrypted_segments_open_with_the_key_the_hooks_hand_out() {
+    let config = Config {
+        encrypt: Some(live_ingest::Encrypt::Aes128),
+        key_rotation: 2,
+        ..ephemeral(config())
+    };
+    let (bound, _server) = start_with(Server::with_hooks(config, KeyGate).expect("valid")).await;
+    let mut publisher = Client::publish(bound.rtmp, "secret")
+        .await
+        .expect("publish");
+    publisher.send_loops(3).await;
+    let text = playlist_until(&bound, "secret", |t| t.contains("seg2.m4s")).await;
+    assert!(
+        text.contains("#EXT-X-KEY:METHOD=AES-128,URI=\"key0.key\",IV=0x"),
+        "{text}"
+    );
+    assert!(
+        text.contains("#EXT-X-KEY:METHOD=AES-128,URI=\"key1.key\",IV=0x"),
+        "{text}"
+    );
+    // The hooks decide; keys are never cached; none ahead of its media.
+    assert_eq!(get(bound.http, "/live/secret/key0.key").await.status, 403);
+    let key = get(bound.http, "/live/secret/key0.key?token=ok").await;
+    assert_eq!((key.status, key.body.len()), (200, 16));
+    assert_eq!(key.header("cache-control"), Some("private, no-store"));
+    assert_eq!(
+        get(bound.http, "/live/secret/key99.key?token=ok")
+            .await
+            .status,
+        404
+    );
+    // Segment 1 opens with key 0 and IV 1 into an fMP4 segment; not with key 1.
+    let sealed = get(bound.http, "/live/secret/seg1.m4s").await.body;
+    let clear = decrypt(&key.body, 1, &sealed).expect("segment 1 decrypts with key 0");
+    assert_eq!(&clear[4..8], b"styp", "a clear fMP4 segment");
+    let other = get(bound.http, "/live/secret/key1.key?token=ok").await.body;
+    assert_ne!(decrypt(&other, 1, &sealed).as_deref(), Some(&clear[..]));
+    // Init segments stay clear.
+    let init = get(bound.http, "/live/secret/init0.mp4").await.body;
+    assert_eq!(&init[4..8], b"ftyp");
+    publisher.close().await;
+}

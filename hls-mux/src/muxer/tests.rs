@@ -797,3 +797,78 @@ fn thirty_fps_on_the_millisecond_clock_is_written_at_a_constant_rate() {
     // The first second is the detector's; from then on 3000 ticks each.
     assert!(regular[30..].iter().all(|&d| d == 3000), "{regular:?}");
 }
+
+/// AES-128-CBC with PKCS#7, as a player decrypts.
+fn decrypt(key: [u8; 16], msn: u64, data: &[u8]) -> Vec<u8> {
+    use aes::cipher::block_padding::Pkcs7;
+    use aes::cipher::{BlockDecryptMut, KeyIvInit};
+    let iv = u128::from(msn).to_be_bytes();
+    let mut buffer = data.to_vec();
+    cbc::Decryptor::<aes::Aes128>::new(&key.into(), &iv.into())
+        .decrypt_padded_mut::<Pkcs7>(&mut buffer)
+        .expect("valid padding")
+        .to_vec()
+}
+
+fn joined(data: &[Bytes]) -> Vec<u8> {
+    data.iter().flat_map(|b| b.iter().copied()).collect()
+}
+
+#[test]
+fn encrypted_segments_and_parts_decrypt_to_the_clear_ones() {
+    for (format, part) in [(Format::Ts, None), (Format::Fmp4, Some(0.5))] {
+        let run = |encryption: Option<Encryption>| {
+            let mut options = MuxerOptions::new(format);
+            options.target_duration = 1.0;
+            options.part_duration = part;
+            options.kind = PlaylistKind::Event;
+            options.encryption = encryption;
+            let mut m = Muxer::new(options).expect("options");
+            m.set_config(avc(true)).unwrap();
+            m.set_config(aac()).unwrap();
+            push_av(&mut m, 0, 150, 25);
+            m.finish().unwrap();
+            (outputs(&mut m), m.playlist().render())
+        };
+        let encryption = Encryption::new([9; 16], 2);
+        let (clear, _) = run(None);
+        let (sealed, playlist) = run(Some(encryption.clone()));
+        assert_eq!(clear.len(), sealed.len());
+        let mut segments: usize = 0;
+        for (clear, sealed) in clear.iter().zip(&sealed) {
+            let (msn, clear_data, sealed_data) = match (clear, sealed) {
+                (Output::Segment { msn, data: c, .. }, Output::Segment { data: s, .. }) => {
+                    segments += 1;
+                    (*msn, c, s)
+                }
+                (Output::Part { uri, data: c, .. }, Output::Part { data: s, .. }) => {
+                    let msn = uri[4..uri.find('.').unwrap()].parse().unwrap();
+                    (msn, c, s)
+                }
+                (Output::Init { data: c, .. }, Output::Init { data: s, .. }) => {
+                    assert_eq!(c, s, "init segments stay clear");
+                    continue;
+                }
+                _ => continue,
+            };
+            let key = encryption.key(encryption.period(msn));
+            assert_eq!(decrypt(key, msn, &joined(sealed_data)), joined(clear_data));
+        }
+        assert!(segments >= 5, "{segments}");
+        // A key tag in front of every segment, with its IV; the key changes
+        // every two segments.
+        let keys: Vec<&str> = playlist
+            .lines()
+            .filter(|l| l.starts_with("#EXT-X-KEY"))
+            .collect();
+        assert_eq!(keys.len(), segments, "{playlist}");
+        assert_eq!(
+            keys[3],
+            "#EXT-X-KEY:METHOD=AES-128,URI=\"key1.key\",IV=0x00000000000000000000000000000003"
+        );
+        // With fMP4, the init segment's EXT-X-MAP comes before the first key.
+        if format == Format::Fmp4 {
+            assert!(playlist.find("#EXT-X-MAP").unwrap() < playlist.find("#EXT-X-KEY").unwrap());
+        }
+    }
+}

@@ -134,6 +134,12 @@ pub struct SegmentHead {
     /// reads it. Give it on every segment: `EXT-X-PROGRAM-DATE-TIME` is
     /// written on the first segment shown and after each discontinuity.
     pub program_date_time: Option<SystemTime>,
+    /// URI of the AES-128 key the segment (and its parts) is encrypted with,
+    /// `None` for none. `EXT-X-KEY:METHOD=AES-128` is written in front of each
+    /// such segment with its `IV`, the media sequence number (see
+    /// [`crate::encryption`]). Init segments are never encrypted: a new
+    /// `EXT-X-MAP` after a key gets `METHOD=NONE` first.
+    pub key: Option<String>,
 }
 
 impl SegmentHead {
@@ -157,6 +163,12 @@ impl SegmentHead {
     /// The wall-clock time of the first sample.
     pub fn program_date_time(mut self, time: SystemTime) -> SegmentHead {
         self.program_date_time = Some(time);
+        self
+    }
+
+    /// The AES-128 key's URI.
+    pub fn key(mut self, uri: impl Into<String>) -> SegmentHead {
+        self.key = Some(uri.into());
         self
     }
 }
@@ -329,6 +341,8 @@ pub struct MediaPlaylist {
     pub(super) ended: bool,
     uses_map: bool,
     last_map: Option<String>,
+    /// The key of the last segment pushed, for parts whose segment had no head.
+    last_key: Option<String>,
     generation: u64,
     total_bytes: u128,
     total_ms: u128,
@@ -379,6 +393,7 @@ impl MediaPlaylist {
             ended: false,
             uses_map: false,
             last_map: None,
+            last_key: None,
             generation: 0,
             total_bytes: 0,
             total_ms: 0,
@@ -464,8 +479,8 @@ impl MediaPlaylist {
         if self.ended {
             return Err(PlaylistError::Ended);
         }
-        if let Some(map) = &head.map {
-            check_uri(map)?;
+        for uri in head.map.iter().chain(&head.key) {
+            check_uri(uri)?;
         }
         if self
             .open
@@ -527,8 +542,8 @@ impl MediaPlaylist {
             return Err(PlaylistError::Ended);
         }
         check_uri(&segment.uri)?;
-        if let Some(map) = &segment.head.map {
-            check_uri(map)?;
+        for uri in segment.head.map.iter().chain(&segment.head.key) {
+            check_uri(uri)?;
         }
         let duration_ms = millis("segment", segment.duration)?;
         let msn = self.next_msn();
@@ -537,6 +552,7 @@ impl MediaPlaylist {
             Some(open) => {
                 if open.head.discontinuity != segment.head.discontinuity
                     || open.head.map != segment.head.map
+                    || open.head.key != segment.head.key
                 {
                     return Err(PlaylistError::HeadMismatch { msn });
                 }
@@ -559,6 +575,7 @@ impl MediaPlaylist {
         self.max_rounded = self.max_rounded.max(round_ms_to_seconds(duration_ms));
         self.uses_map |= segment.head.map.is_some();
         self.last_map.clone_from(&segment.head.map);
+        self.last_key.clone_from(&segment.head.key);
         self.total_bytes += u128::from(segment.bytes);
         self.total_ms += u128::from(duration_ms);
         if let Some(bps) = super::multivariant::bits_per_second(segment.bytes, duration_ms) {
@@ -683,6 +700,7 @@ impl MediaPlaylist {
             discontinuity: false,
             map: self.last_map.clone(),
             program_date_time: None,
+            key: self.last_key.clone(),
         }
     }
 
@@ -781,10 +799,12 @@ impl MediaPlaylist {
             out.push_str(&format!("#EXT-X-SKIP:SKIPPED-SEGMENTS={skipped}\n"));
         }
 
-        let mut map_written: Option<&str> = None;
+        let mut written = Written::default();
         let mut first = true;
+        let mut msn = self.media_sequence + skipped as u64;
         for entry in self.segments.iter().skip(skipped) {
-            write_head(&mut out, &entry.segment.head, first, &mut map_written);
+            write_head(&mut out, &entry.segment.head, (first, msn), &mut written);
+            msn += 1;
             first = false;
             write_parts(&mut out, &entry.parts);
             out.push_str("#EXTINF:");
@@ -794,7 +814,7 @@ impl MediaPlaylist {
             out.push('\n');
         }
         if let Some(open) = self.open.as_ref().filter(|open| !open.parts.is_empty()) {
-            write_head(&mut out, &open.head, first, &mut map_written);
+            write_head(&mut out, &open.head, (first, msn), &mut written);
             write_parts(&mut out, &open.parts);
         }
         if let Some(hint) = &self.preload_hint {
@@ -809,22 +829,40 @@ impl MediaPlaylist {
     }
 }
 
+/// What the tags written so far leave in force for the next segment.
+#[derive(Default)]
+struct Written<'a> {
+    map: Option<&'a str>,
+    key: Option<&'a str>,
+}
+
+/// The tags in front of segment `msn` (`first`: the first one shown).
 fn write_head<'a>(
     out: &mut String,
     head: &'a SegmentHead,
-    first: bool,
-    map_written: &mut Option<&'a str>,
+    (first, msn): (bool, u64),
+    written: &mut Written<'a>,
 ) {
     if head.discontinuity {
         out.push_str("#EXT-X-DISCONTINUITY\n");
     }
     if let Some(map) = head.map.as_deref() {
-        if *map_written != Some(map) {
+        if written.map != Some(map) {
+            // A key applies to the EXT-X-MAPs after it too (RFC 8216 4.3.2.4),
+            // and init segments are not encrypted.
+            if written.key.take().is_some() {
+                out.push_str("#EXT-X-KEY:METHOD=NONE\n");
+            }
             out.push_str("#EXT-X-MAP:URI=\"");
             out.push_str(map);
             out.push_str("\"\n");
-            *map_written = Some(map);
+            written.map = Some(map);
         }
+    }
+    match head.key.as_deref() {
+        Some(key) => write_key(out, key, msn, written),
+        None if written.key.take().is_some() => out.push_str("#EXT-X-KEY:METHOD=NONE\n"),
+        None => {}
     }
     if let Some(time) = head.program_date_time {
         if first || head.discontinuity {
@@ -833,6 +871,17 @@ fn write_head<'a>(
             out.push('\n');
         }
     }
+}
+
+/// `EXT-X-KEY` in front of every encrypted segment, with its IV (the media
+/// sequence number, what players would take without it): Shaka Player
+/// counts a part as a segment when it derives the IV itself, and so
+/// decrypted the parts of LL-HLS with the wrong one.
+fn write_key<'a>(out: &mut String, key: &'a str, msn: u64, written: &mut Written<'a>) {
+    out.push_str("#EXT-X-KEY:METHOD=AES-128,URI=\"");
+    out.push_str(key);
+    out.push_str(&format!("\",IV=0x{:032X}\n", u128::from(msn)));
+    written.key = Some(key);
 }
 
 fn write_parts(out: &mut String, parts: &[PartEntry]) {

@@ -1414,3 +1414,46 @@ fn cache_ages_follow_the_delivery_guidance() {
         Some(Duration::from_secs(1))
     );
 }
+
+#[test]
+fn every_encrypted_segment_has_its_key_and_iv_and_no_key_covers_an_init_segment() {
+    let mut playlist = live(5, 2.0);
+    let head = |map: &str, key: Option<&str>, discontinuity: bool| {
+        let head = SegmentHead::new().map(map).discontinuity(discontinuity);
+        match key {
+            Some(key) => head.key(key),
+            None => head,
+        }
+    };
+    for (uri, head) in [
+        ("s0.m4s", head("init0.mp4", Some("key0.key"), false)),
+        ("s1.m4s", head("init0.mp4", Some("key0.key"), false)),
+        ("s2.m4s", head("init1.mp4", Some("key0.key"), true)),
+        ("s3.m4s", head("init1.mp4", Some("key1.key"), false)),
+        ("s4.m4s", head("init1.mp4", None, false)),
+    ] {
+        playlist
+            .push_segment(Segment::new(uri, 2.0).head(head))
+            .unwrap();
+    }
+    let text = playlist.render();
+    let body = &text[text.find("#EXT-X-MAP").unwrap()..];
+    assert_eq!(
+        body,
+        "#EXT-X-MAP:URI=\"init0.mp4\"\n\
+         #EXT-X-KEY:METHOD=AES-128,URI=\"key0.key\",IV=0x00000000000000000000000000000000\n\
+         #EXTINF:2.000,\ns0.m4s\n\
+         #EXT-X-KEY:METHOD=AES-128,URI=\"key0.key\",IV=0x00000000000000000000000000000001\n\
+         #EXTINF:2.000,\ns1.m4s\n\
+         #EXT-X-DISCONTINUITY\n\
+         #EXT-X-KEY:METHOD=NONE\n\
+         #EXT-X-MAP:URI=\"init1.mp4\"\n\
+         #EXT-X-KEY:METHOD=AES-128,URI=\"key0.key\",IV=0x00000000000000000000000000000002\n\
+         #EXTINF:2.000,\ns2.m4s\n\
+         #EXT-X-KEY:METHOD=AES-128,URI=\"key1.key\",IV=0x00000000000000000000000000000003\n\
+         #EXTINF:2.000,\ns3.m4s\n\
+         #EXT-X-KEY:METHOD=NONE\n\
+         #EXTINF:2.000,\ns4.m4s\n"
+    );
+    check_text(&text);
+}

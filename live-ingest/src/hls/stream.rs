@@ -16,6 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use flv::{MediaEvents, Tag, TagType};
+use hls_mux::encryption::Encryption;
 use hls_mux::playlist::ReloadAnswer;
 use hls_mux::{FlvAdapter, FlvInput, Format, Muxer, MuxerOptions, Output, Tracks};
 use media_probe::{Probe, ProbeConfig};
@@ -91,6 +92,8 @@ pub struct StreamOptions {
     pub out: Option<std::path::PathBuf>,
     /// Record each publish under this directory.
     pub record: Option<std::path::PathBuf>,
+    /// Encrypt with AES-128, a new key every so many segments (`None`: clear).
+    pub key_rotation: Option<u64>,
 }
 
 impl StreamOptions {
@@ -100,6 +103,7 @@ impl StreamOptions {
             muxer: config.muxer_options()?,
             out: config.out.clone(),
             record: config.record.clone(),
+            key_rotation: config.encrypt.map(|_| config.key_rotation),
         })
     }
 }
@@ -123,11 +127,15 @@ struct State {
     bytes: u64,
     disk: Option<StreamDir>,
     recording: Option<Recording>,
+    /// With `--encrypt` and `--out`: the next key period to write to disk.
+    keys_on_disk: u64,
 }
 
 /// One stream (a key): see the [module docs](self).
 pub struct Stream {
     key: String,
+    /// The AES-128 keys' source (`--encrypt`).
+    encryption: Option<Encryption>,
     options: StreamOptions,
     state: Mutex<State>,
     changed: watch::Sender<u64>,
@@ -152,7 +160,16 @@ impl Stream {
             key: key.to_owned(),
             reason,
         };
-        let muxer = Muxer::new(options.muxer.clone()).map_err(|e| setup(e.to_string()))?;
+        let mut muxer_options = options.muxer.clone();
+        if let Some(rotation) = options.key_rotation {
+            // A master key of the stream's own, from the system's random source:
+            // one stream's keys tell nothing of another's.
+            let mut master = [0u8; 16];
+            getrandom::fill(&mut master).map_err(|e| setup(format!("no random key: {e}")))?;
+            muxer_options.encryption = Some(Encryption::new(master, rotation));
+        }
+        let encryption = muxer_options.encryption.clone();
+        let muxer = Muxer::new(muxer_options).map_err(|e| setup(e.to_string()))?;
         let disk = match &options.out {
             Some(dir) => Some(StreamDir::create(dir, key).map_err(|e| setup(e.to_string()))?),
             None => None,
@@ -176,10 +193,12 @@ impl Stream {
             bytes: 0,
             disk,
             recording: None,
+            keys_on_disk: 0,
         };
         state.recording = open_recording(options, key);
         Ok(Stream {
             key: key.to_owned(),
+            encryption,
             options: options.clone(),
             state: Mutex::new(state),
             changed: watch::channel(0).0,
@@ -255,7 +274,11 @@ impl Stream {
         if let Err(error) = state.muxer.finish() {
             note_error(&mut state, &self.key, format!("finishing: {error}"));
         }
-        drain(&mut state, self.options.muxer.format);
+        drain(
+            &mut state,
+            self.options.muxer.format,
+            self.encryption.as_ref(),
+        );
         let arrival = state.publish_started.elapsed();
         state.probe.finish(Some(arrival));
         drain_probe(&mut state, arrival);
@@ -329,7 +352,7 @@ impl Stream {
             }
         }
         drain_probe(state, arrival);
-        if drain(state, self.options.muxer.format) {
+        if drain(state, self.options.muxer.format, self.encryption.as_ref()) {
             write_playlist(state);
             self.notify();
         }
@@ -361,6 +384,15 @@ impl Stream {
     /// How long a blocking playlist request may wait (three target durations).
     pub fn blocking_timeout(&self) -> Duration {
         self.lock().muxer.playlist().blocking_timeout()
+    }
+
+    /// The AES-128 key of rotation period `period`, for a key URI
+    /// (`keyN.key`): `None` without encryption, or for a period no segment has
+    /// reached yet (keys are not handed out ahead of their media).
+    pub fn aes_key(&self, period: u64) -> Option<[u8; 16]> {
+        let encryption = self.encryption.as_ref()?;
+        let next = self.lock().muxer.playlist().next_msn();
+        (period <= encryption.period(next)).then(|| encryption.key(period))
     }
 
     /// The file `name` (init segment, segment or part), if it is here.
@@ -517,17 +549,23 @@ fn open_recording(options: &StreamOptions, key: &str) -> Option<Recording> {
 
 /// Takes the muxer's outputs into the file map (and onto disk). Returns
 /// whether anything changed.
-fn drain(state: &mut State, format: Format) -> bool {
+fn drain(state: &mut State, format: Format, encryption: Option<&Encryption>) -> bool {
     let mut changed = false;
     while let Some(output) = state.muxer.poll_output() {
         changed = true;
         match output {
             Output::Init { uri, data } => store(state, uri, vec![data], FileKind::Init, format),
             Output::Part { uri, data, .. } => {
+                if let (Some(encryption), Some(msn)) = (encryption, part_msn(&uri)) {
+                    keys_to_disk(state, encryption, msn);
+                }
                 state.open_parts.push(uri.clone());
                 store(state, uri, data, FileKind::Part, format);
             }
-            Output::Segment { uri, data, .. } => {
+            Output::Segment { uri, data, msn, .. } => {
+                if let Some(encryption) = encryption {
+                    keys_to_disk(state, encryption, msn);
+                }
                 store(state, uri, data, FileKind::Segment, format);
                 let parts = std::mem::take(&mut state.open_parts);
                 state.parts.push_back(parts);
@@ -552,6 +590,29 @@ fn drain(state: &mut State, format: Format) -> bool {
         }
     }
     changed
+}
+
+/// The media sequence number of a part's URI (`part12.3.m4s`).
+fn part_msn(uri: &str) -> Option<u64> {
+    uri.strip_prefix("part")?.split('.').next()?.parse().ok()
+}
+
+/// With `--out`, writes the keys up to segment `msn`'s period beside the
+/// media (as nginx-rtmp's `hls_keys` does): whoever serves the directory
+/// must guard them. Written before the media that needs them.
+fn keys_to_disk(state: &mut State, encryption: &Encryption, msn: u64) {
+    let Some(disk) = state.disk.as_mut() else {
+        return;
+    };
+    let period = encryption.period(msn);
+    while state.keys_on_disk <= period {
+        let key = encryption.key(state.keys_on_disk);
+        disk.write(
+            &Encryption::key_uri(state.keys_on_disk),
+            &[Bytes::copy_from_slice(&key)],
+        );
+        state.keys_on_disk += 1;
+    }
 }
 
 fn store(state: &mut State, uri: String, data: Vec<Bytes>, kind: FileKind, format: Format) {

@@ -293,6 +293,8 @@ async fn stream_path(
     };
     if file == "index.m3u8" {
         playlist(&stream, peer, query).await
+    } else if let Some(period) = key_period(file) {
+        aes_key(server, &stream, period, peer, query).await
     } else {
         // A segment, part or init segment never changes under its name while
         // the stream lives; a name is reused only by a new stream after the
@@ -301,6 +303,41 @@ async fn stream_path(
         let max_age = (server.config.grace.as_secs() / 2).min(30);
         media_file(&stream, file, range, max_age).await
     }
+}
+
+/// The rotation period of a key URI (`key12.key`).
+fn key_period(file: &str) -> Option<u64> {
+    let digits = file.strip_prefix("key")?.strip_suffix(".key")?;
+    if digits.is_empty() || digits.len() > 19 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// An AES-128 key, if the application's hooks allow it: 16 bytes that no
+/// cache may keep (a CDN would hand them to anyone).
+async fn aes_key(
+    server: &Arc<Server>,
+    stream: &Stream,
+    period: u64,
+    peer: Option<SocketAddr>,
+    query: &str,
+) -> Response<Body> {
+    let Some(key) = stream.aes_key(period) else {
+        return not_found();
+    };
+    let attempt = crate::KeyAttempt {
+        addr: peer,
+        stream: stream.key(),
+        period,
+        query,
+    };
+    if let Err(refused) = server.authorize_key(&attempt).await {
+        return text(StatusCode::FORBIDDEN, &format!("{refused}\n"));
+    }
+    let mut response = with_type(Body::full(key.to_vec()), "application/octet-stream");
+    cache(&mut response, "private, no-store");
+    response
 }
 
 async fn playlist(stream: &Stream, peer: Option<SocketAddr>, query: &str) -> Response<Body> {

@@ -21,6 +21,15 @@ pub fn start_server(mut config: Config) -> (Bound, Arc<Server>) {
     (bound, server)
 }
 
+/// [`start_server`] for a server made by the test (with hooks of its own);
+/// its configuration should listen on port 0.
+pub fn start_made_server(server: Arc<Server>) -> Bound {
+    let shared = server.clone();
+    serve_in_background("the server", || async move {
+        live_ingest::start(shared).await.expect("bind the server")
+    })
+}
+
 /// The server's RTMP address, for the relay tests.
 pub fn start_relay(config: Config) -> SocketAddr {
     start_server(config).0.rtmp
