@@ -46,6 +46,7 @@ pub mod media;
 pub mod mp4;
 mod muxer;
 pub mod playlist;
+pub mod scte35;
 mod segmenter;
 pub mod ts;
 

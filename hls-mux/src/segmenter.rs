@@ -67,6 +67,9 @@ pub enum CutReason {
     /// The stream went on after a [`Segmenter::restart`] (a new publisher
     /// under the same name, on a timeline of its own).
     Restart,
+    /// A cut the application asked for ([`Segmenter::schedule_cut`]): the
+    /// start or end of an ad break.
+    Cue,
 }
 
 impl CutReason {
@@ -224,6 +227,8 @@ pub struct Segmenter {
     segment_start: i64,
     part_start: i64,
     pending: Option<CutReason>,
+    /// A cut asked for at the first cut point at or after this output DTS.
+    scheduled: Option<i64>,
     /// The next segment starts after a [`Segmenter::restart`].
     restarted: bool,
 }
@@ -267,6 +272,7 @@ impl Segmenter {
             segment_start: 0,
             part_start: 0,
             pending: None,
+            scheduled: None,
             restarted: false,
         }
     }
@@ -381,6 +387,10 @@ impl Segmenter {
             if let Some(reason) = self.pending.take() {
                 return self.start_segment(reason, dts, pts);
             }
+            if self.scheduled.is_some_and(|at| dts >= at) {
+                self.scheduled = None;
+                return self.start_segment(CutReason::Cue, dts, pts);
+            }
             let tolerance = self.cut_tolerance(media);
             let length = dts.saturating_sub(self.segment_start);
             if length >= self.options.target_duration - tolerance {
@@ -469,6 +479,15 @@ impl Segmenter {
         let part = self.options.part_duration?;
         let end = self.part_start.saturating_add(part);
         (dts > end).then_some(end)
+    }
+
+    /// Asks for a segment to start at the first cut point (a video key
+    /// frame; any audio frame without video) whose output decode time is at
+    /// or after `at` (90 kHz; `i64::MIN` for the next one), with
+    /// [`CutReason::Cue`]: where an ad break starts or ends. A later call
+    /// replaces an earlier one; a discontinuity's cut comes first.
+    pub fn schedule_cut(&mut self, at: i64) {
+        self.scheduled = Some(at);
     }
 
     /// Where the current part starts (output DTS, 90 kHz): the decode time

@@ -178,6 +178,9 @@ pub struct Config {
     pub encrypt: Option<Encrypt>,
     /// With `encrypt`: segments per key (a new key every so many).
     pub key_rotation: u64,
+    /// Beside each ad break's `EXT-X-DATERANGE` ([`Server::insert_ad_break`](crate::Server::insert_ad_break)),
+    /// also write `EXT-X-CUE-OUT`/`EXT-X-CUE-IN` for older ad inserters.
+    pub cue_tags: bool,
     /// Per-player and cache limits.
     pub limits: Limits,
 }
@@ -213,6 +216,7 @@ impl Default for Config {
             drain_to: None,
             encrypt: None,
             key_rotation: 10,
+            cue_tags: false,
             limits: Limits::default(),
         }
     }
@@ -225,6 +229,7 @@ impl Config {
         muxer.target_duration = self.target_duration;
         muxer.part_duration = self.part_duration;
         muxer.constant_frame_rate = !self.source_timestamps;
+        muxer.cue_tags = self.cue_tags;
         muxer.kind = match self.window {
             0 => PlaylistKind::Event,
             window => PlaylistKind::Live { window },

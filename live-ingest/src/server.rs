@@ -96,6 +96,21 @@ impl Server {
         self.drain.send_replace(Some(DrainOrder { tc_url }));
     }
 
+    /// Starts an ad break of `seconds` on the live stream `key` (`APP/NAME`)
+    /// at its next key frame: the segment starting there carries an
+    /// `EXT-X-DATERANGE` with `SCTE35-OUT` (a SCTE-35 `splice_insert`), and the
+    /// first key frame `seconds` later one with `SCTE35-IN` (and, with
+    /// `cue_tags`, `EXT-X-CUE-OUT`/`-IN`). Returns the break's event id; `None`
+    /// when no such live HLS stream exists.
+    pub fn insert_ad_break(
+        &self,
+        key: &str,
+        seconds: f64,
+    ) -> Option<Result<u32, hls_mux::MuxError>> {
+        let stream = self.registry.as_ref()?.get(key).filter(|s| s.is_live())?;
+        Some(stream.insert_ad_break(seconds))
+    }
+
     /// Whether [`drain`](Self::drain) was called.
     pub fn is_draining(&self) -> bool {
         self.drain.borrow().is_some()

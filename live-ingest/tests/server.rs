@@ -641,3 +641,35 @@ async fn encrypted_segments_open_with_the_key_the_hooks_hand_out() {
     assert_eq!(&init[4..8], b"ftyp");
     publisher.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ad_break_is_marked_in_the_playlist_at_key_frames() {
+    let config = Config {
+        cue_tags: true,
+        ..ephemeral(config())
+    };
+    let (bound, server) = start(config).await;
+    assert!(
+        server.insert_ad_break("live/ads", 2.0).is_none(),
+        "no such stream"
+    );
+    let mut publisher = Client::publish(bound.rtmp, "ads").await.expect("publish");
+    publisher.send_loops(1).await;
+    playlist_until(&bound, "ads", |t| t.contains("seg0.m4s")).await;
+    let id = server
+        .insert_ad_break("live/ads", 2.0)
+        .expect("a live stream")
+        .expect("a break");
+    assert!(matches!(
+        server.insert_ad_break("live/ads", 2.0),
+        Some(Err(hls_mux::MuxError::AdBreak { .. }))
+    ));
+    publisher.send_loops(3).await;
+    let text = playlist_until(&bound, "ads", |t| t.contains("SCTE35-IN")).await;
+    let id = format!("ID=\"break-{id}\"");
+    let out = text.find("SCTE35-OUT=0xFC").expect("the break's start");
+    let back = text.find("SCTE35-IN=0xFC").expect("its end");
+    assert!(out < back && text.matches(&id).count() == 2, "{text}");
+    assert!(text.contains("#EXT-X-CUE-OUT:2.000\n") && text.contains("#EXT-X-CUE-IN\n"));
+    publisher.close().await;
+}

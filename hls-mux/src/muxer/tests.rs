@@ -1,6 +1,7 @@
 //! The muxer's tests: cuts, parts, timelines and playlists on synthetic streams.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, UNIX_EPOCH};
 
 use bytes::Bytes;
 use flv::config::{AacConfig, AvcConfig};
@@ -870,5 +871,75 @@ fn encrypted_segments_and_parts_decrypt_to_the_clear_ones() {
         if format == Format::Fmp4 {
             assert!(playlist.find("#EXT-X-MAP").unwrap() < playlist.find("#EXT-X-KEY").unwrap());
         }
+    }
+}
+
+#[test]
+fn an_ad_break_cuts_at_key_frames_and_tags_both_ends() {
+    for parts in [None, Some(0.5)] {
+        let mut options = MuxerOptions::new(Format::Fmp4);
+        options.target_duration = 4.0;
+        options.part_duration = parts;
+        options.kind = PlaylistKind::Event;
+        options.cue_tags = true;
+        let mut m = Muxer::new(options).expect("options");
+        m.set_config(avc(true)).unwrap();
+        m.set_config(aac()).unwrap();
+        // Refused without a clock, then asked at 1.32 s, where the frames
+        // pushed next have a key frame every second (1.32, 2.32, ...).
+        assert!(matches!(
+            m.insert_ad_break(3.0),
+            Err(MuxError::AdBreak { .. })
+        ));
+        m.set_clock(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+        push_av(&mut m, 0, 33, 25);
+        let id = m.insert_ad_break(3.0).unwrap();
+        assert!(matches!(
+            m.insert_ad_break(3.0),
+            Err(MuxError::AdBreak { .. })
+        ));
+        push_av(&mut m, 33 * 40, 250, 25);
+        m.finish().unwrap();
+        let text = m.playlist().render();
+        let ranges: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("#EXT-X-DATERANGE"))
+            .collect();
+        assert_eq!(ranges.len(), 2, "{text}");
+        assert!(ranges[0].contains(&format!("ID=\"break-{id}\"")), "{text}");
+        assert!(
+            ranges[0].contains("PLANNED-DURATION=3.000,SCTE35-OUT=0xFC"),
+            "{text}"
+        );
+        assert!(
+            ranges[1].contains("DURATION=3.000,SCTE35-IN=0xFC"),
+            "{text}"
+        );
+        assert!(text.contains("#EXT-X-CUE-OUT:3.000\n") && text.contains("#EXT-X-CUE-IN\n"));
+        // Each tag stands right before the segment (or its first part) that
+        // starts at the key frame: 1.32 s (the next one) and 4.32 s.
+        let durations = segment_durations(&outputs(&mut m));
+        let starts: Vec<f64> = durations
+            .iter()
+            .scan(0.0, |at, d| {
+                let start = *at;
+                *at += d;
+                Some(start)
+            })
+            .collect();
+        let mut extinfs = 0;
+        let mut cut_starts = Vec::new();
+        for line in text.lines() {
+            if line.starts_with("#EXTINF") {
+                extinfs += 1;
+            } else if line.starts_with("#EXT-X-DATERANGE") {
+                cut_starts.push(starts[extinfs]);
+            }
+        }
+        let rounded: Vec<i64> = cut_starts
+            .iter()
+            .map(|s| (s * 1000.0).round() as i64)
+            .collect();
+        assert_eq!(rounded, [1320, 4320], "{text}");
     }
 }

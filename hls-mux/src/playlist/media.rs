@@ -92,6 +92,10 @@ pub struct MediaPlaylistOptions {
     pub independent_segments: bool,
     /// Low-Latency HLS, or `None` (default).
     pub low_latency: Option<LowLatencyOptions>,
+    /// Beside each ad break's `EXT-X-DATERANGE`, also write the older
+    /// `EXT-X-CUE-OUT:DURATION` and `EXT-X-CUE-IN` that many ad inserters
+    /// still read. Default `false`.
+    pub cue_tags: bool,
 }
 
 impl MediaPlaylistOptions {
@@ -103,6 +107,7 @@ impl MediaPlaylistOptions {
             target_duration,
             independent_segments: true,
             low_latency: None,
+            cue_tags: false,
         }
     }
 
@@ -140,6 +145,43 @@ pub struct SegmentHead {
     /// [`crate::encryption`]). Init segments are never encrypted: a new
     /// `EXT-X-MAP` after a key gets `METHOD=NONE` first.
     pub key: Option<String>,
+    /// `EXT-X-DATERANGE` tags written in front of the segment (an ad break's
+    /// start or end).
+    pub date_ranges: Vec<DateRange>,
+}
+
+/// An `EXT-X-DATERANGE` (RFC 8216bis 4.4.5.1) with the SCTE-35 attributes
+/// of an ad break (4.4.5.1.1). A playlist with one also needs
+/// `EXT-X-PROGRAM-DATE-TIME` (give the segments a date).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DateRange {
+    /// `ID`: the same on the tags of one break (its start and its end).
+    pub id: String,
+    /// `START-DATE`.
+    pub start: SystemTime,
+    /// `PLANNED-DURATION`, milliseconds.
+    pub planned_duration_ms: Option<u64>,
+    /// `DURATION`, milliseconds (on the end's tag).
+    pub duration_ms: Option<u64>,
+    /// `SCTE35-OUT`: the splice_info_section of the break's start.
+    pub scte35_out: Option<Vec<u8>>,
+    /// `SCTE35-IN`: the splice_info_section of the break's end.
+    pub scte35_in: Option<Vec<u8>>,
+}
+
+impl DateRange {
+    /// A range `id` starting at `start`, with no other attribute yet.
+    pub fn new(id: impl Into<String>, start: SystemTime) -> DateRange {
+        DateRange {
+            id: id.into(),
+            start,
+            planned_duration_ms: None,
+            duration_ms: None,
+            scte35_out: None,
+            scte35_in: None,
+        }
+    }
 }
 
 impl SegmentHead {
@@ -482,6 +524,9 @@ impl MediaPlaylist {
         for uri in head.map.iter().chain(&head.key) {
             check_uri(uri)?;
         }
+        for range in &head.date_ranges {
+            check_uri(&range.id)?;
+        }
         if self
             .open
             .as_ref()
@@ -544,6 +589,9 @@ impl MediaPlaylist {
         check_uri(&segment.uri)?;
         for uri in segment.head.map.iter().chain(&segment.head.key) {
             check_uri(uri)?;
+        }
+        for range in &segment.head.date_ranges {
+            check_uri(&range.id)?;
         }
         let duration_ms = millis("segment", segment.duration)?;
         let msn = self.next_msn();
@@ -701,6 +749,7 @@ impl MediaPlaylist {
             map: self.last_map.clone(),
             program_date_time: None,
             key: self.last_key.clone(),
+            date_ranges: Vec::new(),
         }
     }
 
@@ -797,9 +846,19 @@ impl MediaPlaylist {
         }
         if skipped > 0 {
             out.push_str(&format!("#EXT-X-SKIP:SKIPPED-SEGMENTS={skipped}\n"));
+            // Date ranges are not skipped with their segments (only
+            // `_HLS_skip=v2` may, and CAN-SKIP-DATERANGES is not offered).
+            for entry in self.segments.iter().take(skipped) {
+                for range in &entry.segment.head.date_ranges {
+                    write_date_range(&mut out, range, false);
+                }
+            }
         }
 
-        let mut written = Written::default();
+        let mut written = Written {
+            cue_tags: self.options.cue_tags,
+            ..Written::default()
+        };
         let mut first = true;
         let mut msn = self.media_sequence + skipped as u64;
         for entry in self.segments.iter().skip(skipped) {
@@ -834,6 +893,8 @@ impl MediaPlaylist {
 struct Written<'a> {
     map: Option<&'a str>,
     key: Option<&'a str>,
+    /// Also write `EXT-X-CUE-OUT` / `EXT-X-CUE-IN` for each break.
+    cue_tags: bool,
 }
 
 /// The tags in front of segment `msn` (`first`: the first one shown).
@@ -869,6 +930,49 @@ fn write_head<'a>(
             out.push_str("#EXT-X-PROGRAM-DATE-TIME:");
             write_date_time(out, time);
             out.push('\n');
+        }
+    }
+    for range in &head.date_ranges {
+        write_date_range(out, range, written.cue_tags);
+    }
+}
+
+/// An `EXT-X-DATERANGE`, and the older `EXT-X-CUE-OUT`/`-IN` with `cue_tags`.
+fn write_date_range(out: &mut String, range: &DateRange, cue_tags: bool) {
+    out.push_str("#EXT-X-DATERANGE:ID=\"");
+    out.push_str(&range.id);
+    out.push_str("\",START-DATE=\"");
+    write_date_time(out, range.start);
+    out.push('"');
+    if let Some(ms) = range.planned_duration_ms {
+        out.push_str(",PLANNED-DURATION=");
+        write_ms(out, ms);
+    }
+    if let Some(ms) = range.duration_ms {
+        out.push_str(",DURATION=");
+        write_ms(out, ms);
+    }
+    for (name, section) in [
+        ("SCTE35-OUT", &range.scte35_out),
+        ("SCTE35-IN", &range.scte35_in),
+    ] {
+        if let Some(section) = section {
+            out.push(',');
+            out.push_str(name);
+            out.push('=');
+            out.push_str(&crate::scte35::hex(section));
+        }
+    }
+    out.push('\n');
+    if cue_tags {
+        match (range.scte35_out.is_some(), range.scte35_in.is_some()) {
+            (true, _) => {
+                out.push_str("#EXT-X-CUE-OUT:");
+                write_ms(out, range.planned_duration_ms.unwrap_or(0));
+                out.push('\n');
+            }
+            (false, true) => out.push_str("#EXT-X-CUE-IN\n"),
+            _ => {}
         }
     }
 }

@@ -33,7 +33,7 @@ mod tests;
 pub use error::PlaylistError;
 pub use ll::{ReloadAnswer, ReloadRequest, SkipRequest};
 pub use media::{
-    LowLatencyOptions, MediaPlaylist, MediaPlaylistOptions, Part, PlaylistKind, Segment,
+    DateRange, LowLatencyOptions, MediaPlaylist, MediaPlaylistOptions, Part, PlaylistKind, Segment,
     SegmentHead,
 };
 pub use multivariant::{Bandwidth, MultivariantPlaylist, Variant};

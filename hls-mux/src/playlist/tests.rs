@@ -1457,3 +1457,25 @@ fn every_encrypted_segment_has_its_key_and_iv_and_no_key_covers_an_init_segment(
     );
     check_text(&text);
 }
+
+#[test]
+fn a_delta_update_keeps_the_date_ranges_of_the_segments_it_skips() {
+    let mut playlist = low_latency(20, 2.0, 0.5);
+    for i in 0..20u64 {
+        let mut head = SegmentHead::new().program_date_time(at_ms(i * 2000));
+        if i == 2 {
+            head.date_ranges
+                .push(DateRange::new("break-1", at_ms(4000)));
+        }
+        playlist
+            .push_segment(Segment::new(format!("s{i}.m4s"), 2.0).head(head))
+            .unwrap();
+    }
+    let delta = playlist.render_delta();
+    check_text(&delta);
+    assert_eq!(tag(&delta, "#EXT-X-SKIP"), Some("SKIPPED-SEGMENTS=13"));
+    assert!(!delta.contains("s2.m4s"));
+    let skip = delta.find("#EXT-X-SKIP").unwrap();
+    let range = delta.find("#EXT-X-DATERANGE:ID=\"break-1\"").expect("kept");
+    assert!(range > skip, "{delta}");
+}

@@ -35,6 +35,7 @@ mod psi;
 use bytes::BytesMut;
 
 pub use error::TsError;
+pub(crate) use psi::crc32;
 
 use crate::{Frame, MediaKind, TrackConfig, Tracks};
 use adts::Adts;

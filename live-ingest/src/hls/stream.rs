@@ -386,6 +386,15 @@ impl Stream {
         self.lock().muxer.playlist().blocking_timeout()
     }
 
+    /// Starts an ad break of `seconds` at the stream's next key frame
+    /// ([`Muxer::insert_ad_break`]): `EXT-X-DATERANGE` with SCTE-35 at its
+    /// start and end. Returns its `splice_event_id`.
+    pub fn insert_ad_break(&self, seconds: f64) -> Result<u32, hls_mux::MuxError> {
+        let mut state = self.lock();
+        state.muxer.set_clock(std::time::SystemTime::now());
+        state.muxer.insert_ad_break(seconds)
+    }
+
     /// The AES-128 key of rotation period `period`, for a key URI
     /// (`keyN.key`): `None` without encryption, or for a period no segment has
     /// reached yet (keys are not handed out ahead of their media).
