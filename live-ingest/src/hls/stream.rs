@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use flv::{MediaEvents, Tag, TagType};
-use hls_mux::playlist::ReloadAnswer;
+use hls_mux::playlist::{ReloadAnswer, RenditionReport, Variant};
 use hls_mux::{FlvAdapter, FlvInput, Format, Muxer, MuxerOptions, Output, Tracks};
 use media_probe::{Probe, ProbeConfig};
 use rtmp_core::MediaKind;
@@ -356,6 +356,48 @@ impl Stream {
             (Some(age), Some(_)) => format!("public, max-age=0, s-maxage={}", age.as_secs()),
             (Some(age), None) => format!("public, max-age={}", age.as_secs()),
         }
+    }
+
+    /// This stream as a variant of a multivariant playlist, its media
+    /// playlist at `uri`: its measured peak and average bit rates, codecs,
+    /// resolution and frame rate. `None` while no publisher is live (an
+    /// ended rendition leaves the group at once, see [`super::variants`]) or
+    /// before its first segment (no bit rate yet, and `BANDWIDTH` is
+    /// required), or when `uri` cannot be written.
+    pub fn variant(&self, uri: &str) -> Option<Variant> {
+        let state = self.lock();
+        state.publisher?;
+        let bandwidth = state.muxer.playlist().bandwidth()?;
+        let mut variant = Variant::measured(uri, bandwidth);
+        let tracks = state.muxer.tracks();
+        let codecs = tracks.codecs();
+        if !codecs.is_empty() {
+            variant = variant.codecs(codecs);
+        }
+        if let Some((width, height)) = tracks.video.as_ref().and_then(|v| v.resolution()) {
+            variant = variant.resolution(width, height);
+        }
+        let fps = state
+            .probe
+            .summary()
+            .tracks
+            .iter()
+            .find(|t| t.media == flv::MediaType::Video && t.track == 0)
+            .and_then(|t| t.fps())
+            .filter(|fps| fps.is_finite() && *fps > 0.0 && *fps < 1000.0);
+        if let Some(fps) = fps {
+            variant = variant.frame_rate(fps);
+        }
+        Some(variant)
+    }
+
+    /// Where this stream's live edge is, for its siblings' playlists (`uri`
+    /// relative to them); `None` while no publisher is live or before its
+    /// first part.
+    pub fn rendition_report(&self, uri: &str) -> Option<RenditionReport> {
+        let state = self.lock();
+        state.publisher?;
+        state.muxer.playlist().rendition_report(uri).ok().flatten()
     }
 
     /// How long a blocking playlist request may wait (three target durations).
