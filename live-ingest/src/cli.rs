@@ -18,6 +18,9 @@ use crate::{Config, ConfigError};
 /// http://HOST:PORT/APP/KEY/index.m3u8 (HLS); the page at / lists the streams
 /// with a player; /stats is JSON and /metrics Prometheus text.
 ///
+/// An ABR ladder: with --variants _1080,_720, publishers of APP/KEY_1080 and
+/// APP/KEY_720 are the variants of http://HOST:PORT/APP/KEY.m3u8.
+///
 /// RTMPS (rtmps://HOST:PORT/APP/KEY) is served on its own port with --rtmps,
 /// --tls-cert and --tls-key; SIGHUP reads the certificate and key again without
 /// dropping a stream.
