@@ -115,10 +115,21 @@ fn play_after(player: &str, config: Config, segments: usize) -> Value {
         .expect("the stream");
 
     let url = format!("http://{}/live/{key}/index.m3u8", bound.http);
-    let played = common::Process(
+    let played = run_harness(player, &url);
+    assert!(
+        stream.is_live(),
+        "the publisher left during playback: not a live test"
+    );
+    drop(publisher);
+    report_of(player, &played)
+}
+
+/// Runs `tests/players/play.mjs` with `player` on `url`.
+fn run_harness(player: &str, url: &str) -> std::process::Output {
+    common::Process(
         Command::new("node")
             .arg(harness().join("play.mjs"))
-            .args([player, &url, &SECONDS.to_string(), &FPS.to_string()])
+            .args([player, url, &SECONDS.to_string(), &FPS.to_string()])
             .env("PLAYERS_DIR", players_dir())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -126,12 +137,11 @@ fn play_after(player: &str, config: Config, segments: usize) -> Value {
             .spawn()
             .expect("start node tests/players/play.mjs"),
     )
-    .wait(Duration::from_secs(60));
-    assert!(
-        stream.is_live(),
-        "the publisher left during playback: not a live test"
-    );
-    drop(publisher);
+    .wait(Duration::from_secs(60))
+}
+
+/// The harness's JSON report (printed), or a panic saying why there is none.
+fn report_of(player: &str, played: &std::process::Output) -> Value {
     let stdout = String::from_utf8_lossy(&played.stdout);
     let stderr = String::from_utf8_lossy(&played.stderr);
     let report: Value = serde_json::from_str(&stdout)
@@ -346,4 +356,60 @@ fn hlsjs_plays_mpeg_ts_without_parts() {
         },
     );
     assert_played_well("hlsjs (MPEG-TS)", &report);
+}
+
+/// An ABR ladder (issue 15): two FFmpeg 9 publishers of different renditions
+/// (640x360 and 320x240 libx264, so hls.js does not merge them as redundant
+/// copies of one level) under `--variants _360,_240`; hls.js loads the
+/// multivariant URL `/live/ladder.m3u8`, makes two levels of it with the
+/// playlist's resolutions, and plays.
+#[test]
+#[ignore = "needs peers: ffmpeg9 with libx264, chromium, npm players (../shared/peers)"]
+fn hlsjs_plays_a_two_publisher_ladder_with_two_levels() {
+    let _one = lock();
+    install_players();
+    let dir = common::scratch("players-ladder");
+    let high = common::encode_test_pattern(&dir, "high", "640x360", "800k", 30);
+    let low = common::encode_test_pattern(&dir, "low", "320x240", "250k", 30);
+    let (bound, _server) = common::start_server(Config {
+        variants: vec!["_360".into(), "_240".into()],
+        ..Config::default()
+    });
+    let publish = |key: &str, file: &Path| {
+        let url = format!("rtmp://{}/live/{key}", bound.rtmp);
+        let file = file.to_str().expect("utf-8 path");
+        common::script("client-publish.sh", &["ffmpeg9", &url, file])
+    };
+    let _publishers = [publish("ladder_360", &high), publish("ladder_240", &low)];
+    let start = Instant::now();
+    loop {
+        let response = common::http_get(bound.http, "/live/ladder.m3u8");
+        if response.text().matches("#EXT-X-STREAM-INF").count() == 2 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{}",
+            response.text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let url = format!("http://{}/live/ladder.m3u8", bound.http);
+    let report = report_of("hlsjs", &run_harness("hlsjs", &url));
+    let levels: Vec<(i64, i64)> = report["levels"]
+        .as_array()
+        .map(|levels| {
+            levels
+                .iter()
+                .map(|l| {
+                    (
+                        l["width"].as_i64().unwrap_or(0),
+                        l["height"].as_i64().unwrap_or(0),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(levels, [(320, 240), (640, 360)], "hls.js levels: {report}");
+    assert_played_well("hlsjs (ladder)", &report);
 }

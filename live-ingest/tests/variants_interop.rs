@@ -11,40 +11,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use live_ingest::{Bound, Config};
-
-/// Encodes `seconds` of the test pattern at `size` and `bitrate` to an FLV file.
-fn encode(dir: &Path, name: &str, size: &str, bitrate: &str, seconds: u32) -> PathBuf {
-    let out = dir.join(format!("{name}.flv"));
-    let status = Command::new(common::ffmpeg9())
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=size={size}:rate=30:duration={seconds}"))
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!(
-            "sine=frequency=440:sample_rate=48000:duration={seconds}"
-        ))
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-profile:v",
-            "main",
-        ])
-        .args(["-g", "30", "-keyint_min", "30", "-sc_threshold", "0"])
-        .args(["-b:v", bitrate, "-pix_fmt", "yuv420p"])
-        .args(["-c:a", "aac", "-b:a", "96k", "-f", "flv"])
-        .arg(&out)
-        .status()
-        .expect("run ffmpeg9");
-    assert!(status.success(), "ffmpeg9 could not encode {name}");
-    out
-}
 
 /// The multivariant playlist once it lists `count` variants.
 fn multivariant_with(bound: &Bound, count: usize, limit: Duration) -> m3u8_rs::MasterPlaylist {
@@ -107,8 +78,8 @@ fn video_frames(input: &str) -> (Vec<Vec<String>>, String) {
 #[ignore = "needs peers: ffmpeg9 with libx264 (../shared/peers/install.sh)"]
 fn ffmpeg_reads_both_renditions_of_a_two_publisher_ladder() {
     let dir = common::scratch("variants-interop");
-    let high = encode(&dir, "high", "640x360", "800k", 8);
-    let low = encode(&dir, "low", "320x240", "250k", 8);
+    let high = common::encode_test_pattern(&dir, "high", "640x360", "800k", 8);
+    let low = common::encode_test_pattern(&dir, "low", "320x240", "250k", 8);
     let (bound, _server) = common::start_server(Config {
         variants: vec!["_360".into(), "_240".into()],
         target_duration: 1.0,
