@@ -39,6 +39,27 @@ fn multivariant_with(bound: &Bound, count: usize, limit: Duration) -> m3u8_rs::M
     }
 }
 
+/// The peak segment bit rate of the media playlist at `/live/URI`, bits/s,
+/// measured as a player would: each listed segment's bytes as served over
+/// its `EXTINF`; and how many segments that was.
+fn served_peak(bound: &Bound, uri: &str) -> (u64, usize) {
+    let response = common::http_get(bound.http, &format!("/live/{uri}"));
+    let Ok(m3u8_rs::Playlist::MediaPlaylist(playlist)) =
+        m3u8_rs::parse_playlist_res(&response.body)
+    else {
+        panic!("{uri}: not a media playlist:\n{}", response.text());
+    };
+    let dir = uri.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let mut peak = 0.0f64;
+    for segment in &playlist.segments {
+        let served = common::http_get(bound.http, &format!("/live/{dir}/{}", segment.uri));
+        assert_eq!(served.status, 200, "{dir}/{}", segment.uri);
+        let bps = served.body.len() as f64 * 8.0 / f64::from(segment.duration);
+        peak = peak.max(bps);
+    }
+    (peak.round() as u64, playlist.segments.len())
+}
+
 /// The video frames' MD5s, per output stream, FFmpeg 9 decodes from `input`
 /// (for a live HLS URL, from the first segment on).
 fn video_frames(input: &str) -> (Vec<Vec<String>>, String) {
@@ -78,8 +99,8 @@ fn video_frames(input: &str) -> (Vec<Vec<String>>, String) {
 #[ignore = "needs peers: ffmpeg9 with libx264 (../shared/peers/install.sh)"]
 fn ffmpeg_reads_both_renditions_of_a_two_publisher_ladder() {
     let dir = common::scratch("variants-interop");
-    let high = common::encode_test_pattern(&dir, "high", "640x360", "800k", 8);
-    let low = common::encode_test_pattern(&dir, "low", "320x240", "250k", 8);
+    let high = common::encode_test_pattern(&dir, "high", "640x360", "800k", 12);
+    let low = common::encode_test_pattern(&dir, "low", "320x240", "250k", 12);
     let (bound, _server) = common::start_server(Config {
         variants: vec!["_360".into(), "_240".into()],
         target_duration: 1.0,
@@ -112,7 +133,29 @@ fn ffmpeg_reads_both_renditions_of_a_two_publisher_ladder() {
         let rate = variant.frame_rate.unwrap_or(0.0);
         assert!((rate - 30.0).abs() < 1.0, "FRAME-RATE {rate}");
     }
-    let (low_bw, high_bw) = (parsed.variants[0].bandwidth, parsed.variants[1].bandwidth);
+    // Several segments in, BANDWIDTH against the peak a player measures
+    // (BANDWIDTH only grows: the measure lies between two loads of it).
+    std::thread::sleep(Duration::from_secs(4));
+    let before = multivariant_with(&bound, 2, Duration::from_secs(1));
+    let served: Vec<_> = uris.iter().map(|uri| served_peak(&bound, uri)).collect();
+    let after = multivariant_with(&bound, 2, Duration::from_secs(1));
+    for (n, (peak, segments)) in served.iter().enumerate() {
+        let (low, high) = (before.variants[n].bandwidth, after.variants[n].bandwidth);
+        eprintln!(
+            "{}: BANDWIDTH {low}..{high}, served peak {peak} over {segments} segments",
+            uris[n]
+        );
+        assert!(*segments >= 3, "{}: {segments} segments", uris[n]);
+        assert!(
+            low <= *peak + 1 && *peak <= high + 1,
+            "{low} <= {peak} <= {high}"
+        );
+        assert!(
+            high.abs_diff(*peak) * 10 <= *peak,
+            "within 10 %: {high}, {peak}"
+        );
+    }
+    let (low_bw, high_bw) = (after.variants[0].bandwidth, after.variants[1].bandwidth);
     assert!(high_bw > low_bw * 2, "BANDWIDTH {low_bw} then {high_bw}");
     // FFmpeg follows both renditions from their first segment to their end.
     let master = format!("http://{}/live/ladder.m3u8", bound.http);
@@ -125,7 +168,7 @@ fn ffmpeg_reads_both_renditions_of_a_two_publisher_ladder() {
     sources.extend(video_frames(&path(&high)).0);
     assert_eq!(streams.len(), 2, "{text}");
     for (n, (got, source)) in streams.iter().zip(&sources).enumerate() {
-        assert_eq!(source.len(), 240, "8 s at 30 fps");
+        assert_eq!(source.len(), 360, "12 s at 30 fps");
         assert_eq!(got.len(), source.len(), "rendition {n}: frames");
         assert!(got == source, "rendition {n}: the source's frames");
     }
