@@ -126,9 +126,15 @@ fn play_after(player: &str, config: Config, segments: usize) -> Value {
 
 /// Runs `tests/players/play.mjs` with `player` on `url`.
 fn run_harness(player: &str, url: &str) -> std::process::Output {
+    run_harness_with(player, url, "")
+}
+
+/// [`run_harness`], with `page_query` added to the player page's query.
+fn run_harness_with(player: &str, url: &str, page_query: &str) -> std::process::Output {
     common::Process(
         Command::new("node")
             .arg(harness().join("play.mjs"))
+            .env("PLAY_PAGE_QUERY", page_query)
             .args([player, url, &SECONDS.to_string(), &FPS.to_string()])
             .env("PLAYERS_DIR", players_dir())
             .stdin(Stdio::null())
@@ -362,7 +368,9 @@ fn hlsjs_plays_mpeg_ts_without_parts() {
 /// (640x360 and 320x240 libx264, so hls.js does not merge them as redundant
 /// copies of one level) under `--variants _360,_240`; hls.js loads the
 /// multivariant URL `/live/ladder.m3u8`, makes two levels of it with the
-/// playlist's resolutions, and plays.
+/// playlist's resolutions, starts on the first (lowest) one, is switched to
+/// the second three seconds in, and plays on at its size without losing
+/// frames.
 #[test]
 #[ignore = "needs peers: ffmpeg9 with libx264, chromium, npm players (../shared/peers)"]
 fn hlsjs_plays_a_two_publisher_ladder_with_two_levels() {
@@ -395,7 +403,7 @@ fn hlsjs_plays_a_two_publisher_ladder_with_two_levels() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let url = format!("http://{}/live/ladder.m3u8", bound.http);
-    let report = report_of("hlsjs", &run_harness("hlsjs", &url));
+    let report = report_of("hlsjs", &run_harness_with("hlsjs", &url, "switchTo=1"));
     let levels: Vec<(i64, i64)> = report["levels"]
         .as_array()
         .map(|levels| {
@@ -411,5 +419,14 @@ fn hlsjs_plays_a_two_publisher_ladder_with_two_levels() {
         })
         .unwrap_or_default();
     assert_eq!(levels, [(320, 240), (640, 360)], "hls.js levels: {report}");
+    let sizes: Vec<(i64, i64)> = report["sizes"]
+        .as_array()
+        .map(|sizes| {
+            let size = |s: &Value| (s[1].as_i64().unwrap_or(0), s[2].as_i64().unwrap_or(0));
+            sizes.iter().map(size).collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(sizes.first(), Some(&(320, 240)), "started low: {sizes:?}");
+    assert_eq!(sizes.last(), Some(&(640, 360)), "switched up: {sizes:?}");
     assert_played_well("hlsjs (ladder)", &report);
 }

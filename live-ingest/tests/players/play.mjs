@@ -7,7 +7,8 @@
 // behind live (wall clock minus the playhead's PROGRAM-DATE-TIME). Exit 0 when a report was
 // made (the Rust test judges it), 2 when none could be.
 // Env: PLAYERS_DIR (where `npm ci` put node_modules; default /opt/peers/players),
-//      CHROMIUM (default /usr/bin/chromium), PLAY_TIMEOUT (s, default SECONDS + 25).
+//      CHROMIUM (default /usr/bin/chromium), PLAY_TIMEOUT (s, default SECONDS + 25),
+//      PLAY_PAGE_QUERY (added to the page's query, e.g. `switchTo=1` for hls.js).
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -50,7 +51,9 @@ const server = http.createServer((req, res) => {
   fs.createReadStream(file).pipe(res);
 });
 await new Promise(resolve => server.listen(0, '127.0.0.1', resolve));
-const page_url = `http://127.0.0.1:${server.address().port}/${pages[player]}?src=${encodeURIComponent(src)}`;
+// PLAY_PAGE_QUERY: more of the page's query (`switchTo=1` for hls.js).
+const extra = process.env.PLAY_PAGE_QUERY ? `&${process.env.PLAY_PAGE_QUERY}` : '';
+const page_url = `http://127.0.0.1:${server.address().port}/${pages[player]}?src=${encodeURIComponent(src)}${extra}`;
 
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'players-chromium-'));
 const browser = await puppeteer.launch({
