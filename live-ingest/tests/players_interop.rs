@@ -366,15 +366,13 @@ fn hlsjs_plays_mpeg_ts_without_parts() {
 
 /// An ABR ladder (issue 15): two FFmpeg 9 publishers of different renditions
 /// (640x360 and 320x240 libx264, so hls.js does not merge them as redundant
-/// copies of one level) under `--variants _360,_240`; hls.js loads the
+/// copies of one level) under `--variants _360,_240`; the player loads the
 /// multivariant URL `/live/ladder.m3u8`, makes two levels of it with the
-/// playlist's resolutions, starts on the first (lowest) one, is switched to
-/// the second three seconds in, and plays on at its size without losing
-/// frames.
-#[test]
-#[ignore = "needs peers: ffmpeg9 with libx264, chromium, npm players (../shared/peers)"]
-fn hlsjs_plays_a_two_publisher_ladder_with_two_levels() {
-    let _one = lock();
+/// playlist's resolutions, starts on `first` (its own choice: hls.js takes
+/// the first listed, Shaka its bandwidth estimate's), is switched to the
+/// other level three seconds in (`switchTo`, as a throttled or freed network
+/// would), and plays on at that size without losing frames.
+fn play_ladder(player: &str, first: usize) {
     install_players();
     let dir = common::scratch("players-ladder");
     let high = common::encode_test_pattern(&dir, "high", "640x360", "800k", 30);
@@ -403,30 +401,40 @@ fn hlsjs_plays_a_two_publisher_ladder_with_two_levels() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let url = format!("http://{}/live/ladder.m3u8", bound.http);
-    let report = report_of("hlsjs", &run_harness_with("hlsjs", &url, "switchTo=1"));
-    let levels: Vec<(i64, i64)> = report["levels"]
-        .as_array()
-        .map(|levels| {
-            levels
-                .iter()
-                .map(|l| {
-                    (
-                        l["width"].as_i64().unwrap_or(0),
-                        l["height"].as_i64().unwrap_or(0),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    assert_eq!(levels, [(320, 240), (640, 360)], "hls.js levels: {report}");
-    let sizes: Vec<(i64, i64)> = report["sizes"]
-        .as_array()
-        .map(|sizes| {
-            let size = |s: &Value| (s[1].as_i64().unwrap_or(0), s[2].as_i64().unwrap_or(0));
-            sizes.iter().map(size).collect()
-        })
-        .unwrap_or_default();
-    assert_eq!(sizes.first(), Some(&(320, 240)), "started low: {sizes:?}");
-    assert_eq!(sizes.last(), Some(&(640, 360)), "switched up: {sizes:?}");
-    assert_played_well("hlsjs (ladder)", &report);
+    let to = 1 - first;
+    let query = format!("switchTo={to}");
+    let report = report_of(player, &run_harness_with(player, &url, &query));
+    // (width, height) of each entry of the list at `pointer`, by JSON pointers.
+    let pairs = |pointer: &str, w: &str, h: &str| -> Vec<(i64, i64)> {
+        let number = |v: &Value, at: &str| v.pointer(at).and_then(Value::as_i64).unwrap_or(0);
+        let list = report.pointer(pointer).and_then(Value::as_array);
+        let size = |v: &Value| (number(v, w), number(v, h));
+        list.map(|l| l.iter().map(size).collect())
+            .unwrap_or_default()
+    };
+    let levels = pairs("/levels", "/width", "/height");
+    assert_eq!(
+        levels,
+        [(320, 240), (640, 360)],
+        "{player} levels: {report}"
+    );
+    // `sizes` holds [time, width, height] at each resize of the video.
+    let sizes = pairs("/sizes", "/1", "/2");
+    assert_eq!(sizes.first(), Some(&levels[first]), "the start: {sizes:?}");
+    assert_eq!(sizes.last(), Some(&levels[to]), "switched: {sizes:?}");
+    assert_played_well(&format!("{player} (ladder)"), &report);
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9 with libx264, chromium, npm players (../shared/peers)"]
+fn hlsjs_plays_a_two_publisher_ladder_and_switches_up() {
+    let _one = lock();
+    play_ladder("hlsjs", 0);
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9 with libx264, chromium, npm players (../shared/peers)"]
+fn shaka_plays_a_two_publisher_ladder_and_switches_down() {
+    let _one = lock();
+    play_ladder("shaka", 1);
 }

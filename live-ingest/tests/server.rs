@@ -573,10 +573,17 @@ async fn renditions_join_and_leave_the_multivariant_playlist() {
         .expect("publish");
     // The same media on both: the test is about the playlist (the FFmpeg
     // test publishes real renditions). The order is checked by the values.
+    // Listed from three segments on (1 s each here; the fixture is 1.5 s).
+    hi.send_loops(1).await;
+    lo.send_loops(1).await;
+    playlist_until(&bound, "cam_lo", |t| t.contains("#EXTINF")).await;
+    let early = get(bound.http, "/live/cam.m3u8").await;
+    assert_eq!(early.status, 404, "one segment: {}", early.text());
     hi.send_loops(2).await;
     lo.send_loops(2).await;
-    playlist_until(&bound, "cam_hi", |t| t.contains("#EXTINF")).await;
-    playlist_until(&bound, "cam_lo", |t| t.contains("#EXTINF")).await;
+    let three = |t: &str| t.matches("#EXTINF").count() >= 3;
+    playlist_until(&bound, "cam_hi", three).await;
+    playlist_until(&bound, "cam_lo", three).await;
     let both = get(bound.http, "/live/cam.m3u8").await;
     let text = both.text();
     assert_eq!(both.status, 200, "{text}");

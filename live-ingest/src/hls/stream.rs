@@ -30,6 +30,16 @@ use crate::{Config, ConfigError, Refused};
 /// Parts are kept for this many of the latest segments (the playlist lists
 /// parts of the segments of the last three target durations).
 pub const PART_SEGMENTS: usize = 8;
+/// A rendition joins its group's multivariant playlist once its playlist
+/// holds this many segments. RFC 8216 6.3.3 has players start three target
+/// durations from the end, and players that pick segments to probe from a
+/// short LL-HLS playlist fail: Shaka 5.2.12, loading a multivariant playlist,
+/// probes segments for closed captions and, with fewer than three complete
+/// segments, takes the open segment, which has no URI of its own yet, and
+/// stops with a TypeError (Chromium's own HLS refuses fewer than three too).
+/// A rendition that comes back within the grace period still has its
+/// segments and rejoins at once.
+pub const VARIANT_SEGMENTS: usize = 3;
 /// Probe events kept for `/stats`.
 pub const KEPT_EVENTS: usize = 16;
 /// Viewers remembered at most (addresses that loaded the playlist lately).
@@ -361,13 +371,17 @@ impl Stream {
     /// This stream as a variant of a multivariant playlist, its media
     /// playlist at `uri`: its measured peak and average bit rates, codecs,
     /// resolution and frame rate. `None` while no publisher is live (an
-    /// ended rendition leaves the group at once, see [`super::variants`]) or
-    /// before its first segment (no bit rate yet, and `BANDWIDTH` is
-    /// required), or when `uri` cannot be written.
+    /// ended rendition leaves the group at once, see [`super::variants`]),
+    /// while its playlist holds fewer than [`VARIANT_SEGMENTS`] segments, or
+    /// when `uri` cannot be written.
     pub fn variant(&self, uri: &str) -> Option<Variant> {
         let state = self.lock();
         state.publisher?;
-        let bandwidth = state.muxer.playlist().bandwidth()?;
+        let playlist = state.muxer.playlist();
+        if playlist.segments().count() < VARIANT_SEGMENTS {
+            return None;
+        }
+        let bandwidth = playlist.bandwidth()?;
         let mut variant = Variant::measured(uri, bandwidth);
         let tracks = state.muxer.tracks();
         let codecs = tracks.codecs();

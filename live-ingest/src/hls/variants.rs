@@ -11,8 +11,10 @@
 //!   `EXT-X-ENDLIST`, and a player that switched to it would stop there.
 //!   Players already on it keep its playlist and segments for the grace
 //!   period as for any stream; a publisher that comes back rejoins.
-//! - A live rendition is listed from its first segment on: `BANDWIDTH` is
-//!   required and is measured from segments (the peak segment bit rate over
+//! - A live rendition is listed once its playlist holds three segments
+//!   ([`super::stream::VARIANT_SEGMENTS`]: players start three target
+//!   durations from the end, and Shaka fails on a shorter LL-HLS rendition).
+//!   `BANDWIDTH` is measured from segments (the peak segment bit rate over
 //!   the stream's life, `AVERAGE-BANDWIDTH` the mean).
 //! - Variants are ordered by `BANDWIDTH`, lowest first: players start with
 //!   the first one listed (hls.js, Safari), so the lowest rung gives the
@@ -24,7 +26,7 @@ use super::Registry;
 
 /// The multivariant playlist of group `app/name` (`/APP/NAME.m3u8`), its
 /// variants' URIs relative to it (`NAME_720/index.m3u8`); `None` when no
-/// rendition of the group is live with a segment. `independent_segments`
+/// rendition of the group is live with three segments. `independent_segments`
 /// is the `EXT-X-INDEPENDENT-SEGMENTS` tag: pass false when the renditions
 /// list LL-HLS parts (video.js applies the tag to parts too).
 pub fn multivariant(

@@ -75,6 +75,8 @@ try {
   const page = await browser.newPage();
   page.on('console', m => console_lines.push(`${m.type()}: ${m.text()}`.slice(0, 400)));
   page.on('pageerror', e => console_lines.push(`pageerror: ${e.message}`.slice(0, 400)));
+  // Which URL an error status came for (the console says only the status).
+  page.on('response', r => { if (r.status() >= 400) console_lines.push(`http ${r.status()}: ${r.url()}`.slice(0, 400)); });
   await page.goto(page_url, {waitUntil: 'load', timeout: 15000});
   const started = Date.now();
   const snap = () => page.evaluate(() => window.harness.snapshot());
