@@ -18,6 +18,9 @@ use crate::{Config, ConfigError};
 /// http://HOST:PORT/APP/KEY/index.m3u8 (HLS); the page at / lists the streams
 /// with a player; /stats is JSON and /metrics Prometheus text.
 ///
+/// An ABR ladder: with --variants _1080,_720, publishers of APP/KEY_1080 and
+/// APP/KEY_720 are the variants of http://HOST:PORT/APP/KEY.m3u8.
+///
 /// RTMPS (rtmps://HOST:PORT/APP/KEY) is served on its own port with --rtmps,
 /// --tls-cert and --tls-key; SIGHUP reads the certificate and key again without
 /// dropping a stream.
@@ -120,6 +123,11 @@ pub struct Args {
     /// URL each one used].
     #[arg(long, value_name = "URL")]
     pub drain_to: Option<String>,
+    /// Variant group suffixes, e.g. _1080,_720,_480: streams published as KEY_1080,
+    /// KEY_720 and KEY_480 are listed in the multivariant playlist
+    /// http://HOST:PORT/APP/KEY.m3u8 (the live ones, by bandwidth) [default: none].
+    #[arg(long, value_name = "SUFFIX,...", value_delimiter = ',')]
+    pub variants: Vec<String>,
     /// Bytes queued for one player at most before it skips to the next key frame
     /// [default: 8388608].
     #[arg(long, value_name = "BYTES")]
@@ -223,6 +231,9 @@ impl Args {
         }
         set_some(&mut config.push_ca, self.push_ca.clone());
         config.allow.extend(self.allow.iter().cloned());
+        if !self.variants.is_empty() {
+            config.variants.clone_from(&self.variants);
+        }
         if let Some(url) = &self.on_publish {
             config.on_publish = Some(CallbackUrl::parse(url)?);
         }
@@ -390,6 +401,10 @@ mod tests {
         let error = parse(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).unwrap_err();
         assert!(error.to_string().starts_with("rtmps:"), "{error}");
         assert!(parse(&["--read-pacing", "5000"]).is_err());
+        let error = parse(&["--variants", "_720,0_720"]).unwrap_err();
+        assert!(error.to_string().contains("ends another"), "{error}");
+        assert!(parse(&["--variants", "_hi,a/b"]).is_err());
+        assert!(parse(&["--variants", ""]).is_err());
         assert!(Args::try_parse_from(["live-ingest", "--format", "mkv"]).is_err());
         assert!(Args::try_parse_from(["live-ingest", "--bogus"]).is_err());
     }
@@ -419,6 +434,12 @@ mod tests {
         assert_eq!(config.tls_cert.as_deref(), Some(Path::new("c.pem")));
         assert_eq!(config.tls_key.as_deref(), Some(Path::new("k.pem")));
         assert_eq!(config.push_ca.as_deref(), Some(Path::new("ca.pem")));
+        assert!(config.variants.is_empty());
+        std::fs::write(&path, "variants = [\"_1080\", \"_720\"]\n").unwrap();
+        let config = parse(&["--config", file]).unwrap();
+        assert_eq!(config.variants, ["_1080", "_720"]);
+        let config = parse(&["--config", file, "--variants", "_hi,_lo"]).unwrap();
+        assert_eq!(config.variants, ["_hi", "_lo"]);
         std::fs::write(&path, "rtmp = \"0.0.0.0:1935\"\nsegment_length = 4\n").unwrap();
         let error = parse(&["--config", file]).unwrap_err();
         assert!(error.to_string().contains("segment_length"), "{error}");

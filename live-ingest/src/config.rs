@@ -29,6 +29,10 @@ pub const LOCAL_HLSJS: &[&str] = &[
 /// Where the page loads hls.js from when no local copy is found (the page says so).
 pub const HLSJS_CDN: &str = "https://cdn.jsdelivr.net/npm/hls.js@1/dist/hls.min.js";
 
+/// Variant suffixes at most (`variants`): a multivariant playlist is made
+/// per request by looking each one up.
+pub const MAX_VARIANTS: usize = 16;
+
 /// The segment container, as written in a config file (`"fmp4"` or `"ts"`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -181,6 +185,12 @@ pub struct Config {
     /// Beside each ad break's `EXT-X-DATERANGE` ([`Server::insert_ad_break`](crate::Server::insert_ad_break)),
     /// also write `EXT-X-CUE-OUT`/`EXT-X-CUE-IN` for older ad inserters.
     pub cue_tags: bool,
+    /// Variant group suffixes (an ABR ladder from one or several publishers):
+    /// with `["_1080", "_720"]`, streams published as `APP/KEY_1080` and
+    /// `APP/KEY_720` are listed in the multivariant playlist `/APP/KEY.m3u8`,
+    /// and each one's LL-HLS playlist reports the others' live edges. Empty
+    /// (the default): no groups.
+    pub variants: Vec<String>,
     /// Per-player and cache limits.
     pub limits: Limits,
 }
@@ -217,6 +227,7 @@ impl Default for Config {
             encrypt: None,
             key_rotation: 10,
             cue_tags: false,
+            variants: Vec::new(),
             limits: Limits::default(),
         }
     }
@@ -285,7 +296,42 @@ impl Config {
             });
         }
         self.check_tls()?;
+        self.check_variants()?;
         self.muxer_options().map(|_| ())
+    }
+
+    /// Variant suffixes are stream name characters, at most [`MAX_VARIANTS`],
+    /// and none ends another: a rendition's name must say which suffix it
+    /// has (with `_720` and `0_720`, `KEY0_720` would be in two groups).
+    fn check_variants(&self) -> Result<(), ConfigError> {
+        let invalid = |expected, got: &str| ConfigError::Invalid {
+            field: "variants",
+            expected,
+            got: got.to_owned(),
+        };
+        if self.variants.len() > MAX_VARIANTS {
+            return Err(invalid(
+                "at most 16 suffixes",
+                &self.variants.len().to_string(),
+            ));
+        }
+        for (i, suffix) in self.variants.iter().enumerate() {
+            if !crate::valid_name(suffix) || suffix.len() > 32 {
+                return Err(invalid(
+                    "suffixes of 1 to 32 letters, digits, '_', '-' or '.', not starting with '.'",
+                    suffix,
+                ));
+            }
+            let clash = self
+                .variants
+                .iter()
+                .enumerate()
+                .any(|(j, other)| i != j && other.ends_with(suffix.as_str()));
+            if clash {
+                return Err(invalid("suffixes none of which ends another", suffix));
+            }
+        }
+        Ok(())
     }
 
     /// RTMPS needs both files, and the files need the listener.

@@ -115,10 +115,27 @@ fn play_after(player: &str, config: Config, segments: usize) -> Value {
         .expect("the stream");
 
     let url = format!("http://{}/live/{key}/index.m3u8", bound.http);
-    let played = common::Process(
+    let played = run_harness(player, &url);
+    assert!(
+        stream.is_live(),
+        "the publisher left during playback: not a live test"
+    );
+    drop(publisher);
+    report_of(player, &played)
+}
+
+/// Runs `tests/players/play.mjs` with `player` on `url`.
+fn run_harness(player: &str, url: &str) -> std::process::Output {
+    run_harness_with(player, url, "")
+}
+
+/// [`run_harness`], with `page_query` added to the player page's query.
+fn run_harness_with(player: &str, url: &str, page_query: &str) -> std::process::Output {
+    common::Process(
         Command::new("node")
             .arg(harness().join("play.mjs"))
-            .args([player, &url, &SECONDS.to_string(), &FPS.to_string()])
+            .env("PLAY_PAGE_QUERY", page_query)
+            .args([player, url, &SECONDS.to_string(), &FPS.to_string()])
             .env("PLAYERS_DIR", players_dir())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -126,12 +143,11 @@ fn play_after(player: &str, config: Config, segments: usize) -> Value {
             .spawn()
             .expect("start node tests/players/play.mjs"),
     )
-    .wait(Duration::from_secs(60));
-    assert!(
-        stream.is_live(),
-        "the publisher left during playback: not a live test"
-    );
-    drop(publisher);
+    .wait(Duration::from_secs(60))
+}
+
+/// The harness's JSON report (printed), or a panic saying why there is none.
+fn report_of(player: &str, played: &std::process::Output) -> Value {
     let stdout = String::from_utf8_lossy(&played.stdout);
     let stderr = String::from_utf8_lossy(&played.stderr);
     let report: Value = serde_json::from_str(&stdout)
@@ -346,6 +362,81 @@ fn hlsjs_plays_mpeg_ts_without_parts() {
         },
     );
     assert_played_well("hlsjs (MPEG-TS)", &report);
+}
+
+/// An ABR ladder (issue 15): two FFmpeg 9 publishers of different renditions
+/// (640x360 and 320x240 libx264, so hls.js does not merge them as redundant
+/// copies of one level) under `--variants _360,_240`; the player loads the
+/// multivariant URL `/live/ladder.m3u8`, makes two levels of it with the
+/// playlist's resolutions, starts on `first` (its own choice: hls.js takes
+/// the first listed, Shaka its bandwidth estimate's), is switched to the
+/// other level three seconds in (`switchTo`, as a throttled or freed network
+/// would), and plays on at that size without losing frames.
+fn play_ladder(player: &str, first: usize) {
+    install_players();
+    let dir = common::scratch("players-ladder");
+    let high = common::encode_test_pattern(&dir, "high", "640x360", "800k", 30);
+    let low = common::encode_test_pattern(&dir, "low", "320x240", "250k", 30);
+    let (bound, _server) = common::start_server(Config {
+        variants: vec!["_360".into(), "_240".into()],
+        ..Config::default()
+    });
+    let publish = |key: &str, file: &Path| {
+        let url = format!("rtmp://{}/live/{key}", bound.rtmp);
+        let file = file.to_str().expect("utf-8 path");
+        common::script("client-publish.sh", &["ffmpeg9", &url, file])
+    };
+    let _publishers = [publish("ladder_360", &high), publish("ladder_240", &low)];
+    let start = Instant::now();
+    loop {
+        let response = common::http_get(bound.http, "/live/ladder.m3u8");
+        if response.text().matches("#EXT-X-STREAM-INF").count() == 2 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{}",
+            response.text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let url = format!("http://{}/live/ladder.m3u8", bound.http);
+    let to = 1 - first;
+    let query = format!("switchTo={to}");
+    let report = report_of(player, &run_harness_with(player, &url, &query));
+    // (width, height) of each entry of the list at `pointer`, by JSON pointers.
+    let pairs = |pointer: &str, w: &str, h: &str| -> Vec<(i64, i64)> {
+        let number = |v: &Value, at: &str| v.pointer(at).and_then(Value::as_i64).unwrap_or(0);
+        let list = report.pointer(pointer).and_then(Value::as_array);
+        let size = |v: &Value| (number(v, w), number(v, h));
+        list.map(|l| l.iter().map(size).collect())
+            .unwrap_or_default()
+    };
+    let levels = pairs("/levels", "/width", "/height");
+    assert_eq!(
+        levels,
+        [(320, 240), (640, 360)],
+        "{player} levels: {report}"
+    );
+    // `sizes` holds [time, width, height] at each resize of the video.
+    let sizes = pairs("/sizes", "/1", "/2");
+    assert_eq!(sizes.first(), Some(&levels[first]), "the start: {sizes:?}");
+    assert_eq!(sizes.last(), Some(&levels[to]), "switched: {sizes:?}");
+    assert_played_well(&format!("{player} (ladder)"), &report);
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9 with libx264, chromium, npm players (../shared/peers)"]
+fn hlsjs_plays_a_two_publisher_ladder_and_switches_up() {
+    let _one = lock();
+    play_ladder("hlsjs", 0);
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9 with libx264, chromium, npm players (../shared/peers)"]
+fn shaka_plays_a_two_publisher_ladder_and_switches_down() {
+    let _one = lock();
+    play_ladder("shaka", 1);
 }
 
 /// AES-128 (`--encrypt aes-128`, a new key every two segments) with the

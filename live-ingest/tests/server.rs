@@ -673,3 +673,143 @@ async fn an_ad_break_is_marked_in_the_playlist_at_key_frames() {
     assert!(text.contains("#EXT-X-CUE-OUT:2.000\n") && text.contains("#EXT-X-CUE-IN\n"));
     publisher.close().await;
 }
+
+/// Polls the multivariant playlist of `live/group` until it lists `uris`
+/// (in any order: by bandwidth; none: until it answers 404).
+async fn multivariant_until(bound: &Bound, group: &str, uris: &[&str]) -> m3u8_rs::MasterPlaylist {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let response = get(bound.http, &format!("/live/{group}.m3u8")).await;
+        let text = response.text();
+        let parsed = match m3u8_rs::parse_playlist_res(&response.body) {
+            Ok(m3u8_rs::Playlist::MasterPlaylist(parsed)) if response.status == 200 => {
+                assert_eq!(response.header("cache-control"), Some("no-cache"));
+                Some(parsed)
+            }
+            _ => None,
+        };
+        let mut listed: Vec<&str> = parsed
+            .iter()
+            .flat_map(|p| p.variants.iter().map(|v| v.uri.as_str()))
+            .collect();
+        listed.sort_unstable();
+        match &parsed {
+            Some(parsed) if listed == uris => return parsed.clone(),
+            None if uris.is_empty() && response.status == 404 => {
+                return m3u8_rs::MasterPlaylist::default()
+            }
+            _ => {}
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{group}: {} {listed:?}\n{text}",
+            response.status
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renditions_join_and_leave_the_multivariant_playlist() {
+    let variants = vec!["_hi".to_owned(), "_lo".to_owned()];
+    let (bound, _server) = start(ephemeral(Config {
+        variants,
+        ..config()
+    }))
+    .await;
+    multivariant_until(&bound, "cam", &[]).await;
+    let mut hi = Client::publish(bound.rtmp, "cam_hi")
+        .await
+        .expect("publish");
+    let mut lo = Client::publish(bound.rtmp, "cam_lo")
+        .await
+        .expect("publish");
+    // The same media on both: the test is about the playlist (the FFmpeg
+    // test publishes real renditions). The order is checked by the values.
+    // Listed from three segments on (1 s each here; the fixture is 1.5 s).
+    hi.send_loops(1).await;
+    lo.send_loops(1).await;
+    playlist_until(&bound, "cam_lo", |t| t.contains("#EXTINF")).await;
+    let early = get(bound.http, "/live/cam.m3u8").await;
+    assert_eq!(early.status, 404, "one segment: {}", early.text());
+    hi.send_loops(2).await;
+    lo.send_loops(2).await;
+    let three = |t: &str| t.matches("#EXTINF").count() >= 3;
+    playlist_until(&bound, "cam_hi", three).await;
+    playlist_until(&bound, "cam_lo", three).await;
+    let both = get(bound.http, "/live/cam.m3u8").await;
+    let text = both.text();
+    assert_eq!(both.status, 200, "{text}");
+    assert_eq!(
+        both.header("content-type"),
+        Some("application/vnd.apple.mpegurl")
+    );
+    // LL-HLS renditions: not "independent", video.js would apply it to parts.
+    assert!(!text.contains("INDEPENDENT-SEGMENTS"), "{text}");
+    let Ok(m3u8_rs::Playlist::MasterPlaylist(parsed)) = m3u8_rs::parse_playlist_res(&both.body)
+    else {
+        panic!("not a multivariant playlist:\n{text}");
+    };
+    let mut uris: Vec<&str> = parsed.variants.iter().map(|v| v.uri.as_str()).collect();
+    uris.sort_unstable();
+    assert_eq!(uris, ["cam_hi/index.m3u8", "cam_lo/index.m3u8"], "{text}");
+    let bandwidths: Vec<u64> = parsed.variants.iter().map(|v| v.bandwidth).collect();
+    assert!(bandwidths.windows(2).all(|w| w[0] <= w[1]), "{text}");
+    for variant in &parsed.variants {
+        assert!(variant.bandwidth > 0, "{text}");
+        let average = variant.average_bandwidth.expect("AVERAGE-BANDWIDTH");
+        assert!(average > 0 && average <= variant.bandwidth, "{text}");
+        let codecs = variant.codecs.as_deref().expect("CODECS");
+        assert!(
+            codecs.starts_with("avc1.") && codecs.contains(",mp4a.40."),
+            "{text}"
+        );
+        let resolution = variant.resolution.expect("RESOLUTION");
+        assert!(resolution.width > 0 && resolution.height > 0, "{text}");
+        assert!(variant.frame_rate.is_some_and(|r| r > 1.0), "{text}");
+        // Each URI leads to that rendition's media playlist.
+        let media = get(bound.http, &format!("/live/{}", variant.uri)).await;
+        assert_eq!(media.status, 200, "{}", variant.uri);
+    }
+    // Each LL-HLS playlist reports its sibling's live edge.
+    let lo_text = playlist_until(&bound, "cam_lo", |t| t.contains("RENDITION-REPORT")).await;
+    let report = lo_text
+        .lines()
+        .find(|l| l.starts_with("#EXT-X-RENDITION-REPORT:"))
+        .expect("a report");
+    assert!(
+        report.contains("URI=\"../cam_hi/index.m3u8\",LAST-MSN=") && report.contains("LAST-PART="),
+        "{lo_text}"
+    );
+    assert_eq!(lo_text.matches("RENDITION-REPORT").count(), 1, "{lo_text}");
+    // One stops: it leaves at once (its playlist ended), the other stays.
+    hi.close().await;
+    multivariant_until(&bound, "cam", &["cam_lo/index.m3u8"]).await;
+    playlist_until(&bound, "cam_lo", |t| !t.contains("RENDITION-REPORT")).await;
+    // It comes back: it rejoins.
+    let mut hi = Client::publish(bound.rtmp, "cam_hi").await.expect("again");
+    hi.send_loops(1).await;
+    let both = ["cam_hi/index.m3u8", "cam_lo/index.m3u8"];
+    let back = multivariant_until(&bound, "cam", &both).await;
+    assert_eq!(back.variants.len(), 2);
+    // None is live: 404.
+    hi.close().await;
+    lo.close().await;
+    multivariant_until(&bound, "cam", &[]).await;
+    // Other names under the group's path are not groups.
+    assert_eq!(get(bound.http, "/live/cam_hi.m3u8").await.status, 404);
+    assert_eq!(get(bound.http, "/live/..m3u8").await.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_variants_there_is_no_multivariant_playlist() {
+    let (bound, _server) = start(ephemeral(config())).await;
+    let mut publisher = Client::publish(bound.rtmp, "cam_hi")
+        .await
+        .expect("publish");
+    publisher.send_loops(2).await;
+    let text = playlist_until(&bound, "cam_hi", |t| t.contains("#EXTINF")).await;
+    assert!(!text.contains("RENDITION-REPORT"), "{text}");
+    assert_eq!(get(bound.http, "/live/cam.m3u8").await.status, 404);
+    publisher.close().await;
+}

@@ -300,3 +300,63 @@ fn advance_part_limit(part_target_ms: u64) -> f64 {
         3.0
     }
 }
+
+/// One `EXT-X-RENDITION-REPORT` (rfc8216bis 4.4.5.4): where a sibling
+/// rendition's live edge is, so a player switching to it can ask for its
+/// next part at once with a blocking reload instead of loading its playlist
+/// first. Made by [`MediaPlaylist::rendition_report`] from the sibling's
+/// playlist; the server appends [`render`](RenditionReport::render) to the
+/// text of the playlist it answers with (the tag goes after the segments).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RenditionReport {
+    /// The sibling's media playlist, relative to the playlist the report is in.
+    pub uri: String,
+    /// `LAST-MSN`: the media sequence number of its last segment, or of the
+    /// segment its last part belongs to.
+    pub last_msn: u64,
+    /// `LAST-PART`: the index of its last part in that segment, when it has
+    /// parts.
+    pub last_part: Option<u64>,
+}
+
+impl RenditionReport {
+    /// The tag line, `\n` included.
+    pub fn render(&self) -> String {
+        let mut line = format!(
+            "#EXT-X-RENDITION-REPORT:URI=\"{}\",LAST-MSN={}",
+            self.uri, self.last_msn
+        );
+        if let Some(part) = self.last_part {
+            line.push_str(&format!(",LAST-PART={part}"));
+        }
+        line.push('\n');
+        line
+    }
+}
+
+impl MediaPlaylist {
+    /// The report other renditions' playlists carry about this one, under
+    /// `uri` (relative to them): its last part, or its last segment when
+    /// the open segment has no part yet. `None` when there is nothing to
+    /// report yet, or the URI cannot be written.
+    pub fn rendition_report(&self, uri: &str) -> Result<Option<RenditionReport>, PlaylistError> {
+        super::check_uri(uri)?;
+        let next_part = self.next_part();
+        let (last_msn, last_part) = if next_part > 0 {
+            (self.next_msn(), Some(next_part - 1))
+        } else {
+            let Some(last) = self.segments.back() else {
+                return Ok(None);
+            };
+            let parts = last.part_count as u64;
+            let part = (self.part_target_ms.is_some() && parts > 0).then(|| parts - 1);
+            (self.next_msn().saturating_sub(1), part)
+        };
+        Ok(Some(RenditionReport {
+            uri: uri.to_owned(),
+            last_msn,
+            last_part,
+        }))
+    }
+}

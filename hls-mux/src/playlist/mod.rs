@@ -11,7 +11,8 @@
 //!   [`MediaPlaylist::render_delta`]).
 //! - [`ReloadRequest`] and [`MediaPlaylist::answer`]: the sans-IO answer to a
 //!   Low-Latency HLS blocking playlist reload (`_HLS_msn`, `_HLS_part`,
-//!   `_HLS_skip`).
+//!   `_HLS_skip`); [`RenditionReport`] and
+//!   [`MediaPlaylist::rendition_report`]: a sibling rendition's live edge.
 //! - [`MultivariantPlaylist`] and [`Bandwidth`]: the variants and their
 //!   measured bit rates.
 //!
@@ -31,7 +32,7 @@ mod multivariant;
 mod tests;
 
 pub use error::PlaylistError;
-pub use ll::{ReloadAnswer, ReloadRequest, SkipRequest};
+pub use ll::{ReloadAnswer, ReloadRequest, RenditionReport, SkipRequest};
 pub use media::{
     DateRange, LowLatencyOptions, MediaPlaylist, MediaPlaylistOptions, Part, PlaylistKind, Segment,
     SegmentHead,

@@ -590,6 +590,48 @@ fn low_latency_exact_text() {
 }
 
 #[test]
+fn rendition_reports_point_at_the_last_part_or_segment() {
+    let mut playlist = low_latency(3, 2.0, 0.5);
+    assert_eq!(playlist.rendition_report("../b/index.m3u8"), Ok(None));
+    assert!(playlist.rendition_report("a\"b").is_err());
+    for k in 0..4 {
+        playlist
+            .push_part(Part::new(format!("p0.{k}.m4s"), 0.5).independent(k == 0))
+            .unwrap();
+    }
+    let report = playlist
+        .rendition_report("../b/index.m3u8")
+        .unwrap()
+        .unwrap();
+    assert_eq!((report.last_msn, report.last_part), (0, Some(3)));
+    // The segment completed, no part of the next one yet: its last part.
+    playlist.push_segment(Segment::new("s0.m4s", 2.0)).unwrap();
+    let report = playlist
+        .rendition_report("../b/index.m3u8")
+        .unwrap()
+        .unwrap();
+    assert_eq!((report.last_msn, report.last_part), (0, Some(3)));
+    playlist.push_part(Part::new("p1.0.m4s", 0.5)).unwrap();
+    let report = playlist
+        .rendition_report("../b/index.m3u8")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        report.render(),
+        "#EXT-X-RENDITION-REPORT:URI=\"../b/index.m3u8\",LAST-MSN=1,LAST-PART=0\n"
+    );
+    // Without parts: the last segment, and no LAST-PART.
+    let mut plain = live(3, 2.0);
+    plain.push_segment(Segment::new("s0.ts", 2.0)).unwrap();
+    plain.push_segment(Segment::new("s1.ts", 2.0)).unwrap();
+    let report = plain.rendition_report("x.m3u8").unwrap().unwrap();
+    assert_eq!(
+        report.render(),
+        "#EXT-X-RENDITION-REPORT:URI=\"x.m3u8\",LAST-MSN=1\n"
+    );
+}
+
+#[test]
 fn parts_need_low_latency_and_respect_the_part_target() {
     let mut plain = live(3, 2.0);
     assert_eq!(

@@ -8,11 +8,14 @@
 //!   whose publisher left keeps its ended playlist for the grace period, and a
 //!   publisher that comes back within it continues the same playlist after a
 //!   discontinuity ([`hls_mux::Muxer::restart`]).
+//! - [`variants`]: groups of streams named `KEY` + a configured suffix: their
+//!   multivariant playlist and the rendition reports in their playlists.
 
 pub mod disk;
 pub mod record;
 pub mod registry;
 pub mod stream;
+pub mod variants;
 
 pub use registry::Registry;
 pub use stream::Stream;

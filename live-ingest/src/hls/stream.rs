@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use flv::{MediaEvents, Tag, TagType};
 use hls_mux::encryption::Encryption;
-use hls_mux::playlist::ReloadAnswer;
+use hls_mux::playlist::{ReloadAnswer, RenditionReport, Variant};
 use hls_mux::{FlvAdapter, FlvInput, Format, Muxer, MuxerOptions, Output, Tracks};
 use media_probe::{Probe, ProbeConfig};
 use rtmp_core::MediaKind;
@@ -31,6 +31,16 @@ use crate::{Config, ConfigError, Refused};
 /// Parts are kept for this many of the latest segments (the playlist lists
 /// parts of the segments of the last three target durations).
 pub const PART_SEGMENTS: usize = 8;
+/// A rendition joins its group's multivariant playlist once its playlist
+/// holds this many segments. RFC 8216 6.3.3 has players start three target
+/// durations from the end, and players that pick segments to probe from a
+/// short LL-HLS playlist fail: Shaka 5.2.12, loading a multivariant playlist,
+/// probes segments for closed captions and, with fewer than three complete
+/// segments, takes the open segment, which has no URI of its own yet, and
+/// stops with a TypeError (Chromium's own HLS refuses fewer than three too).
+/// A rendition that comes back within the grace period still has its
+/// segments and rejoins at once.
+pub const VARIANT_SEGMENTS: usize = 3;
 /// Probe events kept for `/stats`.
 pub const KEPT_EVENTS: usize = 16;
 /// Viewers remembered at most (addresses that loaded the playlist lately).
@@ -379,6 +389,52 @@ impl Stream {
             (Some(age), Some(_)) => format!("public, max-age=0, s-maxage={}", age.as_secs()),
             (Some(age), None) => format!("public, max-age={}", age.as_secs()),
         }
+    }
+
+    /// This stream as a variant of a multivariant playlist, its media
+    /// playlist at `uri`: its measured peak and average bit rates, codecs,
+    /// resolution and frame rate. `None` while no publisher is live (an
+    /// ended rendition leaves the group at once, see [`super::variants`]),
+    /// while its playlist holds fewer than [`VARIANT_SEGMENTS`] segments, or
+    /// when `uri` cannot be written.
+    pub fn variant(&self, uri: &str) -> Option<Variant> {
+        let state = self.lock();
+        state.publisher?;
+        let playlist = state.muxer.playlist();
+        if playlist.segments().count() < VARIANT_SEGMENTS {
+            return None;
+        }
+        let bandwidth = playlist.bandwidth()?;
+        let mut variant = Variant::measured(uri, bandwidth);
+        let tracks = state.muxer.tracks();
+        let codecs = tracks.codecs();
+        if !codecs.is_empty() {
+            variant = variant.codecs(codecs);
+        }
+        if let Some((width, height)) = tracks.video.as_ref().and_then(|v| v.resolution()) {
+            variant = variant.resolution(width, height);
+        }
+        let fps = state
+            .probe
+            .summary()
+            .tracks
+            .iter()
+            .find(|t| t.media == flv::MediaType::Video && t.track == 0)
+            .and_then(|t| t.fps())
+            .filter(|fps| fps.is_finite() && *fps > 0.0 && *fps < 1000.0);
+        if let Some(fps) = fps {
+            variant = variant.frame_rate(fps);
+        }
+        Some(variant)
+    }
+
+    /// Where this stream's live edge is, for its siblings' playlists (`uri`
+    /// relative to them); `None` while no publisher is live or before its
+    /// first part.
+    pub fn rendition_report(&self, uri: &str) -> Option<RenditionReport> {
+        let state = self.lock();
+        state.publisher?;
+        state.muxer.playlist().rendition_report(uri).ok().flatten()
     }
 
     /// How long a blocking playlist request may wait (three target durations).

@@ -5,6 +5,7 @@
 //! | --- | --- |
 //! | `/APP/KEY/index.m3u8` | the media playlist; `_HLS_msn`/`_HLS_part`/`_HLS_skip` are answered by [`hls_mux::playlist::MediaPlaylist::answer`]: at once, after waiting for the part (at most three target durations, then 503), or 400 |
 //! | `/APP/KEY/init*.mp4`, `seg*`, `part*` | from memory; a part or segment about to be made (the preload hint) waits for it |
+//! | `/APP/KEY.m3u8` | with `variants` configured: the multivariant playlist of the group `KEY` + each suffix, its live renditions by bandwidth ([`crate::hls::variants`]); 404 when none is live |
 //! | `/APP/KEY.flv` | HTTP-FLV: the live stream as an endless FLV file (flv.js, mpegts.js, FFmpeg, VLC), from the same hub as RTMP players ([`flv`]) |
 //! | `/stats` | JSON, per stream ([`stats`]) |
 //! | `/metrics` | Prometheus text ([`crate::metrics`]) |
@@ -42,6 +43,7 @@ use tokio::net::TcpListener;
 use tracing::{debug, warn};
 
 use crate::hls::stream::{FileKind, Served, Stream};
+use crate::hls::variants;
 use crate::{valid_name, Server};
 
 /// A stream of body pieces (HTTP-FLV).
@@ -273,6 +275,9 @@ async fn stream_path(
         return not_found();
     };
     let Some(file) = parts.next() else {
+        if let Some(group) = name.strip_suffix(".m3u8") {
+            return multivariant(server, app, group);
+        }
         return match name.strip_suffix(".flv") {
             Some(name) => flv::answer(server, peer, app, name, query).await,
             None => not_found(),
@@ -292,7 +297,8 @@ async fn stream_path(
         );
     };
     if file == "index.m3u8" {
-        playlist(&stream, peer, query).await
+        let reports = |text: &mut String| append_reports(server, app, name, text);
+        playlist(&stream, peer, query, reports).await
     } else if let Some(period) = key_period(file) {
         aes_key(server, &stream, period, peer, query).await
     } else {
@@ -340,7 +346,59 @@ async fn aes_key(
     response
 }
 
-async fn playlist(stream: &Stream, peer: Option<SocketAddr>, query: &str) -> Response<Body> {
+/// `/APP/GROUP.m3u8`: the group's multivariant playlist, or 404.
+fn multivariant(server: &Server, app: &str, group: &str) -> Response<Body> {
+    let suffixes = &server.config.variants;
+    let registry = server.registry.as_ref();
+    if suffixes.is_empty() || !valid_name(app) || !valid_name(group) {
+        return not_found();
+    }
+    // Renditions that list LL-HLS parts must not be called independent here:
+    // video.js applies the multivariant playlist's tag to parts too.
+    let independent = server.config.part_duration.is_none();
+    let playlist =
+        registry.and_then(|r| variants::multivariant(r, suffixes, app, group, independent));
+    let Some(playlist) = playlist else {
+        return text(
+            StatusCode::NOT_FOUND,
+            &format!(
+                "no live rendition of {app}/{group}: publish to rtmp://HOST/{app}/{group}SUFFIX\n"
+            ),
+        );
+    };
+    // Renditions join and leave with their publishers, and it costs a few
+    // lookups to make: revalidated on every load rather than cached.
+    no_cache(with_type(
+        Body::full(playlist),
+        "application/vnd.apple.mpegurl",
+    ))
+}
+
+/// Adds the sibling renditions' `EXT-X-RENDITION-REPORT`s to a live LL-HLS
+/// playlist of a group (rfc8216bis 4.4.5.4: they go with parts; an ended
+/// playlist is not reloaded, so it needs none).
+fn append_reports(server: &Server, app: &str, name: &str, text: &mut String) {
+    let suffixes = &server.config.variants;
+    if suffixes.is_empty() || server.config.part_duration.is_none() {
+        return;
+    }
+    if text.ends_with("#EXT-X-ENDLIST\n") {
+        return;
+    }
+    let Some(registry) = server.registry.as_ref() else {
+        return;
+    };
+    for report in variants::reports(registry, suffixes, app, name) {
+        text.push_str(&report.render());
+    }
+}
+
+async fn playlist(
+    stream: &Stream,
+    peer: Option<SocketAddr>,
+    query: &str,
+    reports: impl Fn(&mut String),
+) -> Response<Body> {
     if let Some(peer) = peer {
         stream.saw_viewer(peer);
     }
@@ -350,7 +408,8 @@ async fn playlist(stream: &Stream, peer: Option<SocketAddr>, query: &str) -> Res
         // Mark the current state seen before asking, so no change is missed.
         changes.borrow_and_update();
         match stream.answer(query) {
-            ReloadAnswer::Ready(text) => {
+            ReloadAnswer::Ready(mut text) => {
+                reports(&mut text);
                 let mut response = with_type(Body::full(text), "application/vnd.apple.mpegurl");
                 if let Ok(value) = HeaderValue::from_str(&stream.cache_control(query)) {
                     response.headers_mut().insert(CACHE_CONTROL, value);

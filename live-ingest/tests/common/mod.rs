@@ -3,6 +3,8 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Arc;
 
 use live_ingest::{Bound, Config, Server};
@@ -33,4 +35,41 @@ pub fn start_made_server(server: Arc<Server>) -> Bound {
 /// The server's RTMP address, for the relay tests.
 pub fn start_relay(config: Config) -> SocketAddr {
     start_server(config).0.rtmp
+}
+
+/// Encodes `seconds` of FFmpeg's test pattern at `size` and `bitrate` (libx264
+/// Main, a key frame a second at 30 fps; a 440 Hz tone in AAC) to `DIR/NAME.flv`
+/// with FFmpeg 9.
+pub fn encode_test_pattern(
+    dir: &Path,
+    name: &str,
+    size: &str,
+    bitrate: &str,
+    seconds: u32,
+) -> PathBuf {
+    let out = dir.join(format!("{name}.flv"));
+    let status = Command::new(ffmpeg9())
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=size={size}:rate=30:duration={seconds}"))
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!(
+            "sine=frequency=440:sample_rate=48000:duration={seconds}"
+        ))
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-profile:v",
+            "main",
+        ])
+        .args(["-g", "30", "-keyint_min", "30", "-sc_threshold", "0"])
+        .args(["-b:v", bitrate, "-pix_fmt", "yuv420p"])
+        .args(["-c:a", "aac", "-b:a", "96k", "-f", "flv"])
+        .arg(&out)
+        .status()
+        .expect("run ffmpeg9");
+    assert!(status.success(), "ffmpeg9 could not encode {name}");
+    out
 }

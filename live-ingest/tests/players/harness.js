@@ -2,6 +2,7 @@
 // A page sets `harness.player`, `harness.version`, `harness.playheadDate` (a function
 // giving the playhead's PROGRAM-DATE-TIME as a Date, or null) and pushes to
 // `harness.errors` / `harness.gapJumps` / `harness.stalls` from its player's events.
+// A page may set `harness.levels`, a function giving the variants its player made.
 'use strict';
 (() => {
   const q = new URLSearchParams(location.search);
@@ -13,6 +14,7 @@
     version: null,
     latencyNote: null,
     playheadDate: () => null,
+    levels: null,
     errors: [],
     gapJumps: [],
     stalls: [],

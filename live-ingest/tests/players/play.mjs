@@ -7,7 +7,8 @@
 // behind live (wall clock minus the playhead's PROGRAM-DATE-TIME). Exit 0 when a report was
 // made (the Rust test judges it), 2 when none could be.
 // Env: PLAYERS_DIR (where `npm ci` put node_modules; default /opt/peers/players),
-//      CHROMIUM (default /usr/bin/chromium), PLAY_TIMEOUT (s, default SECONDS + 25).
+//      CHROMIUM (default /usr/bin/chromium), PLAY_TIMEOUT (s, default SECONDS + 25),
+//      PLAY_PAGE_QUERY (added to the page's query, e.g. `switchTo=1` for hls.js).
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -50,7 +51,9 @@ const server = http.createServer((req, res) => {
   fs.createReadStream(file).pipe(res);
 });
 await new Promise(resolve => server.listen(0, '127.0.0.1', resolve));
-const page_url = `http://127.0.0.1:${server.address().port}/${pages[player]}?src=${encodeURIComponent(src)}`;
+// PLAY_PAGE_QUERY: more of the page's query (`switchTo=1` for hls.js).
+const extra = process.env.PLAY_PAGE_QUERY ? `&${process.env.PLAY_PAGE_QUERY}` : '';
+const page_url = `http://127.0.0.1:${server.address().port}/${pages[player]}?src=${encodeURIComponent(src)}${extra}`;
 
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'players-chromium-'));
 const browser = await puppeteer.launch({
@@ -72,6 +75,8 @@ try {
   const page = await browser.newPage();
   page.on('console', m => console_lines.push(`${m.type()}: ${m.text()}`.slice(0, 400)));
   page.on('pageerror', e => console_lines.push(`pageerror: ${e.message}`.slice(0, 400)));
+  // Which URL an error status came for (the console says only the status).
+  page.on('response', r => { if (r.status() >= 400) console_lines.push(`http ${r.status()}: ${r.url()}`.slice(0, 400)); });
   await page.goto(page_url, {waitUntil: 'load', timeout: 15000});
   const started = Date.now();
   const snap = () => page.evaluate(() => window.harness.snapshot());
@@ -96,7 +101,8 @@ try {
     const h = window.harness;
     return {player: h.player, version: h.version, technology: h.technology ? h.technology() : null,
       nativeHls: h.nativeHls, latencyNote: h.latencyNote, errors: h.errors, gapJumps: h.gapJumps,
-      stalls: h.stalls, events: h.events, sizes: h.sizes, videos: document.querySelectorAll('video').length};
+      stalls: h.stalls, events: h.events, sizes: h.sizes, videos: document.querySelectorAll('video').length,
+      levels: h.levels ? h.levels() : null};
   });
   const inWindow = list => (first ? list.filter(e => e[0] >= first.wall && e[0] <= last.wall) : []);
   const wallSeconds = first ? (last.wall - first.wall) / 1000 : 0;
@@ -134,7 +140,8 @@ try {
       samples: latencies.length, note: latencies.length ? null : (h.latencyNote || 'the player gave no PROGRAM-DATE-TIME')},
     errors: h.errors, fatal: h.errors.filter(e => e.fatal !== false),
     size: [last.width, last.height], playbackRateAtEnd: last.playbackRate, buffered: last.buffered,
-    nativeHls: h.nativeHls, videoElements: h.videos, console: console_lines.slice(-20),
+    nativeHls: h.nativeHls, videoElements: h.videos, levels: h.levels, sizes: h.sizes,
+    console: console_lines.slice(-20),
   };
 } catch (e) {
   report = {player, src, error: String(e && e.stack || e), console: console_lines.slice(-20)};
