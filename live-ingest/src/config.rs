@@ -125,6 +125,10 @@ pub struct Config {
     /// answer allows it, anything else refuses it.
     #[serde(deserialize_with = "callback_url")]
     pub on_publish: Option<CallbackUrl>,
+    /// How long `on_publish` may take to answer (connect included); past it the
+    /// publish is refused. Only that publisher waits: others go on meanwhile.
+    #[serde(deserialize_with = "seconds")]
+    pub callback_timeout: Duration,
     /// How long an ended stream keeps its playlist and segments.
     #[serde(deserialize_with = "seconds")]
     pub grace: Duration,
@@ -178,6 +182,7 @@ impl Default for Config {
             push_ca: None,
             allow: Vec::new(),
             on_publish: None,
+            callback_timeout: crate::auth::CALLBACK_TIMEOUT,
             grace: Duration::from_secs(60),
             hlsjs: None,
             handshake_timeout: Duration::from_secs(10),
@@ -220,6 +225,15 @@ impl Config {
                 field: "read_pacing",
                 expected: "0 to 1 second",
                 got: format!("{:?}", self.read_pacing),
+            });
+        }
+        // Zero would refuse every publish; a long wait holds a publisher (and its
+        // socket) for nothing.
+        if self.callback_timeout.is_zero() || self.callback_timeout > Duration::from_secs(60) {
+            return Err(ConfigError::Invalid {
+                field: "callback_timeout",
+                expected: "more than 0 and at most 60 seconds",
+                got: format!("{:?}", self.callback_timeout),
             });
         }
         if self.limits.player_queue_bytes < 64 * 1024 {

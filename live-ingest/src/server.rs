@@ -123,7 +123,7 @@ impl Server {
             return Err(Refused::NotAllowed(name.to_owned()));
         }
         if let Some(url) = &self.config.on_publish {
-            auth::ask(url, attempt).await?;
+            auth::ask(url, attempt, self.config.callback_timeout).await?;
         }
         self.hooks.authorize_publish(attempt).await?;
         Ok(key)
