@@ -7,7 +7,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use tracing::warn;
+use tracing::{info, warn};
+
+use crate::metrics::WriteFailures;
 
 /// The directory of one stream.
 #[derive(Debug)]
@@ -15,16 +17,25 @@ pub struct StreamDir {
     dir: PathBuf,
     /// Write errors so far (logged the first time and every 1000th).
     errors: u64,
+    /// Whether the last write failed (so the next success is logged).
+    failing: bool,
+    failures: WriteFailures,
 }
 
 impl StreamDir {
-    /// Creates `root/key/` (the key is `APP/NAME`, checked by the caller).
-    pub fn create(root: &Path, key: &str) -> std::io::Result<StreamDir> {
+    /// Creates `root/key/` (the key is `APP/NAME`, checked by the caller);
+    /// failed writes are counted in `failures`.
+    pub fn create(root: &Path, key: &str, failures: WriteFailures) -> std::io::Result<StreamDir> {
         let dir = root.join(key);
         std::fs::create_dir_all(&dir).map_err(|e| {
             std::io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
         })?;
-        Ok(StreamDir { dir, errors: 0 })
+        Ok(StreamDir {
+            dir,
+            errors: 0,
+            failing: false,
+            failures,
+        })
     }
 
     /// The directory.
@@ -32,10 +43,17 @@ impl StreamDir {
         &self.dir
     }
 
-    /// Writes `name` atomically from its pieces.
+    /// Writes `name` atomically from its pieces. A failure (a full disk) is
+    /// logged and counted and costs this file only: the next one is tried as
+    /// usual, so writing resumes by itself once there is room again.
     pub fn write(&mut self, name: &str, data: &[Bytes]) {
-        if let Err(error) = write_atomically(&self.dir, name, data) {
-            self.failed(name, &error);
+        match write_atomically(&self.dir, name, data) {
+            Ok(()) if self.failing => {
+                self.failing = false;
+                info!(dir = %self.dir.display(), name, errors = self.errors, "writing again");
+            }
+            Ok(()) => {}
+            Err(error) => self.failed(name, &error),
         }
     }
 
@@ -50,7 +68,11 @@ impl StreamDir {
 
     fn failed(&mut self, name: &str, error: &std::io::Error) {
         self.errors += 1;
-        if self.errors == 1 || self.errors % 1000 == 0 {
+        self.failures.out_failed();
+        // The first failure of a run, then every 1000th: a full disk must not
+        // flood the log with one line per part.
+        let first = !std::mem::replace(&mut self.failing, true);
+        if first || self.errors % 1000 == 0 {
             warn!(dir = %self.dir.display(), name, %error, errors = self.errors, "cannot write");
         }
     }
@@ -78,7 +100,7 @@ mod tests {
     #[test]
     fn files_appear_whole_and_go() {
         let root = std::env::temp_dir().join(format!("rtmp-to-hls-disk-{}", std::process::id()));
-        let mut dir = StreamDir::create(&root, "live/k").unwrap();
+        let mut dir = StreamDir::create(&root, "live/k", WriteFailures::default()).unwrap();
         let pieces = [
             Bytes::from_static(b"ab"),
             Bytes::new(),

@@ -25,6 +25,7 @@ use tracing::{info, warn};
 
 use super::disk::StreamDir;
 use super::record::Recording;
+use crate::metrics::WriteFailures;
 use crate::{Config, ConfigError, Refused};
 
 /// Parts are kept for this many of the latest segments (the playlist lists
@@ -91,6 +92,8 @@ pub struct StreamOptions {
     pub out: Option<std::path::PathBuf>,
     /// Record each publish under this directory.
     pub record: Option<std::path::PathBuf>,
+    /// Where failed writes of both are counted.
+    pub write_failures: WriteFailures,
 }
 
 impl StreamOptions {
@@ -100,6 +103,7 @@ impl StreamOptions {
             muxer: config.muxer_options()?,
             out: config.out.clone(),
             record: config.record.clone(),
+            write_failures: WriteFailures::default(),
         })
     }
 }
@@ -154,7 +158,10 @@ impl Stream {
         };
         let muxer = Muxer::new(options.muxer.clone()).map_err(|e| setup(e.to_string()))?;
         let disk = match &options.out {
-            Some(dir) => Some(StreamDir::create(dir, key).map_err(|e| setup(e.to_string()))?),
+            Some(dir) => Some(
+                StreamDir::create(dir, key, options.write_failures.clone())
+                    .map_err(|e| setup(e.to_string()))?,
+            ),
             None => None,
         };
         let now = Instant::now();
@@ -503,7 +510,7 @@ fn note_error(state: &mut State, key: &str, error: String) {
 
 fn open_recording(options: &StreamOptions, key: &str) -> Option<Recording> {
     let dir = options.record.as_ref()?;
-    match Recording::create(dir, key) {
+    match Recording::create(dir, key, options.write_failures.clone()) {
         Ok(recording) => {
             info!(key, path = %recording.path().display(), "recording");
             Some(recording)
