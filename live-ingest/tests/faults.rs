@@ -482,6 +482,25 @@ async fn hostile(addr: SocketAddr, name: &'static str) -> (Box<dyn client::Strea
     }
 }
 
+/// Starts every attack on its own task; each ends with how long the server
+/// took to close it, or fails if it is still open after `bound`.
+fn launch_attacks(
+    addr: SocketAddr,
+    bound: Duration,
+) -> Vec<tokio::task::JoinHandle<(&'static str, Duration)>> {
+    let launch = |name: &'static str| {
+        tokio::spawn(async move {
+            let (socket, feed) = hostile(addr, name).await;
+            let closed = tokio::time::timeout(bound, attack(socket, feed)).await;
+            (
+                name,
+                closed.unwrap_or_else(|_| panic!("{name}: still open after {bound:?}")),
+            )
+        })
+    };
+    ATTACKS.into_iter().map(launch).collect()
+}
+
 const ATTACKS: [&str; 5] = [
     "giant message length",
     "huge chunk size, 6 MiB of a message, then silence",
@@ -533,21 +552,7 @@ async fn hostile_peers_leave_a_normal_stream_and_memory_alone() {
         }
         (payloads(&player.media), expected)
     });
-    let attacks: Vec<_> = ATTACKS
-        .iter()
-        .map(|name| {
-            let addr = bound.rtmp;
-            tokio::spawn(async move {
-                let (socket, feed) = hostile(addr, name).await;
-                let bound = timeout * 3;
-                let closed = tokio::time::timeout(bound, attack(socket, feed)).await;
-                (
-                    *name,
-                    closed.unwrap_or_else(|_| panic!("{name}: still open after {bound:?}")),
-                )
-            })
-        })
-        .collect();
+    let attacks = launch_attacks(bound.rtmp, timeout * 3);
     // The normal publisher goes on at its own pace while the attacks run.
     for _ in 1..loops {
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -576,4 +581,255 @@ async fn hostile_peers_leave_a_normal_stream_and_memory_alone() {
     assert!(grown < 64 << 20, "resident memory grew {} MiB", grown >> 20);
     publisher.close().await;
     drop(server);
+}
+
+// ---------------------------------------------------------------------------
+// Disk full
+
+/// A 2 MiB tmpfs, unmounted when dropped.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    fn mount(name: &str) -> Tmpfs {
+        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("the mount point");
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+            .arg(&dir)
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "mount -t tmpfs (root needed): {status}");
+        Tmpfs(dir)
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+/// Fills the file system of `path` with a file there until a write fails.
+fn fill(path: &std::path::Path) -> std::io::Error {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).expect("the filler");
+    let chunk = vec![0u8; 64 * 1024];
+    loop {
+        if let Err(error) = file.write_all(&chunk).and_then(|()| file.sync_all()) {
+            return error;
+        }
+    }
+}
+
+/// The value of the counter `name` on `/metrics`.
+async fn metric(bound: &Bound, name: &str) -> u64 {
+    let text = get(bound.http, "/metrics").await.text();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in /metrics:\n{text}"))
+}
+
+/// Polls until `done` holds, for at most [`LIMIT`].
+async fn until<F: std::future::Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
+    let deadline = Instant::now() + LIMIT;
+    while !done().await {
+        assert!(Instant::now() < deadline, "{what}: not within {LIMIT:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Whether `bytes` are whole ISO BMFF boxes, end to end.
+fn whole_boxes(bytes: &[u8]) -> bool {
+    let mut at = 0usize;
+    while at < bytes.len() {
+        let Some(size) = bytes.get(at..at + 4) else {
+            return false;
+        };
+        let size = u32::from_be_bytes(size.try_into().unwrap()) as usize;
+        let size = match size {
+            1 => match bytes.get(at + 8..at + 16) {
+                Some(large) => u64::from_be_bytes(large.try_into().unwrap()) as usize,
+                None => return false,
+            },
+            0 => bytes.len() - at,
+            _ => size,
+        };
+        if size < 8 {
+            return false;
+        }
+        at = at.saturating_add(size);
+    }
+    at == bytes.len()
+}
+
+/// The segment numbers of the `seg*.m4s` files in `dir`.
+fn segments_on_disk(dir: &std::path::Path) -> Vec<u64> {
+    let names = std::fs::read_dir(dir).into_iter().flatten().flatten();
+    names
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            name.strip_prefix("seg")?.strip_suffix(".m4s")?.parse().ok()
+        })
+        .collect()
+}
+
+/// Every file under a final name in `dir` is whole: playlists parse, init
+/// segments, segments and parts are whole boxes; no temporary is left.
+fn check_out_dir(dir: &std::path::Path) {
+    for entry in std::fs::read_dir(dir).expect("the stream's directory") {
+        let path = entry.expect("an entry").path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(&path).expect("readable");
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("m3u8") => {
+                let parsed = m3u8_rs::parse_media_playlist_res(&bytes);
+                assert!(parsed.is_ok(), "{name} does not parse: {parsed:?}");
+            }
+            Some("mp4" | "m4s") => assert!(whole_boxes(&bytes), "{name} is cut"),
+            _ => panic!("{name}: not a final name the server writes"),
+        }
+    }
+}
+
+/// Every recording in `dir` reads as FLV without error: each file's name, its
+/// number of tags and whether its first video tag is an AVC sequence header
+/// (so that it plays on its own).
+fn check_recordings(dir: &std::path::Path) -> Vec<(String, usize, bool)> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("the recordings") {
+        let path = entry.expect("an entry").path();
+        let mut reader = flv::Reader::new(flv::ReaderOptions::default());
+        reader.push(&std::fs::read(&path).expect("readable"));
+        reader.finish();
+        let (mut tags, mut first_video) = (0, None);
+        loop {
+            match reader.next_event() {
+                Ok(Some(flv::ReadEvent::Tag(tag))) => {
+                    tags += 1;
+                    if tag.tag_type == flv::TagType::Video && first_video.is_none() {
+                        first_video = Some(tag.body.starts_with(&[0x17, 0]));
+                    }
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(error) => panic!("{}: {error}", path.display()),
+            }
+        }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        files.push((name, tags, first_video == Some(true)));
+    }
+    files.sort();
+    files
+}
+
+/// The segments listed in the playlist over HTTP but missing on disk (none
+/// is a failure), each checked to be served whole from memory.
+async fn served_from_memory_only(bound: &Bound, dir: &std::path::Path) -> Vec<u64> {
+    // Served from memory meanwhile: segments that could not be written are
+    // listed and served over HTTP.
+    let on_disk = segments_on_disk(dir);
+    let text = get(bound.http, "/live/full/index.m3u8").await.text();
+    let missing: Vec<_> = text
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("seg")?
+                .strip_suffix(".m4s")?
+                .parse::<u64>()
+                .ok()
+        })
+        .filter(|n| !on_disk.contains(n))
+        .collect();
+    assert!(
+        !missing.is_empty(),
+        "every segment reached the full disk?\n{text}"
+    );
+    for n in &missing {
+        let served = get(bound.http, &format!("/live/full/seg{n}.m4s")).await;
+        assert_eq!(served.status, 200, "seg{n}.m4s over HTTP\n{text}");
+        assert!(whole_boxes(&served.body), "seg{n}.m4s is whole");
+    }
+    missing
+}
+
+const OUT_FAILURES: &str = "live_ingest_out_write_failures_total";
+const RECORD_FAILURES: &str = "live_ingest_record_write_failures_total";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: mounts a 2 MiB tmpfs for --out and --record"]
+async fn a_full_disk_is_counted_the_stream_goes_on_and_writing_resumes() {
+    let tmpfs = Tmpfs::mount("live-ingest-disk-full");
+    let (out, record) = (tmpfs.0.join("out"), tmpfs.0.join("record"));
+    let (bound, _server, events) = start(Config {
+        out: Some(out.clone()),
+        record: Some(record.clone()),
+        window: 4,
+        ..config()
+    })
+    .await;
+    let dir = out.join("live/full");
+    let mut publisher = Client::publish(bound.rtmp, "full").await.expect("publish");
+    // Enough for the recording to have written its first 256 KiB.
+    publisher.send_loops(12).await;
+    until("a first segment on disk", || async {
+        !segments_on_disk(&dir).is_empty()
+    })
+    .await;
+    until("a recording on disk", || async {
+        let files = std::fs::read_dir(record.join("live")).into_iter().flatten();
+        let sizes = files.flatten().filter_map(|f| f.metadata().ok());
+        sizes.map(|m| m.len()).sum::<u64>() > 0
+    })
+    .await;
+    let filler = tmpfs.0.join("filler");
+    let full = fill(&filler);
+    eprintln!("the tmpfs is full: {full}");
+    // Enough for the recording's 256 KiB buffer to be written (and fail) too.
+    publisher.send_loops(12).await;
+    until("write failures on /metrics", || async {
+        metric(&bound, OUT_FAILURES).await > 0 && metric(&bound, RECORD_FAILURES).await > 0
+    })
+    .await;
+    let missing = served_from_memory_only(&bound, &dir).await;
+    eprintln!("segments served from memory only: {missing:?}");
+    check_out_dir(&dir);
+
+    std::fs::remove_file(&filler).expect("room again");
+    let failures = metric(&bound, OUT_FAILURES).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await; // the recording's retry delay
+    publisher.send_loops(12).await;
+    until("segments written again", || async {
+        let last = missing.iter().max().copied().unwrap_or(0);
+        segments_on_disk(&dir).iter().any(|n| *n > last)
+    })
+    .await;
+    publisher.close().await;
+    events
+        .wait(
+            LIMIT,
+            |e| matches!(e, Event::PublishEnded { key } if key == "live/full"),
+        )
+        .await;
+    eprintln!(
+        "write failures while full: --out {failures}, --record {}",
+        metric(&bound, RECORD_FAILURES).await
+    );
+    assert_eq!(
+        metric(&bound, OUT_FAILURES).await,
+        failures,
+        "writes fail no more"
+    );
+    check_out_dir(&dir);
+    let recordings = check_recordings(&record.join("live"));
+    eprintln!("recordings (tags): {recordings:?}");
+    assert!(
+        recordings.len() >= 2,
+        "a new recording after the failure: {recordings:?}"
+    );
+    // Each file has tags and starts with the sequence headers (the new one too).
+    let whole = |(_, tags, headers): &(String, usize, bool)| *tags > 0 && *headers;
+    assert!(recordings.iter().all(whole), "{recordings:?}");
 }
