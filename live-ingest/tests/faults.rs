@@ -755,12 +755,47 @@ async fn served_from_memory_only(bound: &Bound, dir: &std::path::Path) -> Vec<u6
     missing
 }
 
+/// What the server logs, from the moment this is first called (a global
+/// subscriber: the tests of this file share one process).
+fn captured_log() -> Arc<Mutex<Vec<u8>>> {
+    static LOG: std::sync::OnceLock<Arc<Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || LogWriter(writer.clone()))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        log
+    })
+    .clone()
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut log = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded: a test that logs without end does not take the memory.
+        if log.len() < 16 << 20 {
+            log.extend_from_slice(bytes);
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 const OUT_FAILURES: &str = "live_ingest_out_write_failures_total";
 const RECORD_FAILURES: &str = "live_ingest_record_write_failures_total";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs root: mounts a 2 MiB tmpfs for --out and --record"]
 async fn a_full_disk_is_counted_the_stream_goes_on_and_writing_resumes() {
+    let log = captured_log();
     let tmpfs = Tmpfs::mount("live-ingest-disk-full");
     let (out, record) = (tmpfs.0.join("out"), tmpfs.0.join("record"));
     let (bound, _server, events) = start(Config {
@@ -823,6 +858,27 @@ async fn a_full_disk_is_counted_the_stream_goes_on_and_writing_resumes() {
         "writes fail no more"
     );
     check_out_dir(&dir);
+    let log = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    let lines = |text: &str| log.lines().filter(|l| l.contains(text)).count();
+    for (what, needle) in [
+        ("--out's failure", "cannot write"),
+        ("the cause", "No space left on device"),
+        ("--record's failure", "recording: cannot write"),
+        ("--out resuming", "writing again"),
+        ("--record resuming", "recording again"),
+    ] {
+        assert!(
+            lines(needle) > 0,
+            "{what} ({needle:?}) not in the log:\n{log}"
+        );
+    }
+    for line in log
+        .lines()
+        .filter(|l| l.contains("write") || l.contains("again"))
+    {
+        eprintln!("log: {line}");
+    }
+    assert!(lines("cannot write") < 20, "the log is flooded:\n{log}");
     let recordings = check_recordings(&record.join("live"));
     eprintln!("recordings (tags): {recordings:?}");
     assert!(
