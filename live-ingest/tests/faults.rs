@@ -223,6 +223,45 @@ async fn a_vanished_publisher_is_timed_out_into_grace_and_a_new_one_continues() 
     drop(publisher);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vanished_player_is_cut_off_even_with_its_socket_full() {
+    let idle = Duration::from_secs(1);
+    let (bound, _server, events) = start(Config {
+        idle_timeout: idle,
+        ..config()
+    })
+    .await;
+    let (proxy, cut) = blackhole_proxy(bound.rtmp).await;
+    let mut player = Client::play(proxy, "away").await.expect("play");
+    let mut publisher = Client::publish(bound.rtmp, "away").await.expect("publish");
+    publisher.send_loops(1).await;
+    player.collect(10).await;
+    assert!(
+        player.media.len() >= 10,
+        "the player got {}",
+        player.media.len()
+    );
+    cut.send(true).expect("the proxy listens");
+    let vanished = Instant::now();
+    // Far more than the socket buffers between the server and the proxy hold,
+    // so the server's writes to this player stall (the proxy never reads).
+    for _ in 0..20 {
+        publisher.send_loops(40).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ended = events
+        .wait(
+            idle * 5,
+            |e| matches!(e, Event::PlayEnded { key } if key == "live/away"),
+        )
+        .await;
+    let detection = ended - vanished;
+    eprintln!("a blackholed player was cut off after {detection:?} (idle_timeout {idle:?})");
+    assert!(detection < idle * 3, "cut off late: {detection:?}");
+    publisher.close().await;
+    drop(player);
+}
+
 /// An `on_publish` endpoint: answers 204 at once, except for the stream
 /// `stuck`, whose request it reads and then never answers (the connection
 /// stays open). Sends on the channel each time a `stuck` request is held.

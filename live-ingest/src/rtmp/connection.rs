@@ -140,8 +140,18 @@ impl Connection {
         }
     }
 
+    /// Writes what the session has to send. A peer that takes nothing for the
+    /// idle timeout is gone, as one that sends nothing is: without this bound a
+    /// player whose network vanished (its socket buffer full, no FIN) would hold
+    /// its task in this write for good, where the session's timers never run.
     async fn write_output<W: AsyncWrite + Unpin>(&mut self, writer: &mut W) -> std::io::Result<()> {
-        let written = write_output(writer, self.session.output()).await?;
+        let limit = self.server.config.idle_timeout;
+        let written = tokio::time::timeout(limit, write_output(writer, self.session.output()))
+            .await
+            .map_err(|_| {
+                let took = format!("the peer took nothing for {limit:?}");
+                std::io::Error::new(std::io::ErrorKind::TimedOut, took)
+            })??;
         self.server.metrics.bytes_out(written);
         Ok(())
     }
