@@ -138,7 +138,10 @@ pub struct Config {
     /// Time allowed for the RTMP handshake and `connect`.
     #[serde(deserialize_with = "seconds")]
     pub handshake_timeout: Duration,
-    /// RTMP silence after which a connection is dropped.
+    /// RTMP silence after which a connection is dropped; also how long a write
+    /// to any peer (RTMP player or publisher, HTTP client, push upstream) may make
+    /// no progress before its connection is dropped (a peer whose network vanished
+    /// without a FIN: see [`crate::stall`]).
     #[serde(deserialize_with = "seconds")]
     pub idle_timeout: Duration,
     /// Streams at most (live or in their grace period); publishes past it are refused.

@@ -262,6 +262,50 @@ async fn a_vanished_player_is_cut_off_even_with_its_socket_full() {
     drop(player);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vanished_http_flv_reader_is_let_go() {
+    let idle = Duration::from_secs(1);
+    let (bound, _server, events) = start(Config {
+        idle_timeout: idle,
+        ..config()
+    })
+    .await;
+    let mut publisher = Client::publish(bound.rtmp, "flvaway")
+        .await
+        .expect("publish");
+    publisher.send_loops(1).await;
+    let (proxy, cut) = blackhole_proxy(bound.http).await;
+    let mut reader = TcpStream::connect(proxy).await.expect("connect");
+    let request = "GET /live/flvaway.flv HTTP/1.1\r\nhost: test\r\n\r\n";
+    reader.write_all(request.as_bytes()).await.expect("ask");
+    let mut first = [0u8; 1024];
+    let read = tokio::time::timeout(LIMIT, reader.read(&mut first)).await;
+    assert!(matches!(read, Ok(Ok(1..))), "no answer: {read:?}");
+    events
+        .wait(
+            LIMIT,
+            |e| matches!(e, Event::PlayStarted { key, .. } if key == "live/flvaway"),
+        )
+        .await;
+    cut.send(true).expect("the proxy listens");
+    let vanished = Instant::now();
+    for _ in 0..20 {
+        publisher.send_loops(40).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ended = events
+        .wait(
+            idle * 5,
+            |e| matches!(e, Event::PlayEnded { key } if key == "live/flvaway"),
+        )
+        .await;
+    let detection = ended - vanished;
+    eprintln!("a blackholed HTTP-FLV reader was let go after {detection:?}");
+    assert_eq!(metric(&bound, "live_ingest_http_flv_readers").await, 0);
+    publisher.close().await;
+    drop(reader);
+}
+
 /// An `on_publish` endpoint: answers 204 at once, except for the stream
 /// `stuck`, whose request it reads and then never answers (the connection
 /// stays open). Sends on the channel each time a `stuck` request is held.
