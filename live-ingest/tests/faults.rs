@@ -872,6 +872,32 @@ impl std::io::Write for LogWriter {
     }
 }
 
+/// The log names both failures and their cause, both resumptions, and is
+/// not flooded.
+fn check_log(log: &Mutex<Vec<u8>>) {
+    let log = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    let lines = |text: &str| log.lines().filter(|l| l.contains(text)).count();
+    for (what, needle) in [
+        ("--out's failure", "cannot write"),
+        ("the cause", "No space left on device"),
+        ("--record's failure", "recording: cannot write"),
+        ("--out resuming", "writing again"),
+        ("--record resuming", "recording again"),
+    ] {
+        assert!(
+            lines(needle) > 0,
+            "{what} ({needle:?}) not in the log:\n{log}"
+        );
+    }
+    for line in log
+        .lines()
+        .filter(|l| l.contains("write") || l.contains("again"))
+    {
+        eprintln!("log: {line}");
+    }
+    assert!(lines("cannot write") < 20, "the log is flooded:\n{log}");
+}
+
 const OUT_FAILURES: &str = "live_ingest_out_write_failures_total";
 const RECORD_FAILURES: &str = "live_ingest_record_write_failures_total";
 
@@ -941,27 +967,7 @@ async fn a_full_disk_is_counted_the_stream_goes_on_and_writing_resumes() {
         "writes fail no more"
     );
     check_out_dir(&dir);
-    let log = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
-    let lines = |text: &str| log.lines().filter(|l| l.contains(text)).count();
-    for (what, needle) in [
-        ("--out's failure", "cannot write"),
-        ("the cause", "No space left on device"),
-        ("--record's failure", "recording: cannot write"),
-        ("--out resuming", "writing again"),
-        ("--record resuming", "recording again"),
-    ] {
-        assert!(
-            lines(needle) > 0,
-            "{what} ({needle:?}) not in the log:\n{log}"
-        );
-    }
-    for line in log
-        .lines()
-        .filter(|l| l.contains("write") || l.contains("again"))
-    {
-        eprintln!("log: {line}");
-    }
-    assert!(lines("cannot write") < 20, "the log is flooded:\n{log}");
+    check_log(&log);
     let recordings = check_recordings(&record.join("live"));
     eprintln!("recordings (tags): {recordings:?}");
     assert!(
