@@ -1,7 +1,9 @@
 //! `--record DIR`: each publish written as it arrives to
 //! `DIR/APP/KEY-UNIXSECONDS.flv` with [`flv::Writer`]: every audio, video and
 //! data message as one tag, timestamps as the publisher sent them.
-//! Tags are gathered in memory and written 256 KiB at a time.
+//! Tags are gathered in memory and written 256 KiB at a time, or before a
+//! video key frame once a second has passed, so a crash loses about a second
+//! at a low bit rate rather than up to 256 KiB.
 //!
 //! A write that fails (a full disk) is logged and counted, and the file is cut
 //! back to its last whole tag, so it stays a valid FLV file. Tags are dropped
@@ -23,6 +25,9 @@ use crate::metrics::WriteFailures;
 
 /// Bytes gathered before a write.
 const FLUSH_AT: usize = 256 * 1024;
+
+/// Gathered tags are written before a video key frame once this has passed.
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 /// How long after a failed write a new file is tried (at a key frame).
 const RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -58,6 +63,7 @@ pub struct Recording {
     /// The last metadata, video and audio sequence headers, for a new file.
     headers: [Option<(TagType, Bytes)>; 3],
     failed_at: Option<Instant>,
+    flushed_at: Instant,
     failures: WriteFailures,
 }
 
@@ -81,6 +87,7 @@ impl Recording {
             written: 0,
             headers: [None, None, None],
             failed_at: None,
+            flushed_at: Instant::now(),
             failures,
         };
         recording.open()?;
@@ -137,8 +144,13 @@ impl Recording {
         if let Some(slot) = header_slot {
             self.headers[slot] = Some((tag_type, body.clone()));
         }
-        if self.file.is_none() && !self.reopen(tag_type, &body, timestamp)? {
+        let key_frame = is_key_frame(tag_type, &body);
+        if self.file.is_none() && !(key_frame && self.reopen(&body, timestamp)?) {
             return Ok(());
+        }
+        // The file then ends at a group of pictures' end, every second or so.
+        if key_frame && self.flushed_at.elapsed() >= FLUSH_EVERY {
+            self.flush();
         }
         self.writer
             .write(tag_type, timestamp, body, &mut self.buffer)?;
@@ -148,19 +160,12 @@ impl Recording {
         Ok(())
     }
 
-    /// After a failure: at a video key frame, once [`RETRY_AFTER`] has passed,
+    /// After a failure, at a video key frame: once [`RETRY_AFTER`] has passed,
     /// tries a new file and writes the headers into it. Whether the tag at
     /// hand is to be written.
-    fn reopen(
-        &mut self,
-        tag_type: TagType,
-        body: &Bytes,
-        timestamp: i64,
-    ) -> Result<bool, RecordError> {
-        let key_frame =
-            tag_type == TagType::Video && (body.first().copied().unwrap_or(0) >> 4) & 7 == 1;
+    fn reopen(&mut self, body: &Bytes, timestamp: i64) -> Result<bool, RecordError> {
         let due = self.failed_at.is_none_or(|at| at.elapsed() >= RETRY_AFTER);
-        if !key_frame || !due {
+        if !due {
             return Ok(false);
         }
         if let Err(error) = self.open() {
@@ -182,6 +187,7 @@ impl Recording {
     /// Writes what is gathered. On failure the file is cut back to its last
     /// whole tag and closed, and what was gathered is dropped.
     fn flush(&mut self) {
+        self.flushed_at = Instant::now();
         let Some(file) = self.file.as_mut() else {
             self.buffer.clear();
             return;
@@ -221,11 +227,41 @@ impl Recording {
     }
 }
 
+/// A video key frame (legacy or enhanced RTMP: the frame type is the same bits).
+fn is_key_frame(tag_type: TagType, body: &[u8]) -> bool {
+    tag_type == TagType::Video && body.first().is_some_and(|b| (b >> 4) & 7 == 1)
+}
+
 /// An AVC/HEVC sequence header, or an enhanced-RTMP sequence start.
 fn is_video_config(body: &[u8]) -> bool {
     match body {
         [first, ..] if first & 0x80 != 0 => first & 0x0f == 0,
         [first, 0, ..] => matches!(first & 0x0f, 7 | 12),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_frame_a_second_later_writes_what_came_before() {
+        let root = std::env::temp_dir().join(format!("live-ingest-record-{}", std::process::id()));
+        let mut recording = Recording::create(&root, "live/k", WriteFailures::default()).unwrap();
+        let key_frame = Bytes::from_static(&[0x17, 1, 0, 0, 0, 0, 0, 0, 1]);
+        let header = Bytes::from_static(&[0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f]);
+        recording.write(MediaKind::Video, 0, &header).unwrap();
+        recording.write(MediaKind::Video, 0, &key_frame).unwrap();
+        let path = recording.path().to_owned();
+        let size = || std::fs::metadata(&path).unwrap().len();
+        assert_eq!(size(), 0, "gathered, not written yet");
+        std::thread::sleep(FLUSH_EVERY + Duration::from_millis(50));
+        recording.write(MediaKind::Video, 1000, &key_frame).unwrap();
+        // The header, the first two tags and their sizes: 13 + 2 * (11 + 9 + 4).
+        assert_eq!(size(), 13 + 2 * 24);
+        recording.finish();
+        assert_eq!(size(), 13 + 3 * 24);
+        let _ = std::fs::remove_dir_all(&root);
     }
 }
