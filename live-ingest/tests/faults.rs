@@ -770,7 +770,20 @@ fn check_out_dir(dir: &std::path::Path) {
         match path.extension().and_then(|e| e.to_str()) {
             Some("m3u8") => {
                 let parsed = m3u8_rs::parse_media_playlist_res(&bytes);
-                assert!(parsed.is_ok(), "{name} does not parse: {parsed:?}");
+                let Ok(playlist) = parsed else {
+                    panic!("{name} does not parse: {parsed:?}");
+                };
+                // Every segment, part and init segment it names is on disk
+                // (not the preload hint: that part is still to come).
+                let text = String::from_utf8_lossy(&bytes);
+                let quoted = text
+                    .lines()
+                    .filter(|l| l.starts_with("#EXT-X-PART:") || l.starts_with("#EXT-X-MAP:"))
+                    .filter_map(|l| l.split("URI=\"").nth(1)?.split('"').next());
+                let segments = playlist.segments.iter().map(|s| s.uri.as_str());
+                for uri in segments.chain(quoted) {
+                    assert!(dir.join(uri).exists(), "{name} names {uri}, not on disk");
+                }
             }
             Some("mp4" | "m4s") => assert!(whole_boxes(&bytes), "{name} is cut"),
             _ => panic!("{name}: not a final name the server writes"),

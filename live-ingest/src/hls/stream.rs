@@ -578,7 +578,8 @@ fn store(state: &mut State, uri: String, data: Vec<Bytes>, kind: FileKind, forma
 fn write_playlist(state: &mut State) {
     if let Some(disk) = state.disk.as_mut() {
         let text = state.muxer.playlist().render();
-        disk.write("index.m3u8", &[Bytes::from(text)]);
+        let files = &state.files;
+        disk.write_playlist(text, |name| files.get(name).map(|f| &f.data[..]));
     }
 }
 
