@@ -8,7 +8,7 @@
 //! its query string), `type` (`live`, `record`, ...), `tcurl`, then the
 //! parameters of the name's query string as they are (`?token=...` gives
 //! `token=...`). A `2xx` answer allows the publish; anything else, or no
-//! answer within [`CALLBACK_TIMEOUT`], refuses it.
+//! answer within `callback_timeout` ([`CALLBACK_TIMEOUT`] by default), refuses it.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -162,7 +162,8 @@ pub struct KeyAttempt<'a> {
     pub query: &'a str,
 }
 
-/// How long the callback may take.
+/// How long the callback may take unless the configuration says otherwise
+/// (`callback_timeout`): a hung endpoint refuses the publish after this long.
 pub const CALLBACK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A publish to authorise.
@@ -273,9 +274,15 @@ fn percent_encode(text: &str, out: &mut String) {
     }
 }
 
-/// Asks the callback; `Ok(())` allows, `Err` says why not.
-pub async fn ask(url: &CallbackUrl, attempt: &PublishAttempt<'_>) -> Result<(), Refused> {
-    match tokio::time::timeout(CALLBACK_TIMEOUT, post(url, form(attempt))).await {
+/// Asks the callback; `Ok(())` allows, `Err` says why not. The connect, the
+/// request and the answer together get `timeout` at most, so an endpoint that
+/// accepts the connection and never answers costs this publish no more.
+pub async fn ask(
+    url: &CallbackUrl,
+    attempt: &PublishAttempt<'_>,
+    timeout: Duration,
+) -> Result<(), Refused> {
+    match tokio::time::timeout(timeout, post(url, form(attempt))).await {
         Ok(Ok(status)) if (200..300).contains(&status) => Ok(()),
         Ok(Ok(status)) => Err(Refused::CallbackStatus(status)),
         Ok(Err(error)) => Err(Refused::CallbackFailed(error)),

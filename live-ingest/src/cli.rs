@@ -90,7 +90,8 @@ pub struct Args {
     /// the page loads it from a CDN].
     #[arg(long, value_name = "PATH")]
     pub hlsjs: Option<PathBuf>,
-    /// Drop an RTMP connection silent this many seconds [default: 60].
+    /// Drop an RTMP connection silent this many seconds, and any connection whose
+    /// writes make no progress this long [default: 60].
     #[arg(long, value_name = "S")]
     pub idle_timeout: Option<f64>,
     /// Streams at most [default: 10000].

@@ -138,6 +138,10 @@ pub struct Config {
     /// answer allows it, anything else refuses it.
     #[serde(deserialize_with = "callback_url")]
     pub on_publish: Option<CallbackUrl>,
+    /// How long `on_publish` may take to answer (connect included); past it the
+    /// publish is refused. Only that publisher waits: others go on meanwhile.
+    #[serde(deserialize_with = "seconds")]
+    pub callback_timeout: Duration,
     /// How long an ended stream keeps its playlist and segments.
     #[serde(deserialize_with = "seconds")]
     pub grace: Duration,
@@ -147,7 +151,10 @@ pub struct Config {
     /// Time allowed for the RTMP handshake and `connect`.
     #[serde(deserialize_with = "seconds")]
     pub handshake_timeout: Duration,
-    /// RTMP silence after which a connection is dropped.
+    /// RTMP silence after which a connection is dropped; also how long a write
+    /// to any peer (RTMP player or publisher, HTTP client, push upstream) may make
+    /// no progress before its connection is dropped (a peer whose network vanished
+    /// without a FIN: see [`crate::stall`]).
     #[serde(deserialize_with = "seconds")]
     pub idle_timeout: Duration,
     /// Streams at most (live or in their grace period); publishes past it are refused.
@@ -214,6 +221,7 @@ impl Default for Config {
             push_ca: None,
             allow: Vec::new(),
             on_publish: None,
+            callback_timeout: crate::auth::CALLBACK_TIMEOUT,
             grace: Duration::from_secs(60),
             hlsjs: None,
             handshake_timeout: Duration::from_secs(10),
@@ -279,6 +287,15 @@ impl Config {
                 field: "read_pacing",
                 expected: "0 to 1 second",
                 got: format!("{:?}", self.read_pacing),
+            });
+        }
+        // Zero would refuse every publish; a long wait holds a publisher (and its
+        // socket) for nothing.
+        if self.callback_timeout.is_zero() || self.callback_timeout > Duration::from_secs(60) {
+            return Err(ConfigError::Invalid {
+                field: "callback_timeout",
+                expected: "more than 0 and at most 60 seconds",
+                got: format!("{:?}", self.callback_timeout),
             });
         }
         if self.limits.player_queue_bytes < 64 * 1024 {

@@ -71,6 +71,7 @@ pub mod hub;
 pub mod metrics;
 pub mod rtmp;
 pub mod server;
+pub mod stall;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod vectored;

@@ -15,6 +15,40 @@ use prometheus_client::registry::Registry;
 
 use crate::hls::stream::Snapshot;
 
+/// Failed writes of `--out` files and `--record` recordings, server-wide.
+///
+/// Every stream holds a clone (the counters are shared, not copied), so a
+/// failure is counted where it happens and shown by `/metrics` as
+/// `live_ingest_out_write_failures_total` and
+/// `live_ingest_record_write_failures_total`.
+#[derive(Clone, Debug, Default)]
+pub struct WriteFailures {
+    out: Counter,
+    record: Counter,
+}
+
+impl WriteFailures {
+    /// A file under `--out` could not be written, renamed or removed.
+    pub fn out_failed(&self) {
+        self.out.inc();
+    }
+
+    /// A recording's write failed.
+    pub fn record_failed(&self) {
+        self.record.inc();
+    }
+
+    /// `--out` failures so far.
+    pub fn out(&self) -> u64 {
+        self.out.get()
+    }
+
+    /// `--record` failures so far.
+    pub fn record(&self) -> u64 {
+        self.record.get()
+    }
+}
+
 /// The server-wide counters and gauges.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -30,6 +64,7 @@ pub struct Metrics {
     http_flv_readers: Gauge,
     tls_handshake_failures: Counter,
     tls_reload_failures: Counter,
+    write_failures: WriteFailures,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -47,6 +82,11 @@ impl Metrics {
     /// All zero.
     pub fn new() -> Metrics {
         Metrics::default()
+    }
+
+    /// The write failure counters, shared with the streams that count them.
+    pub fn write_failures(&self) -> &WriteFailures {
+        &self.write_failures
     }
 
     pub(crate) fn connection_opened(&self) {
@@ -153,6 +193,16 @@ impl Metrics {
                 "tls_reload_failures",
                 "Certificate reloads refused (the previous certificate stayed in use)",
                 &self.tls_reload_failures,
+            ),
+            (
+                "out_write_failures",
+                "Files under --out that could not be written, renamed or removed",
+                &self.write_failures.out,
+            ),
+            (
+                "record_write_failures",
+                "Recording writes that failed (the file ends at its last whole tag)",
+                &self.write_failures.record,
             ),
         ];
         for (name, help, counter) in counters {

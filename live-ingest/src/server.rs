@@ -58,8 +58,9 @@ impl Server {
     /// a [`ConfigError::Tls`] saying which and why.
     pub fn with_hooks(config: Config, hooks: impl Hooks) -> Result<Arc<Server>, ConfigError> {
         config.check()?;
+        let metrics = Metrics::new();
         let registry = match config.hls {
-            true => Some(Registry::new(&config)?),
+            true => Some(Registry::new(&config, metrics.write_failures().clone())?),
             false => None,
         };
         #[cfg(feature = "tls")]
@@ -71,7 +72,7 @@ impl Server {
             push_tls,
             hub: Hub::new(config.limits),
             registry,
-            metrics: Metrics::new(),
+            metrics,
             hooks: Box::new(hooks),
             config,
             next_id: AtomicU64::new(1),
@@ -181,7 +182,7 @@ impl Server {
             return Err(Refused::NotAllowed(name.to_owned()));
         }
         if let Some(url) = &self.config.on_publish {
-            auth::ask(url, attempt).await?;
+            auth::ask(url, attempt, self.config.callback_timeout).await?;
         }
         self.hooks.authorize_publish(attempt).await?;
         Ok(key)

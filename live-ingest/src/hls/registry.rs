@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::stream::{Stream, StreamOptions};
+use crate::metrics::WriteFailures;
 use crate::{Config, ConfigError, Refused};
 
 /// All streams.
@@ -20,11 +21,14 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// An empty registry for `config`.
-    pub fn new(config: &Config) -> Result<Registry, ConfigError> {
+    /// An empty registry for `config`; its streams count failed writes in
+    /// `write_failures`.
+    pub fn new(config: &Config, write_failures: WriteFailures) -> Result<Registry, ConfigError> {
+        let mut options = StreamOptions::from_config(config)?;
+        options.write_failures = write_failures;
         Ok(Registry {
             streams: Mutex::new(HashMap::new()),
-            options: StreamOptions::from_config(config)?,
+            options,
             grace: config.grace,
             max_streams: config.max_streams,
         })

@@ -26,6 +26,7 @@ use tracing::{info, warn};
 
 use super::disk::StreamDir;
 use super::record::Recording;
+use crate::metrics::WriteFailures;
 use crate::{Config, ConfigError, Refused};
 
 /// Parts are kept for this many of the latest segments (the playlist lists
@@ -104,6 +105,8 @@ pub struct StreamOptions {
     pub record: Option<std::path::PathBuf>,
     /// Encrypt with AES-128, a new key every so many segments (`None`: clear).
     pub key_rotation: Option<u64>,
+    /// Where failed writes of both are counted.
+    pub write_failures: WriteFailures,
 }
 
 impl StreamOptions {
@@ -114,6 +117,7 @@ impl StreamOptions {
             out: config.out.clone(),
             record: config.record.clone(),
             key_rotation: config.encrypt.map(|_| config.key_rotation),
+            write_failures: WriteFailures::default(),
         })
     }
 }
@@ -181,7 +185,10 @@ impl Stream {
         let encryption = muxer_options.encryption.clone();
         let muxer = Muxer::new(muxer_options).map_err(|e| setup(e.to_string()))?;
         let disk = match &options.out {
-            Some(dir) => Some(StreamDir::create(dir, key).map_err(|e| setup(e.to_string()))?),
+            Some(dir) => Some(
+                StreamDir::create(dir, key, options.write_failures.clone())
+                    .map_err(|e| setup(e.to_string()))?,
+            ),
             None => None,
         };
         let now = Instant::now();
@@ -600,7 +607,7 @@ fn note_error(state: &mut State, key: &str, error: String) {
 
 fn open_recording(options: &StreamOptions, key: &str) -> Option<Recording> {
     let dir = options.record.as_ref()?;
-    match Recording::create(dir, key) {
+    match Recording::create(dir, key, options.write_failures.clone()) {
         Ok(recording) => {
             info!(key, path = %recording.path().display(), "recording");
             Some(recording)
@@ -697,7 +704,8 @@ fn store(state: &mut State, uri: String, data: Vec<Bytes>, kind: FileKind, forma
 fn write_playlist(state: &mut State) {
     if let Some(disk) = state.disk.as_mut() {
         let text = state.muxer.playlist().render();
-        disk.write("index.m3u8", &[Bytes::from(text)]);
+        let files = &state.files;
+        disk.write_playlist(text, |name| files.get(name).map(|f| &f.data[..]));
     }
 }
 

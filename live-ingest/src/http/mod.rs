@@ -44,6 +44,7 @@ use tracing::{debug, warn};
 
 use crate::hls::stream::{FileKind, Served, Stream};
 use crate::hls::variants;
+use crate::stall::WriteStall;
 use crate::{valid_name, Server};
 
 /// A stream of body pieces (HTTP-FLV).
@@ -171,12 +172,15 @@ pub async fn serve(listener: TcpListener, server: Arc<Server>) {
             }
         };
         let service = TowerToHyperService::new(HttpService::new(server.clone(), Some(peer)));
+        // An HTTP-FLV reader (or any client) whose network vanished would keep
+        // its connection, and hyper's wait on the full socket, for good.
+        let stall = server.config.idle_timeout;
         tokio::spawn(async move {
             let _ = socket.set_nodelay(true);
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(Duration::from_secs(30))
-                .serve_connection(TokioIo::new(socket), service);
+                .serve_connection(TokioIo::new(WriteStall::new(socket, stall)), service);
             if let Err(error) = connection.await {
                 debug!(%peer, %error, "http connection ended with an error");
             }

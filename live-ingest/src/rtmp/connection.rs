@@ -29,6 +29,7 @@ use super::{nanos_now, push, session_config, ConnectionError};
 use crate::auth::{Event, PlayAttempt, PublishAttempt};
 use crate::hls::Stream;
 use crate::hub::{compact, queue, strip_set_data_frame, Delivery, Packet, Publishing};
+use crate::stall::WriteStall;
 use crate::{DrainOrder, Refused, Server};
 
 /// Messages a player's task writes in one go at most.
@@ -65,7 +66,7 @@ const SHUTDOWN_LIMIT: std::time::Duration = std::time::Duration::from_secs(1);
 /// `accepted` is when the connection was accepted: the handshake and `connect`
 /// must be done `handshake_timeout` after it, whatever came before (a TLS
 /// handshake) included.
-pub async fn run<S>(mut socket: S, peer: SocketAddr, server: Arc<Server>, accepted: Instant)
+pub async fn run<S>(socket: S, peer: SocketAddr, server: Arc<Server>, accepted: Instant)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -85,6 +86,10 @@ where
         role: Role::None,
         tc_url: String::new(),
     };
+    // A player whose network vanished fills its socket and would hold this task
+    // in a write for good, where the session's idle timer never runs: a write
+    // that makes no progress for the idle timeout ends the connection instead.
+    let mut socket = WriteStall::new(socket, server.config.idle_timeout);
     let result = connection.serve(&mut socket).await;
     connection.leave();
     // TLS peers expect a close_notify (FFmpeg logs an error without one); for TCP

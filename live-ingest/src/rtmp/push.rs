@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 use tracing::{info, warn};
 
 use crate::hub::{queue, Delivery};
+use crate::stall::WriteStall;
 use crate::Server;
 use rtmp_core::io::{read_into, sleep_until, write_output};
 
@@ -163,13 +164,16 @@ async fn tls_connect(
 /// The session loop over a connected `socket` (TCP, or TLS over TCP): one
 /// `&mut` for reads and writes, which never overlap (see `rtmp::connection`).
 async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
-    mut socket: S,
+    socket: S,
     server: &Server,
     upstream: &RtmpUrl,
     key: &str,
     name: &str,
     id: u64,
 ) -> Result<(), PushError> {
+    // An upstream that vanishes without a FIN would hold this task in a write
+    // for good once its socket is full (see `crate::stall`).
+    let mut socket = WriteStall::new(socket, server.config.idle_timeout);
     let mut config = ClientConfig::new(&upstream.app, upstream.tc_url());
     config.enhanced = Some(EnhancedCapabilities::forwarding());
     config.start_timeout = CONNECT_TIMEOUT;

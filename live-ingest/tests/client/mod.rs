@@ -97,6 +97,24 @@ impl Client {
         client.until_started().await.map(|()| client)
     }
 
+    /// Does the handshake and `connect` only, then hands the raw socket over
+    /// (for a test that goes on with bytes of its own).
+    pub async fn connected_socket(addr: SocketAddr) -> Box<dyn Stream> {
+        let mut client = Client::open(addr, |_| {}).await;
+        let deadline = Instant::now() + LIMIT;
+        while Instant::now() < deadline {
+            let events = client.step(Duration::from_millis(100)).await;
+            if events
+                .iter()
+                .any(|e| matches!(e, ClientEvent::Connected { .. }))
+            {
+                client.flush().await;
+                return client.socket;
+            }
+        }
+        panic!("no answer to connect");
+    }
+
     pub async fn until_started(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + LIMIT;
         while Instant::now() < deadline {
