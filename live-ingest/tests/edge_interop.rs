@@ -32,9 +32,10 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier, Mutex, Once};
+use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
+use common::players::{self, install_players, number};
 use live_ingest::{Bound, Config};
 use serde_json::Value;
 
@@ -475,63 +476,9 @@ fn edge_never_serves_the_plain_ll_playlist_stale() {
 
 // --- players through the edge ---------------------------------------------
 
-fn harness() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/players")
-}
-
-fn players_dir() -> PathBuf {
-    std::env::var_os("PLAYERS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/opt/peers/players"))
-}
-
-/// `npm ci` of the players' lock file, once per process (as in players_interop.rs).
-fn install_players() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let output = Command::new(harness().join("install.sh"))
-            .arg(players_dir())
-            .stdin(Stdio::null())
-            .output()
-            .expect("run tests/players/install.sh (needs npm)");
-        assert!(
-            output.status.success(),
-            "installing the players failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    });
-}
-
 /// `play.mjs PLAYER URL`: the harness's report.
 fn play(player: &str, url: &str) -> Value {
-    let played = common::Process(
-        Command::new("node")
-            .arg(harness().join("play.mjs"))
-            .args([player, url, &SECONDS.to_string(), &FPS.to_string()])
-            .env("PLAYERS_DIR", players_dir())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start node tests/players/play.mjs"),
-    )
-    .wait(Duration::from_secs(60));
-    let stdout = String::from_utf8_lossy(&played.stdout);
-    let stderr = String::from_utf8_lossy(&played.stderr);
-    let report: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("{player}: no JSON report ({e}):\n{stdout}\n{stderr}"));
-    assert!(
-        played.status.success() && report.get("error").is_none(),
-        "{player}: the harness failed:\n{stdout}\n{stderr}"
-    );
-    report
-}
-
-fn number(report: &Value, pointer: &str) -> f64 {
-    report
-        .pointer(pointer)
-        .and_then(Value::as_f64)
-        .unwrap_or(0.0)
+    players::report_of(player, &players::run_harness(player, url, SECONDS, FPS, ""))
 }
 
 /// Frames shown over the window, as a share of those sent. For video.js,

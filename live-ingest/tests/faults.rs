@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use client::{fixture_tags, is_end, is_header_or_end, Client, LIMIT};
+use client::{fixture_tags, get, is_end, is_header_or_end, Client, LIMIT};
 use live_ingest::auth::{CallbackUrl, CALLBACK_TIMEOUT};
 use live_ingest::{Bound, Config, Event, Hooks, Server};
 use rtmp_core::{MediaKind, MediaMessage};
@@ -79,30 +79,9 @@ async fn start(config: Config) -> (Bound, Arc<Server>, Arc<Events>) {
     (bound, server, events)
 }
 
-/// A plain HTTP GET from a blocking thread (the server runs on this runtime).
-async fn get(addr: SocketAddr, target: &str) -> common::HttpResponse {
-    let target = target.to_owned();
-    tokio::task::spawn_blocking(move || common::http_get(addr, &target))
-        .await
-        .expect("the request thread")
-}
-
-/// Polls the playlist of `key` until `done` holds.
+/// [`client::playlist_until`] on the server's HTTP address.
 async fn playlist_until(bound: &Bound, key: &str, done: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + LIMIT;
-    loop {
-        let response = get(bound.http, &format!("/live/{key}/index.m3u8")).await;
-        let text = response.text();
-        if response.status == 200 && done(&text) {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{key}: {}\n{text}",
-            response.status
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    client::playlist_until(bound.http, key, done).await
 }
 
 // ---------------------------------------------------------------------------

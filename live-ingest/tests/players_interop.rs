@@ -23,11 +23,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{Mutex, Once};
+use std::path::Path;
+
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use common::players::{self, install_players, number, report_of};
 use live_ingest::{Config, SegmentFormat};
 use serde_json::Value;
 
@@ -43,33 +44,6 @@ const LOOPS: &str = "5";
 
 fn lock() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn harness() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/players")
-}
-
-fn players_dir() -> PathBuf {
-    std::env::var_os("PLAYERS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/opt/peers/players"))
-}
-
-/// `npm ci` of the players' lock file into [`players_dir`], once per process.
-fn install_players() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let output = Command::new(harness().join("install.sh"))
-            .arg(players_dir())
-            .stdin(Stdio::null())
-            .output()
-            .expect("run tests/players/install.sh (needs npm)");
-        assert!(
-            output.status.success(),
-            "installing the players failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    });
 }
 
 /// Publishes the looped source to `live/KEY`, waits for its first segment,
@@ -131,40 +105,7 @@ fn run_harness(player: &str, url: &str) -> std::process::Output {
 
 /// [`run_harness`], with `page_query` added to the player page's query.
 fn run_harness_with(player: &str, url: &str, page_query: &str) -> std::process::Output {
-    common::Process(
-        Command::new("node")
-            .arg(harness().join("play.mjs"))
-            .env("PLAY_PAGE_QUERY", page_query)
-            .args([player, url, &SECONDS.to_string(), &FPS.to_string()])
-            .env("PLAYERS_DIR", players_dir())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start node tests/players/play.mjs"),
-    )
-    .wait(Duration::from_secs(60))
-}
-
-/// The harness's JSON report (printed), or a panic saying why there is none.
-fn report_of(player: &str, played: &std::process::Output) -> Value {
-    let stdout = String::from_utf8_lossy(&played.stdout);
-    let stderr = String::from_utf8_lossy(&played.stderr);
-    let report: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("{player}: no JSON report ({e}):\n{stdout}\n{stderr}"));
-    eprintln!("{player} report: {stdout}\n{}", stderr.trim());
-    assert!(
-        played.status.success() && report.get("error").is_none(),
-        "{player}: the harness failed:\n{stdout}\n{stderr}"
-    );
-    report
-}
-
-fn number(report: &Value, pointer: &str) -> f64 {
-    report
-        .pointer(pointer)
-        .and_then(Value::as_f64)
-        .unwrap_or(0.0)
+    players::run_harness(player, url, SECONDS, FPS, page_query)
 }
 
 /// What every player must show: no fatal error, at least [`SECONDS`] of

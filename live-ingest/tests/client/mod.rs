@@ -196,3 +196,34 @@ impl Client {
         let _ = self.socket.shutdown().await;
     }
 }
+
+/// A plain HTTP GET from a blocking thread (the server runs on this runtime).
+pub fn get(
+    addr: SocketAddr,
+    target: &str,
+) -> impl std::future::Future<Output = testkit::HttpResponse> + Send + 'static {
+    let target = target.to_owned();
+    async move {
+        tokio::task::spawn_blocking(move || testkit::http_get(addr, &target))
+            .await
+            .expect("the request thread")
+    }
+}
+
+/// Polls the playlist of `key` (in `live`) at `http` until `done` holds.
+pub async fn playlist_until(http: SocketAddr, key: &str, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let response = get(http, &format!("/live/{key}/index.m3u8")).await;
+        let text = response.text();
+        if response.status == 200 && done(&text) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{key}: {}\n{text}",
+            response.status
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
