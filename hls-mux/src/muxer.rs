@@ -10,12 +10,12 @@ use crate::encryption::Encryption;
 use crate::fmp4::{ticks_for_track_duration, Fmp4Error, Fmp4Writer, Sample};
 use crate::media::{Frame, MediaKind, TrackConfig, Tracks, CLOCK};
 use crate::playlist::{
-    DateRange, LowLatencyOptions, MediaPlaylist, MediaPlaylistOptions, Part, PlaylistError,
-    PlaylistKind, Segment, SegmentHead,
+    LowLatencyOptions, MediaPlaylist, MediaPlaylistOptions, Part, PlaylistError, PlaylistKind,
+    Segment, SegmentHead,
 };
-use crate::scte35::SpliceInsert;
 use crate::segmenter::{seconds_to_ticks, Cut, CutReason, Segmenter, SegmenterOptions};
 use crate::ts::{TsError, TsWriter};
+use ad_break::AdBreak;
 
 /// The segment container.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -154,20 +154,6 @@ pub enum MuxError {
     AdBreak {
         /// What it needs (a wall clock, a duration in range, no break running).
         expected: &'static str,
-    },
-}
-
-/// An ad break between [`Muxer::insert_ad_break`] and its end.
-#[derive(Clone, Copy, Debug)]
-enum AdBreak {
-    /// Asked for: it starts at the next key frame.
-    Asked { id: u32, duration: i64 },
-    /// Running since `start` (wall clock) and `origin` (output DTS): it ends
-    /// at the first key frame from `origin + duration` on.
-    Running {
-        id: u32,
-        start: SystemTime,
-        origin: i64,
     },
 }
 
@@ -466,65 +452,6 @@ impl Muxer {
     /// The next output, in publishing order.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
-    }
-
-    /// Starts an ad break of `seconds` at the next video key frame (any audio
-    /// frame without video): that segment starts there and carries an
-    /// `EXT-X-DATERANGE` with `PLANNED-DURATION` and `SCTE35-OUT` (a SCTE-35
-    /// `splice_insert`, out of network, with the break's duration and the
-    /// segment's presentation time). The break ends at the first key frame
-    /// `seconds` later, which starts a segment whose `EXT-X-DATERANGE` (the
-    /// same `ID`) has the real `DURATION` and `SCTE35-IN`. Returns the
-    /// break's `splice_event_id`.
-    ///
-    /// Fails without a wall clock ([`set_clock`](Muxer::set_clock): the
-    /// tags need dates), for a duration that is not 0.1 s to an hour, or
-    /// while another break runs.
-    pub fn insert_ad_break(&mut self, seconds: f64) -> Result<u32, MuxError> {
-        let refuse = |expected| Err(MuxError::AdBreak { expected });
-        if self.clock.is_none() {
-            return refuse("a wall clock (Muxer::set_clock) for the tags' dates");
-        }
-        if !(0.1..=3600.0).contains(&seconds) {
-            return refuse("a duration of 0.1 s to an hour");
-        }
-        if self.ad_break.is_some() {
-            return refuse("the running break to end first");
-        }
-        let id = self.next_break_id;
-        self.next_break_id = self.next_break_id.wrapping_add(1).max(1);
-        let duration = seconds_to_ticks(seconds);
-        self.ad_break = Some(AdBreak::Asked { id, duration });
-        self.segmenter.schedule_cut(i64::MIN);
-        Ok(id)
-    }
-
-    /// The tag of the ad break starting or ending at a cue cut, on the
-    /// segment starting at `dts`/`pts` (output, 90 kHz).
-    fn ad_break_tag(&mut self, dts: i64, pts: i64) -> Option<DateRange> {
-        let now = self.clock?;
-        let pts33 = Some(pts.max(0) as u64 & ((1 << 33) - 1));
-        match self.ad_break.take()? {
-            AdBreak::Asked { id, duration } => {
-                let mut range = DateRange::new(format!("break-{id}"), now);
-                range.planned_duration_ms = Some(to_ms(duration).max(0) as u64);
-                let out = SpliceInsert::out(id, pts33, Some(duration.max(0) as u64));
-                range.scte35_out = Some(out.to_bytes());
-                self.ad_break = Some(AdBreak::Running {
-                    id,
-                    start: now,
-                    origin: dts,
-                });
-                self.segmenter.schedule_cut(dts.saturating_add(duration));
-                Some(range)
-            }
-            AdBreak::Running { id, start, origin } => {
-                let mut range = DateRange::new(format!("break-{id}"), start);
-                range.duration_ms = Some(to_ms(dts.saturating_sub(origin)).max(0) as u64);
-                range.scte35_in = Some(SpliceInsert::back_in(id, pts33).to_bytes());
-                Some(range)
-            }
-        }
     }
 
     /// Set the wall-clock time of the frames pushed next (for
@@ -1208,5 +1135,6 @@ impl Muxer {
     }
 }
 
+mod ad_break;
 #[cfg(test)]
 mod tests;
