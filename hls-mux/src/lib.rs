@@ -52,7 +52,9 @@ pub mod ts;
 
 pub use from_flv::{AdapterError, FlvAdapter, FlvInput, Inputs};
 pub use media::{Frame, MediaKind, Mp3Config, TrackConfig, Tracks, CLOCK};
-pub use muxer::{Format, MuxError, Muxer, MuxerOptions, Output};
+pub use muxer::{
+    ClockAnchor, Format, MuxError, Muxer, MuxerOptions, Output, ALIGN_LIMIT, DRIFT_LIMIT,
+};
 pub use segmenter::{Cut, CutReason, Segmenter, SegmenterOptions};
 
 /// The README's example, compiled and run as a doc test.

@@ -287,6 +287,10 @@ pub struct Muxer {
     fragment_sequence: u32,
     last: [Last; 2],
     clock: Option<SystemTime>,
+    /// The segments' `EXT-X-PROGRAM-DATE-TIME`, on the media timeline.
+    dates: ProgramDate,
+    /// Output minus input presentation time of the last frame pushed.
+    input_offset: i64,
     /// The ad break asked for or running.
     ad_break: Option<AdBreak>,
     next_break_id: u32,
@@ -424,6 +428,8 @@ impl Muxer {
             fragment_sequence: 1,
             last: [Last::default(); 2],
             clock: None,
+            dates: ProgramDate::default(),
+            input_offset: 0,
             ad_break: None,
             next_break_id: 1,
             live: VecDeque::new(),
@@ -458,6 +464,25 @@ impl Muxer {
     /// `EXT-X-PROGRAM-DATE-TIME`); the muxer reads no clock itself.
     pub fn set_clock(&mut self, now: SystemTime) {
         self.clock = Some(now);
+    }
+
+    /// Where this stream's timeline met the wall clock (its frames' own
+    /// timeline): `None` before the first segment with a clock. Give it to
+    /// the other renditions of the same encoder with
+    /// [`suggest_clock_anchor`](Muxer::suggest_clock_anchor).
+    pub fn clock_anchor(&self) -> Option<ClockAnchor> {
+        self.dates.anchor()
+    }
+
+    /// Dates this stream's segments on `anchor` (another rendition's
+    /// [`clock_anchor`](Muxer::clock_anchor)) when it next anchors, if
+    /// `anchor` dates its first segment within [`ALIGN_LIMIT`] of its
+    /// arrival: then renditions of one encoder, whose frames carry the same
+    /// timestamps, carry the same `EXT-X-PROGRAM-DATE-TIME` for the same
+    /// frame, as players that place segments by date (Shaka) need to
+    /// switch between them without a gap (RFC 8216 section 6.2.4).
+    pub fn suggest_clock_anchor(&mut self, anchor: ClockAnchor) {
+        self.dates.suggest(anchor);
     }
 
     /// A track's configuration, new or changed. A change once segments are
@@ -567,11 +592,13 @@ impl Muxer {
                 Format::Fmp4 => lift,
             }
         });
+        let input_pts = frame.pts;
         let frame = Frame {
             dts: dts.saturating_add(shift),
             pts: pts.saturating_add(shift),
             ..frame
         };
+        self.input_offset = frame.pts.saturating_sub(input_pts);
         // Where a new part or segment starts: this frame's decode time, or
         // the open part's target when the frame came later than that
         // (after a gap; see `Segmenter::part_start`).
@@ -641,6 +668,7 @@ impl Muxer {
         self.probe.clear();
         // A new publisher: its own clock, maybe its own frame rate.
         self.grid = FrameRateGrid::new();
+        self.dates.forget();
         self.playlist.resume();
     }
 
@@ -697,14 +725,18 @@ impl Muxer {
         if let Some(map) = &self.map {
             head = head.map(map.clone());
         }
-        if let Some(clock) = self.clock {
-            head = head.program_date_time(clock);
+        let date = self
+            .clock
+            .map(|now| self.dates.date(now, pts, self.input_offset));
+        if let Some(date) = date {
+            head = head.program_date_time(date);
         }
         if let Some(encryption) = &self.options.encryption {
             head = head.key(Encryption::key_uri(encryption.period(self.next_msn)));
         }
         if reason == CutReason::Cue {
-            head.date_ranges.extend(self.ad_break_tag(dts, pts));
+            head.date_ranges
+                .extend(date.and_then(|d| self.ad_break_tag(d, dts, pts)));
         }
         if self.options.part_duration.is_some() {
             self.playlist.begin_segment(head.clone())?;
@@ -1136,5 +1168,9 @@ impl Muxer {
 }
 
 mod ad_break;
+mod program_date;
+
+use program_date::ProgramDate;
+pub use program_date::{ClockAnchor, ALIGN_LIMIT, DRIFT_LIMIT};
 #[cfg(test)]
 mod tests;

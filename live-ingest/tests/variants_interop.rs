@@ -8,6 +8,8 @@
 //! resolutions and codecs of the sources; FFmpeg 9 reads that multivariant
 //! URL (its HLS demuxer opens every variant), follows both media playlists to
 //! their end, and decodes exactly the source files' video frames from each.
+//! Published by one FFmpeg process with two outputs, as an encoder sends a
+//! ladder, the two renditions carry the same program date for each segment.
 
 mod common;
 
@@ -175,4 +177,67 @@ fn ffmpeg_reads_both_renditions_of_a_two_publisher_ladder() {
     // Both ended: they left, and the group is gone.
     let gone = common::http_get(bound.http, "/live/ladder.m3u8");
     assert_eq!(gone.status, 404, "{}", gone.text());
+}
+
+/// The program date of each segment of the media playlist at `/live/URI`, by
+/// media sequence number, in ms since the epoch: the listed date, or the
+/// last one plus the durations since (RFC 8216 section 4.3.2.6).
+fn program_dates(bound: &Bound, uri: &str) -> Vec<(u64, i64)> {
+    let response = common::http_get(bound.http, &format!("/live/{uri}"));
+    let Ok(m3u8_rs::Playlist::MediaPlaylist(playlist)) =
+        m3u8_rs::parse_playlist_res(&response.body)
+    else {
+        panic!("{uri}: not a media playlist:\n{}", response.text());
+    };
+    let mut date: Option<f64> = None;
+    let mut dates = Vec::new();
+    for (n, segment) in playlist.segments.iter().enumerate() {
+        if let Some(listed) = segment.program_date_time {
+            date = Some(listed.timestamp_millis() as f64);
+        }
+        let at = date.unwrap_or_else(|| panic!("{uri}: no date before segment {n}"));
+        dates.push((playlist.media_sequence + n as u64, at.round() as i64));
+        date = Some(at + f64::from(segment.duration) * 1000.0);
+    }
+    dates
+}
+
+/// Renditions from one encoder (one FFmpeg 9 process, two outputs) carry the
+/// same `EXT-X-PROGRAM-DATE-TIME` for the same segment, although each
+/// connection's frames arrive at their own moments: the group shares one
+/// anchor of its media timeline to the wall clock. Shaka places segments by
+/// these dates and jumped a gap between renditions dated by arrival.
+#[test]
+#[ignore = "needs peers: ffmpeg9 with libx264 (../shared/peers/install.sh)"]
+fn renditions_of_one_encoder_carry_the_same_program_dates() {
+    let dir = common::scratch("variants-dates");
+    let high = common::encode_test_pattern(&dir, "high", "640x360", "800k", 12);
+    let low = common::encode_test_pattern(&dir, "low", "320x240", "250k", 12);
+    let (bound, _server) = common::start_server(Config {
+        variants: vec!["_360".into(), "_240".into()],
+        target_duration: 1.0,
+        part_duration: Some(0.5),
+        ..Config::default()
+    });
+    let url = |key: &str| format!("rtmp://{}/live/{key}", bound.rtmp);
+    let _encoder =
+        common::publish_ladder(&[(&high, &url("ladder_360")), (&low, &url("ladder_240"))]);
+    multivariant_with(&bound, 2, Duration::from_secs(20));
+    std::thread::sleep(Duration::from_secs(4));
+    let high_dates = program_dates(&bound, "ladder_360/index.m3u8");
+    let low_dates = program_dates(&bound, "ladder_240/index.m3u8");
+    let common: Vec<_> = high_dates
+        .iter()
+        .filter(|(msn, _)| low_dates.iter().any(|(other, _)| other == msn))
+        .collect();
+    assert!(common.len() >= 4, "{high_dates:?} / {low_dates:?}");
+    for (msn, date) in common {
+        let other = low_dates.iter().find(|(m, _)| m == msn).map(|(_, d)| *d);
+        // EXTINF has three decimals: a millisecond of rounding per sum.
+        let apart = other.map(|o| (o - date).abs());
+        assert!(
+            apart.is_some_and(|a| a <= 1),
+            "segment {msn}: {date} vs {other:?} ms"
+        );
+    }
 }

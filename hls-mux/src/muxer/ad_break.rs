@@ -55,9 +55,13 @@ impl Muxer {
     }
 
     /// The tag of the ad break starting or ending at a cue cut, on the
-    /// segment starting at `dts`/`pts` (output, 90 kHz).
-    pub(super) fn ad_break_tag(&mut self, dts: i64, pts: i64) -> Option<DateRange> {
-        let now = self.clock?;
+    /// segment starting at `dts`/`pts` (output, 90 kHz) and dated `now`.
+    pub(super) fn ad_break_tag(
+        &mut self,
+        now: SystemTime,
+        dts: i64,
+        pts: i64,
+    ) -> Option<DateRange> {
         let pts33 = Some(pts.max(0) as u64 & ((1 << 33) - 1));
         match self.ad_break.take()? {
             AdBreak::Asked { id, duration } => {

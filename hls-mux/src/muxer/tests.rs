@@ -943,3 +943,60 @@ fn an_ad_break_cuts_at_key_frames_and_tags_both_ends() {
         assert_eq!(rounded, [1320, 4320], "{text}");
     }
 }
+
+/// Pushes 25 fps video (key frame every second) and audio from 0 for
+/// `seconds`, with the wall clock at each frame's time plus `late(i)` ms
+/// of network jitter; returns the segments' program dates in ms.
+fn dated_segments(m: &mut Muxer, seconds: i64, late: impl Fn(i64) -> i64) -> Vec<i64> {
+    let base = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    for i in 0..seconds * 25 {
+        let ms = i * 40;
+        let jitter = Duration::from_millis((ms + late(i)).max(0) as u64);
+        m.set_clock(base + jitter);
+        m.push(video(ms, i % 25 == 0)).expect("video");
+        m.push(audio(ms + 10)).expect("audio");
+    }
+    m.finish().expect("finish");
+    m.playlist()
+        .segments()
+        .map(|(_, s)| {
+            let date = s.head.program_date_time.expect("a date on every segment");
+            let since = date.duration_since(base).expect("after the base");
+            since.as_millis() as i64
+        })
+        .collect()
+}
+
+#[test]
+fn program_dates_follow_the_media_timeline_through_arrival_jitter() {
+    let mut m = muxer(Format::Fmp4, PlaylistKind::Event, None);
+    m.set_config(avc(true)).unwrap();
+    m.set_config(aac()).unwrap();
+    // Frames arrive 0 to 90 ms late, a different amount each.
+    let dates = dated_segments(&mut m, 6, |i| (i * 37) % 91);
+    assert_eq!(dates, [0, 1000, 2000, 3000, 4000, 5000]);
+}
+
+#[test]
+fn renditions_of_one_encoder_share_their_program_dates() {
+    // The high rendition as fMP4, the low one as MPEG-TS (another output
+    // shift): the anchor is shared on the frames' own timeline.
+    let mut high = muxer(Format::Fmp4, PlaylistKind::Event, None);
+    high.set_config(avc(false)).unwrap();
+    high.set_config(aac()).unwrap();
+    let mut low = muxer(Format::Ts, PlaylistKind::Event, None);
+    low.set_config(avc(true)).unwrap();
+    low.set_config(aac()).unwrap();
+    let high_dates = dated_segments(&mut high, 4, |_| 5);
+    let anchor = high.clock_anchor().expect("anchored at its first segment");
+    low.suggest_clock_anchor(anchor);
+    // The low rendition's frames arrive 60 ms after the high one's.
+    let low_dates = dated_segments(&mut low, 4, |_| 65);
+    assert_eq!(high_dates, [5, 1005, 2005, 3005]);
+    assert_eq!(low_dates, high_dates);
+    // Unsuggested, it would have dated its own arrival.
+    let mut alone = muxer(Format::Ts, PlaylistKind::Event, None);
+    alone.set_config(avc(true)).unwrap();
+    alone.set_config(aac()).unwrap();
+    assert_eq!(dated_segments(&mut alone, 2, |_| 65), [65, 1065]);
+}

@@ -5,10 +5,11 @@
 //! within it continues the same playlist. After it, the stream is forgotten.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use super::stream::{Stream, StreamOptions};
+use super::variants::{group_of, GroupClock};
 use crate::metrics::WriteFailures;
 use crate::{Config, ConfigError, Refused};
 
@@ -18,6 +19,11 @@ pub struct Registry {
     options: StreamOptions,
     grace: Duration,
     max_streams: usize,
+    /// The variant suffixes (`Config::variants`).
+    suffixes: Vec<String>,
+    /// The clocks of the variant groups with a stream, by group key
+    /// (`APP/KEY`); an entry lives as long as one of its streams.
+    groups: Mutex<HashMap<String, Weak<GroupClock>>>,
 }
 
 impl Registry {
@@ -31,6 +37,8 @@ impl Registry {
             options,
             grace: config.grace,
             max_streams: config.max_streams,
+            suffixes: config.variants.clone(),
+            groups: Mutex::new(HashMap::new()),
         })
     }
 
@@ -50,9 +58,27 @@ impl Registry {
         if streams.len() >= self.max_streams {
             return Err(Refused::TooManyStreams);
         }
-        let stream = Arc::new(Stream::new(key, &self.options, publisher)?);
+        let group = self.group_clock(key);
+        let stream = Arc::new(Stream::new(key, &self.options, publisher, group)?);
         streams.insert(key.to_owned(), stream.clone());
         Ok((stream, false))
+    }
+
+    /// The clock of the variant group `key` is in (`None` outside one).
+    fn group_clock(&self, key: &str) -> Option<Arc<GroupClock>> {
+        let (app, name) = key.split_once('/').unwrap_or(("", key));
+        let (base, _) = group_of(&self.suffixes, name)?;
+        let mut groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
+        // Forget the groups whose streams are all gone (bounded by the
+        // stream limit, as the streams are).
+        groups.retain(|_, clock| clock.strong_count() > 0);
+        let entry = groups.entry(format!("{app}/{base}")).or_default();
+        if let Some(clock) = entry.upgrade() {
+            return Some(clock);
+        }
+        let clock = Arc::new(GroupClock::default());
+        *entry = Arc::downgrade(&clock);
+        Some(clock)
     }
 
     /// The stream of `key`.

@@ -26,6 +26,7 @@ use tracing::{info, warn};
 
 use super::disk::StreamDir;
 use super::record::Recording;
+use super::variants::GroupClock;
 use crate::metrics::WriteFailures;
 use crate::{Config, ConfigError, Refused};
 
@@ -148,6 +149,9 @@ struct State {
 /// One stream (a key): see the [module docs](self).
 pub struct Stream {
     key: String,
+    /// The clock anchor shared with the other renditions of its variant
+    /// group (`None` outside a group).
+    group: Option<Arc<GroupClock>>,
     /// The AES-128 keys' source (`--encrypt`).
     encryption: Option<Encryption>,
     options: StreamOptions,
@@ -168,8 +172,14 @@ fn probe() -> Probe {
 }
 
 impl Stream {
-    /// A stream published by `publisher`.
-    pub fn new(key: &str, options: &StreamOptions, publisher: u64) -> Result<Stream, Refused> {
+    /// A stream published by `publisher`; `group` is the clock of its
+    /// variant group, if it is in one.
+    pub fn new(
+        key: &str,
+        options: &StreamOptions,
+        publisher: u64,
+        group: Option<Arc<GroupClock>>,
+    ) -> Result<Stream, Refused> {
         let setup = |reason: String| Refused::Setup {
             key: key.to_owned(),
             reason,
@@ -215,6 +225,7 @@ impl Stream {
         state.recording = open_recording(options, key);
         Ok(Stream {
             key: key.to_owned(),
+            group,
             encryption,
             options: options.clone(),
             state: Mutex::new(state),
@@ -288,6 +299,9 @@ impl Stream {
         }
         state.publisher = None;
         state.ended = Some(Instant::now());
+        if let Some(group) = &self.group {
+            group.leave(&self.key);
+        }
         if let Err(error) = state.muxer.finish() {
             note_error(&mut state, &self.key, format!("finishing: {error}"));
         }
@@ -341,6 +355,7 @@ impl Stream {
         let arrival = state.publish_started.elapsed();
         let state = &mut *state;
         state.muxer.set_clock(SystemTime::now());
+        self.share_clock(&mut state.muxer);
         for event in MediaEvents::new(tag) {
             let event = match event {
                 Ok(event) => event,
@@ -368,10 +383,20 @@ impl Stream {
                 }
             }
         }
+        // Again after the push: an anchor made by this tag is offered to the
+        // siblings before their own first segment.
+        self.share_clock(&mut state.muxer);
         drain_probe(state, arrival);
         if drain(state, self.options.muxer.format, self.encryption.as_ref()) {
             write_playlist(state);
             self.notify();
+        }
+    }
+
+    /// Shares the program-date anchor with the variant group, if any.
+    fn share_clock(&self, muxer: &mut Muxer) {
+        if let Some(group) = &self.group {
+            group.share(&self.key, muxer);
         }
     }
 

@@ -19,8 +19,16 @@
 //! - Variants are ordered by `BANDWIDTH`, lowest first: players start with
 //!   the first one listed (hls.js, Safari), so the lowest rung gives the
 //!   quickest start and the player climbs from there.
+//! - Renditions share one [`GroupClock`]: the first to date a segment
+//!   offers its anchor to the others, so renditions of one encoder carry the
+//!   same `EXT-X-PROGRAM-DATE-TIME` for the same frame. Shaka places
+//!   segments by date and jumped a gap switching between renditions dated
+//!   by their own arrival.
+
+use std::sync::{Mutex, PoisonError};
 
 use hls_mux::playlist::{MultivariantPlaylist, RenditionReport};
+use hls_mux::{ClockAnchor, Muxer};
 
 use super::Registry;
 
@@ -57,6 +65,39 @@ pub fn multivariant(
     Some(playlist.render())
 }
 
+/// The clock anchor the renditions of one group share (see the module docs).
+#[derive(Debug, Default)]
+pub struct GroupClock {
+    /// The key of the rendition whose anchor it is, and the anchor.
+    anchor: Mutex<Option<(String, ClockAnchor)>>,
+}
+
+impl GroupClock {
+    /// Shares between rendition `key`'s muxer and the group: an anchor the
+    /// muxer lacks is suggested to it; the muxer's own is offered to the
+    /// group when the group has none (or had this rendition's before).
+    pub fn share(&self, key: &str, muxer: &mut Muxer) {
+        let mut shared = self.anchor.lock().unwrap_or_else(PoisonError::into_inner);
+        match (muxer.clock_anchor(), shared.as_ref()) {
+            (own, Some((owner, anchor))) if owner != key => {
+                if own.is_none() {
+                    muxer.suggest_clock_anchor(*anchor);
+                }
+            }
+            (Some(own), _) => *shared = Some((key.to_owned(), own)),
+            (None, _) => {}
+        }
+    }
+
+    /// Rendition `key` stopped: its anchor is no longer offered.
+    pub fn leave(&self, key: &str) {
+        let mut shared = self.anchor.lock().unwrap_or_else(PoisonError::into_inner);
+        if shared.as_ref().is_some_and(|(owner, _)| owner == key) {
+            *shared = None;
+        }
+    }
+}
+
 /// The group name of stream name `name`: it without its suffix, if it ends
 /// with one of `suffixes` (and is more than the suffix).
 pub fn group_of<'a>(suffixes: &'a [String], name: &'a str) -> Option<(&'a str, &'a str)> {
@@ -91,6 +132,38 @@ pub fn reports(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_anchor_is_offered_to_the_others_until_its_rendition_leaves() {
+        use hls_mux::{Format, MuxerOptions};
+        use std::time::{Duration, UNIX_EPOCH};
+        let clock = GroupClock::default();
+        let mut low = Muxer::new(MuxerOptions::new(Format::Fmp4)).expect("options");
+        clock.share("live/cam_240", &mut low);
+        assert!(
+            clock.anchor.lock().unwrap().is_none(),
+            "nothing to offer yet"
+        );
+        let anchor = ClockAnchor {
+            wall: UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+            pts: 0,
+        };
+        *clock.anchor.lock().unwrap() = Some(("live/cam_360".to_owned(), anchor));
+        clock.share("live/cam_240", &mut low);
+        clock.leave("live/cam_240");
+        assert_eq!(
+            clock
+                .anchor
+                .lock()
+                .unwrap()
+                .as_ref()
+                .map(|(k, _)| k.as_str()),
+            Some("live/cam_360"),
+            "only the owner's leaving withdraws the anchor"
+        );
+        clock.leave("live/cam_360");
+        assert!(clock.anchor.lock().unwrap().is_none());
+    }
 
     #[test]
     fn a_rendition_knows_its_group() {

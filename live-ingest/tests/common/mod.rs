@@ -75,3 +75,27 @@ pub fn encode_test_pattern(
     assert!(status.success(), "ffmpeg9 could not encode {name}");
     out
 }
+
+/// One FFmpeg 9 process publishing each `(file, url)` pair in real time,
+/// stream copy, as one encoder with several outputs does: every output's
+/// timestamps start at zero together, so the renditions are time-aligned
+/// (RFC 8216 section 6.2.4). Two separate publishers are not, and a player
+/// switching between them meets a gap (Shaka jumped 0.1 s in a CI run).
+pub fn publish_ladder(outputs: &[(&Path, &str)]) -> testkit::Process {
+    let mut command = std::process::Command::new(testkit::ffmpeg9());
+    command.args(["-hide_banner", "-loglevel", "error", "-nostdin"]);
+    for (file, _) in outputs {
+        command.arg("-re").arg("-i").arg(file);
+    }
+    for (index, (_, url)) in outputs.iter().enumerate() {
+        command.args(["-map", &index.to_string(), "-c", "copy", "-f", "flv"]);
+        command.arg(url);
+    }
+    let child = command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("run ffmpeg9");
+    testkit::Process(child)
+}
