@@ -11,6 +11,7 @@
 pub mod flv_dump;
 pub mod flv_to_hls;
 pub mod rtmp_load;
+pub mod view_load;
 
 /// The examples' logging: `tracing` to stderr, filtered by `RUST_LOG`, or by
 /// `default` (such as `"info"`) when it is not set.

@@ -23,7 +23,6 @@
 
 mod common;
 
-
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
