@@ -53,7 +53,8 @@ pub mod ts;
 pub use from_flv::{AdapterError, FlvAdapter, FlvInput, Inputs};
 pub use media::{Frame, MediaKind, Mp3Config, TrackConfig, Tracks, CLOCK};
 pub use muxer::{
-    ClockAnchor, Format, MuxError, Muxer, MuxerOptions, Output, ALIGN_LIMIT, DRIFT_LIMIT,
+    ClockAnchor, Continuation, Format, MuxError, Muxer, MuxerOptions, Output, ALIGN_LIMIT,
+    DRIFT_LIMIT,
 };
 pub use segmenter::{Cut, CutReason, Segmenter, SegmenterOptions};
 

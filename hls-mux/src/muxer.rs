@@ -157,6 +157,21 @@ pub enum MuxError {
     },
 }
 
+/// Where a stream stands, for another process (or node) to continue its
+/// playlist: see [`Muxer::continuation`] and [`Muxer::continue_from`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Continuation {
+    /// The media sequence number of the continuation's first segment.
+    pub next_msn: u64,
+    /// Its `EXT-X-DISCONTINUITY-SEQUENCE` while its first segment (which is
+    /// discontinuous) is in the window.
+    pub discontinuity_sequence: u64,
+    /// The number of its first init segment (`initN.mp4`): init URIs are
+    /// never reused, so a cache holding the old one cannot serve it for the
+    /// new stream.
+    pub next_init: u32,
+}
+
 /// A sample whose duration is known once its track's next frame arrives.
 #[derive(Debug)]
 struct PendingSample {
@@ -297,6 +312,8 @@ pub struct Muxer {
     /// Segments in the window with their part counts, for [`Output::Removed`].
     live: VecDeque<(u64, u32)>,
     next_msn: u64,
+    /// [`Muxer::continue_from`] was called: the first segment is discontinuous.
+    continuing: bool,
     finished: bool,
     /// Frames held until every track is configured (or the probe span
     /// passed), so a sequence header that comes a little after the first
@@ -434,6 +451,7 @@ impl Muxer {
             next_break_id: 1,
             live: VecDeque::new(),
             next_msn: 0,
+            continuing: false,
             finished: false,
             probe: VecDeque::new(),
             grid: FrameRateGrid::new(),
@@ -672,6 +690,47 @@ impl Muxer {
         self.playlist.resume();
     }
 
+    /// Where this stream stands, for another process to continue it with
+    /// [`continue_from`](Muxer::continue_from) (a cluster's node taking a
+    /// key over after this one died or the publisher moved): the media
+    /// sequence number after every segment begun (an open segment's is
+    /// skipped, as it will never end), the discontinuity sequence after
+    /// every discontinuity, and the next init segment's number. Cheap: call
+    /// it whenever the state is saved.
+    pub fn continuation(&self) -> Continuation {
+        let (msn, mut discontinuity_sequence) = self.playlist.continuation_point();
+        if self.options.part_duration.is_none() {
+            // Without parts an open segment is the muxer's alone.
+            let open = self.segment.as_ref().is_some_and(|s| s.discontinuity);
+            discontinuity_sequence = discontinuity_sequence.saturating_add(u64::from(open));
+        }
+        Continuation {
+            next_msn: msn.max(self.next_msn),
+            discontinuity_sequence,
+            next_init: self.inits,
+        }
+    }
+
+    /// Continues another muxer's playlist from its
+    /// [`continuation`](Muxer::continuation): the first segment gets number
+    /// `next_msn` and `EXT-X-DISCONTINUITY` (the frames come from a new
+    /// publisher, with their own timestamps), init segments are numbered
+    /// from `next_init`. So viewers reloading the same playlist URL see one
+    /// stream with one discontinuity. Fails once a frame was pushed.
+    pub fn continue_from(&mut self, from: Continuation) -> Result<(), MuxError> {
+        if self.started || !self.probe.is_empty() || self.next_msn != 0 || self.inits != 0 {
+            return Err(MuxError::InvalidOption(
+                "continue_from before the first frame only",
+            ));
+        }
+        self.playlist
+            .continue_at(from.next_msn, from.discontinuity_sequence)?;
+        self.next_msn = from.next_msn;
+        self.inits = from.next_init;
+        self.continuing = true;
+        Ok(())
+    }
+
     /// Whether [`finish`](Muxer::finish) was called (and no
     /// [`restart`](Muxer::restart) since).
     pub fn is_finished(&self) -> bool {
@@ -720,7 +779,7 @@ impl Muxer {
                 self.map = Some(uri);
             }
         }
-        let discontinuity = reason.is_discontinuity();
+        let discontinuity = reason.is_discontinuity() || std::mem::take(&mut self.continuing);
         let mut head = SegmentHead::new().discontinuity(discontinuity);
         if let Some(map) = &self.map {
             head = head.map(map.clone());

@@ -1000,3 +1000,49 @@ fn renditions_of_one_encoder_share_their_program_dates() {
     alone.set_config(aac()).unwrap();
     assert_eq!(dated_segments(&mut alone, 2, |_| 65), [65, 1065]);
 }
+
+#[test]
+fn another_muxer_continues_the_playlist_with_one_discontinuity() {
+    let mut first = muxer(Format::Fmp4, PlaylistKind::Live { window: 3 }, Some(0.5));
+    first.set_config(avc(true)).unwrap();
+    first.set_config(aac()).unwrap();
+    // 5.2 s: five complete 1 s segments and an open one with parts.
+    push_av(&mut first, 0, 130, 25);
+    let point = first.continuation();
+    let open = first.playlist().next_msn();
+    assert_eq!(point.next_msn, open + 1, "the open segment's number is skipped");
+    assert_eq!(point.discontinuity_sequence, 0);
+    assert_eq!(point.next_init, 1);
+
+    let mut second = muxer(Format::Fmp4, PlaylistKind::Live { window: 3 }, Some(0.5));
+    second.set_config(avc(true)).unwrap();
+    second.set_config(aac()).unwrap();
+    second.continue_from(point).unwrap();
+    // The new publisher's timestamps start again at 0.
+    push_av(&mut second, 0, 60, 25);
+    let uris: Vec<String> = outputs(&mut second)
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Init { uri, .. } => Some(uri),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(uris, ["init1.mp4"], "init URIs are never reused");
+    let text = second.playlist().render();
+    assert!(
+        text.contains(&format!("#EXT-X-MEDIA-SEQUENCE:{}\n", point.next_msn)),
+        "{text}"
+    );
+    assert_eq!(text.matches("#EXT-X-DISCONTINUITY\n").count(), 1, "{text}");
+    assert!(!text.contains("#EXT-X-DISCONTINUITY-SEQUENCE"), "{text}");
+    // Once the discontinuous segment leaves the window, the count carries it.
+    push_av(&mut second, 60 * 40, 150, 25);
+    let later = second.continuation();
+    assert_eq!(later.discontinuity_sequence, 1);
+    assert!(second
+        .playlist()
+        .render()
+        .contains("#EXT-X-DISCONTINUITY-SEQUENCE:1\n"));
+    // Too late for a second continuation.
+    assert!(second.continue_from(point).is_err());
+}

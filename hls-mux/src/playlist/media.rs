@@ -474,6 +474,46 @@ impl MediaPlaylist {
             .saturating_add(self.segments.len() as u64)
     }
 
+    /// Where a continuation of this stream elsewhere (another process or
+    /// node) starts: the media sequence number after every segment this
+    /// playlist has begun (an open segment's number is skipped: its parts
+    /// may have been read, and its end never will be), and the
+    /// discontinuity sequence number after every discontinuity so far.
+    pub fn continuation_point(&self) -> (u64, u64) {
+        let window = self.segments.iter();
+        let mut discontinuities = window.filter(|e| e.segment.head.discontinuity).count() as u64;
+        let mut msn = self.next_msn();
+        if let Some(open) = &self.open {
+            discontinuities += u64::from(open.head.discontinuity);
+            msn = msn.saturating_add(1);
+        }
+        (
+            msn,
+            self.discontinuity_sequence.saturating_add(discontinuities),
+        )
+    }
+
+    /// Starts this empty playlist where another one's
+    /// [`continuation_point`](MediaPlaylist::continuation_point) left off:
+    /// `EXT-X-MEDIA-SEQUENCE` at `msn` and `EXT-X-DISCONTINUITY-SEQUENCE` at
+    /// `discontinuity_sequence`. Push the first segment discontinuous. Fails
+    /// once a segment or part was pushed.
+    pub fn continue_at(
+        &mut self,
+        msn: u64,
+        discontinuity_sequence: u64,
+    ) -> Result<(), PlaylistError> {
+        if !self.segments.is_empty() || self.open.is_some() {
+            return Err(PlaylistError::InvalidOptions(
+                "a playlist continues elsewhere's only before its first segment",
+            ));
+        }
+        self.media_sequence = msn;
+        self.discontinuity_sequence = discontinuity_sequence;
+        self.generation += 1;
+        Ok(())
+    }
+
     /// The part index the next part will have in segment [`next_msn`].
     ///
     /// [`next_msn`]: MediaPlaylist::next_msn
