@@ -129,6 +129,23 @@ pub struct Args {
     /// http://HOST:PORT/APP/KEY.m3u8 (the live ones, by bandwidth) [default: none].
     #[arg(long, value_name = "SUFFIX,...", value_delimiter = ',')]
     pub variants: Vec<String>,
+    /// Join a cluster whose directory is this Redis (redis://HOST:PORT): a key is
+    /// live on one node at a time, any node answers HLS and HTTP-FLV for any key
+    /// [default: none, one process without Redis].
+    #[arg(long, value_name = "redis://HOST:PORT")]
+    pub cluster: Option<String>,
+    /// With --cluster: how other nodes reach this one's RTMP, rtmp://HOST:PORT
+    /// [default: rtmp://ADDR of --rtmp].
+    #[arg(long, value_name = "URL")]
+    pub advertise_rtmp: Option<String>,
+    /// With --cluster: how other nodes reach this one's HTTP, http://HOST:PORT
+    /// [default: http://ADDR of --http].
+    #[arg(long, value_name = "URL")]
+    pub advertise_http: Option<String>,
+    /// With --cluster: a key's lease in seconds; a dead node's keys are free
+    /// again after it [default: 5].
+    #[arg(long, value_name = "S")]
+    pub lease_ttl: Option<f64>,
     /// Bytes queued for one player at most before it skips to the next key frame
     /// [default: 8388608].
     #[arg(long, value_name = "BYTES")]
@@ -263,6 +280,12 @@ impl Args {
             config.encrypt = Some(crate::config::Encrypt::Aes128);
         }
         set(&mut config.key_rotation, self.key_rotation);
+        set_some(&mut config.cluster, self.cluster.clone());
+        set_some(&mut config.advertise_rtmp, self.advertise_rtmp.clone());
+        set_some(&mut config.advertise_http, self.advertise_http.clone());
+        if let Some(seconds) = self.lease_ttl {
+            config.lease_ttl = duration("--lease-ttl", seconds)?;
+        }
         set(
             &mut config.limits.player_queue_bytes,
             self.player_queue_bytes,

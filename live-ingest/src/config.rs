@@ -198,6 +198,20 @@ pub struct Config {
     /// and each one's LL-HLS playlist reports the others' live edges. Empty
     /// (the default): no groups.
     pub variants: Vec<String>,
+    /// A cluster directory: the Redis URL (`redis://HOST:PORT[/DB]`) every node
+    /// of the cluster shares (feature `cluster`; see [`crate::cluster`]).
+    /// `None` (the default): one process, no Redis.
+    pub cluster: Option<String>,
+    /// How the other nodes reach this one's RTMP (`rtmp://HOST:PORT`); `None`:
+    /// `rtmp://` and the `rtmp` address.
+    pub advertise_rtmp: Option<String>,
+    /// How the other nodes reach this one's HTTP (`http://HOST:PORT`); `None`:
+    /// `http://` and the `http` address.
+    pub advertise_http: Option<String>,
+    /// A key's lease in the cluster directory: renewed every third of it while
+    /// the publisher lives; a dead node's keys are free after it.
+    #[serde(deserialize_with = "seconds")]
+    pub lease_ttl: Duration,
     /// Per-player and cache limits.
     pub limits: Limits,
 }
@@ -236,6 +250,10 @@ impl Default for Config {
             key_rotation: 10,
             cue_tags: false,
             variants: Vec::new(),
+            cluster: None,
+            advertise_rtmp: None,
+            advertise_http: None,
+            lease_ttl: Duration::from_secs(5),
             limits: Limits::default(),
         }
     }
@@ -314,7 +332,54 @@ impl Config {
         }
         self.check_tls()?;
         self.check_variants()?;
+        self.check_cluster()?;
         self.muxer_options().map(|_| ())
+    }
+
+    /// The cluster's URLs have their schemes, the lease is 1 s to 10 min.
+    fn check_cluster(&self) -> Result<(), ConfigError> {
+        let invalid = |field, expected, got: &str| ConfigError::Invalid {
+            field,
+            expected,
+            got: got.to_owned(),
+        };
+        if let Some(url) = &self.cluster {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(invalid("cluster", "a redis:// URL", url));
+            }
+            if cfg!(not(feature = "cluster")) {
+                return Err(invalid(
+                    "cluster",
+                    "no cluster (this build lacks the `cluster` feature)",
+                    url,
+                ));
+            }
+        }
+        if let Some(url) = &self.advertise_rtmp {
+            if !url.starts_with("rtmp://") {
+                return Err(invalid("advertise_rtmp", "an rtmp://HOST:PORT URL", url));
+            }
+        }
+        if let Some(url) = &self.advertise_http {
+            if !url.starts_with("http://") {
+                return Err(invalid("advertise_http", "an http://HOST:PORT URL", url));
+            }
+        }
+        if self.lease_ttl < Duration::from_secs(1) || self.lease_ttl > Duration::from_secs(600) {
+            return Err(invalid(
+                "lease_ttl",
+                "1 to 600 seconds",
+                &format!("{:?}", self.lease_ttl),
+            ));
+        }
+        Ok(())
+    }
+
+    /// How other nodes reach this one: (RTMP URL, HTTP URL).
+    pub fn advertised(&self) -> (String, String) {
+        let rtmp = (self.advertise_rtmp.clone()).unwrap_or_else(|| format!("rtmp://{}", self.rtmp));
+        let http = (self.advertise_http.clone()).unwrap_or_else(|| format!("http://{}", self.http));
+        (rtmp, http)
     }
 
     /// Variant suffixes are stream name characters, at most [`MAX_VARIANTS`],

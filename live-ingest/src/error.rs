@@ -79,6 +79,18 @@ pub enum Refused {
     /// The application's [`Hooks`](crate::Hooks) said no.
     #[error("{0}")]
     ByApplication(String),
+    /// Another node of the cluster publishes this key ([`crate::Config::cluster`]).
+    #[error("{key} is live on another node of the cluster: {node}")]
+    LiveElsewhere {
+        /// The key.
+        key: String,
+        /// The node holding it (its id and RTMP URL).
+        node: String,
+    },
+    /// The cluster directory could not be asked, so a second publisher of
+    /// the key elsewhere could not be ruled out.
+    #[error("the cluster directory cannot be reached (try again): {0}")]
+    ClusterUnavailable(String),
     /// This connection already publishes or plays.
     #[error("this connection already publishes or plays")]
     Busy,

@@ -64,6 +64,8 @@ pub mod auth;
 pub mod beat;
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod config;
 pub mod hls;
 pub mod http;

@@ -25,6 +25,9 @@ pub struct Server {
     pub registry: Option<Registry>,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
+    /// This node's part of a cluster (`config.cluster`).
+    #[cfg(feature = "cluster")]
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
     hooks: Box<dyn Hooks>,
     next_id: AtomicU64,
     /// Set by [`Server::drain`]: every publisher connection watches it.
@@ -65,7 +68,11 @@ impl Server {
         };
         #[cfg(feature = "tls")]
         let (tls, push_tls) = tls_setup(&config)?;
+        #[cfg(feature = "cluster")]
+        let cluster = crate::cluster::Cluster::new(&config)?;
         Ok(Arc::new(Server {
+            #[cfg(feature = "cluster")]
+            cluster,
             #[cfg(feature = "tls")]
             tls,
             #[cfg(feature = "tls")]
@@ -277,6 +284,17 @@ pub async fn start(server: Arc<Server>) -> std::io::Result<Bound> {
     #[cfg(feature = "tls")]
     if let Some(rtmps) = rtmps {
         tokio::spawn(serve_rtmps(rtmps, server.clone()));
+    }
+    #[cfg(feature = "cluster")]
+    if let Some(cluster) = &server.cluster {
+        let (rtmp, http) = server.config.advertised();
+        let port = |url: String, bound: SocketAddr| match url.rsplit_once(':') {
+            // Port 0 in the URL: the port the listener got.
+            Some((head, "0")) => format!("{head}:{}", bound.port()),
+            _ => url,
+        };
+        cluster.advertise(port(rtmp, bound.rtmp), port(http, bound.http));
+        tokio::spawn(cluster.clone().run());
     }
     tokio::spawn(http::serve(http, server.clone()));
     tokio::spawn(reap(server));

@@ -1010,7 +1010,11 @@ fn another_muxer_continues_the_playlist_with_one_discontinuity() {
     push_av(&mut first, 0, 130, 25);
     let point = first.continuation();
     let open = first.playlist().next_msn();
-    assert_eq!(point.next_msn, open + 1, "the open segment's number is skipped");
+    assert_eq!(
+        point.next_msn,
+        open + 1,
+        "the open segment's number is skipped"
+    );
     assert_eq!(point.discontinuity_sequence, 0);
     assert_eq!(point.next_init, 1);
 

@@ -81,6 +81,15 @@ impl Registry {
         Some(clock)
     }
 
+    /// Forgets the stream of `key` if no publisher is live on it (a newer
+    /// playlist of the key is elsewhere in the cluster).
+    pub fn forget(&self, key: &str) {
+        let mut streams = self.lock();
+        if streams.get(key).is_some_and(|stream| !stream.is_live()) {
+            streams.remove(key);
+        }
+    }
+
     /// The stream of `key`.
     pub fn get(&self, key: &str) -> Option<Arc<Stream>> {
         self.lock().get(key).cloned()

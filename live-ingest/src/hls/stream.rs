@@ -393,6 +393,27 @@ impl Stream {
         }
     }
 
+    /// Where the playlist stands, for another node to continue it
+    /// ([`hls_mux::Muxer::continuation`]).
+    pub fn continuation(&self) -> hls_mux::Continuation {
+        self.lock().muxer.continuation()
+    }
+
+    /// Continues another node's playlist of this key from `from` (before the
+    /// first frame only; later, or on a stream resumed here, it changes
+    /// nothing: that playlist goes on as it is).
+    pub fn continue_from(&self, from: hls_mux::Continuation) {
+        let mut state = self.lock();
+        if state.muxer.continue_from(from).is_ok() {
+            info!(
+                key = self.key,
+                msn = from.next_msn,
+                "continuing the cluster's playlist"
+            );
+            write_playlist(&mut state);
+        }
+    }
+
     /// Shares the program-date anchor with the variant group, if any.
     fn share_clock(&self, muxer: &mut Muxer) {
         if let Some(group) = &self.group {

@@ -261,8 +261,53 @@ async fn route(
         }
         _ => {
             let range = headers.get(RANGE).and_then(|v| v.to_str().ok());
-            stream_path(server, peer, path, uri.query().unwrap_or(""), range).await
+            let query = uri.query().unwrap_or("");
+            if !headers.contains_key(PROXIED) {
+                if let Some(answer) = from_owner(server, path, query, range).await {
+                    return answer;
+                }
+            }
+            stream_path(server, peer, path, query, range).await
         }
+    }
+}
+
+/// Marks a request one node proxied to another: it is never proxied again
+/// (two nodes that each think the other holds a key would bounce it).
+pub(crate) const PROXIED: &str = "x-live-ingest-proxied";
+
+/// With a cluster, for a stream path whose key is not live here but on
+/// another node: that node's answer ([`crate::cluster::proxy`]).
+async fn from_owner(
+    server: &Arc<Server>,
+    path: &str,
+    query: &str,
+    range: Option<&str>,
+) -> Option<Response<Body>> {
+    #[cfg(feature = "cluster")]
+    {
+        let cluster = server.cluster.as_ref()?;
+        let mut parts = path.trim_start_matches('/').splitn(3, '/');
+        let (app, name) = (parts.next()?, parts.next()?);
+        let name = name.strip_suffix(".flv").unwrap_or(name);
+        if !valid_name(app) || !valid_name(name) {
+            return None;
+        }
+        let key = format!("{app}/{name}");
+        if server.hub.is_live(&key) {
+            return None;
+        }
+        let owner = cluster.owner(&key).await?;
+        let target = match query {
+            "" => path.to_owned(),
+            query => format!("{path}?{query}"),
+        };
+        Some(crate::cluster::proxy::forward(&owner, &target, range).await)
+    }
+    #[cfg(not(feature = "cluster"))]
+    {
+        let _ = (server, path, query, range);
+        None
     }
 }
 

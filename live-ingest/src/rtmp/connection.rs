@@ -25,7 +25,7 @@ use tracing::{debug, info};
 
 use rtmp_core::io::{read_into, sleep_until, write_output};
 
-use super::{nanos_now, push, session_config, ConnectionError};
+use super::{cluster, nanos_now, push, session_config, ConnectionError};
 use crate::auth::{Event, PlayAttempt, PublishAttempt};
 use crate::hls::Stream;
 use crate::hub::{compact, queue, strip_set_data_frame, Delivery, Packet, Publishing};
@@ -56,6 +56,9 @@ struct Connection {
     session: ServerSession,
     role: Role,
     tc_url: String,
+    /// A publisher in a cluster: becomes true when this node lost the key's
+    /// lease to another one.
+    evicted: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// How long a closing connection may take to say goodbye (TLS `close_notify`).
@@ -85,6 +88,7 @@ where
         peer,
         role: Role::None,
         tc_url: String::new(),
+        evicted: None,
     };
     // A player whose network vanished fills its socket and would hold this task
     // in a write for good, where the session's idle timer never runs: a write
@@ -132,6 +136,10 @@ impl Connection {
                 delivery = next_delivery(&mut self.role) => {
                     let Some(delivery) = delivery else { return Ok(()) };
                     self.deliver_batch(delivery, socket).await?;
+                }
+                () = evicted(&mut self.evicted) => {
+                    info!(id = self.id, peer = %self.peer, "publisher stopped: another node took its key");
+                    return Ok(());
                 }
                 () = sleep_until(deadline) => self.session.handle_timeout(Instant::now())?,
             }
@@ -244,7 +252,12 @@ impl Connection {
             return Err(Refused::Draining);
         }
         let key = server.authorize_publish(attempt).await?;
+        if server.hub.is_live(&key) {
+            return Err(Refused::AlreadyPublishing(key));
+        }
+        let lease = cluster::acquire(&server, &key).await?;
         let Ok(hub) = server.hub.start_publish(&key, self.id) else {
+            cluster::release(&server, &key);
             return Err(Refused::AlreadyPublishing(key));
         };
         let (hls, resumed) = match &server.registry {
@@ -252,11 +265,13 @@ impl Connection {
                 Ok((stream, resumed)) => (Some(stream), resumed),
                 Err(refused) => {
                     server.hub.end_publish(&key, self.id);
+                    cluster::release(&server, &key);
                     return Err(refused);
                 }
             },
             None => (None, false),
         };
+        self.evicted = cluster::attach(&server, &key, lease, hls.as_ref());
         server.metrics.publisher_started();
         self.role = Role::Publisher {
             key: key.clone(),
@@ -326,6 +341,8 @@ impl Connection {
                 if let Some(stream) = hls {
                     stream.end(self.id);
                 }
+                cluster::release(&self.server, &key);
+                self.evicted = None;
                 self.server.hub.end_publish(&key, self.id);
                 self.server.metrics.publisher_ended();
                 self.server.event(Event::PublishEnded { key });
@@ -388,6 +405,16 @@ impl Connection {
             Delivery::PublishEnd => self.session.send_stream_eof(stream_id),
         }
     }
+}
+
+/// Resolves when a publisher's cluster lease was lost (never otherwise).
+async fn evicted(evicted: &mut Option<tokio::sync::watch::Receiver<bool>>) {
+    if let Some(evicted) = evicted {
+        if evicted.wait_for(|lost| *lost).await.is_ok() {
+            return;
+        }
+    }
+    std::future::pending().await
 }
 
 async fn next_delivery(role: &mut Role) -> Option<Delivery> {

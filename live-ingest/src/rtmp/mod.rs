@@ -11,6 +11,7 @@
 //! writes and deadline waits are `rtmp_core::io`'s, which every tokio loop of the
 //! family shares.
 
+mod cluster;
 pub mod connection;
 pub mod push;
 
