@@ -146,6 +146,20 @@ pub struct Args {
     /// again after it [default: 5].
     #[arg(long, value_name = "S")]
     pub lease_ttl: Option<f64>,
+    /// Upload finished segments, an EVENT playlist per stream and recordings to
+    /// s3://BUCKET[/PREFIX]; the endpoint and credentials come from AWS_ENDPOINT,
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ALLOW_HTTP
+    /// [default: none].
+    #[arg(long, value_name = "s3://BUCKET[/PREFIX]")]
+    pub store: Option<String>,
+    /// With --store: where objects wait for the store [default: live-ingest-spool
+    /// in the temporary directory].
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<PathBuf>,
+    /// With --store: the spool's bound; past it the oldest objects not uploaded
+    /// are dropped [default: 1073741824].
+    #[arg(long, value_name = "BYTES")]
+    pub spool_max: Option<u64>,
     /// Bytes queued for one player at most before it skips to the next key frame
     /// [default: 8388608].
     #[arg(long, value_name = "BYTES")]
@@ -281,6 +295,9 @@ impl Args {
         }
         set(&mut config.key_rotation, self.key_rotation);
         set_some(&mut config.cluster, self.cluster.clone());
+        set_some(&mut config.store, self.store.clone());
+        set_some(&mut config.spool, self.spool.clone());
+        set(&mut config.spool_max, self.spool_max);
         set_some(&mut config.advertise_rtmp, self.advertise_rtmp.clone());
         set_some(&mut config.advertise_http, self.advertise_http.clone());
         if let Some(seconds) = self.lease_ttl {

@@ -212,6 +212,18 @@ pub struct Config {
     /// the publisher lives; a dead node's keys are free after it.
     #[serde(deserialize_with = "seconds")]
     pub lease_ttl: Duration,
+    /// Object storage (feature `store`): `s3://BUCKET[/PREFIX]`, the store's
+    /// endpoint and credentials from the environment as `object_store` reads
+    /// them (`AWS_ENDPOINT`, `AWS_ACCESS_KEY_ID`, ...). Finished segments, an
+    /// EVENT playlist per stream and recordings go there (see
+    /// [`crate::store`]). `None` (the default): nothing is uploaded.
+    pub store: Option<String>,
+    /// Where objects wait for the store; `None`: `live-ingest-spool` in the
+    /// system's temporary directory.
+    pub spool: Option<PathBuf>,
+    /// The spool's bound in bytes: past it the oldest objects not uploaded
+    /// are dropped (counted in `/metrics`).
+    pub spool_max: u64,
     /// Per-player and cache limits.
     pub limits: Limits,
 }
@@ -254,6 +266,9 @@ impl Default for Config {
             advertise_rtmp: None,
             advertise_http: None,
             lease_ttl: Duration::from_secs(5),
+            store: None,
+            spool: None,
+            spool_max: 1 << 30,
             limits: Limits::default(),
         }
     }
@@ -354,6 +369,25 @@ impl Config {
                     url,
                 ));
             }
+        }
+        if let Some(url) = &self.store {
+            if !url.starts_with("s3://") || url.len() <= "s3://".len() {
+                return Err(invalid("store", "an s3://BUCKET[/PREFIX] URL", url));
+            }
+            if cfg!(not(feature = "store")) {
+                return Err(invalid(
+                    "store",
+                    "no store (this build lacks the `store` feature)",
+                    url,
+                ));
+            }
+        }
+        if self.spool_max < 1 << 20 {
+            return Err(invalid(
+                "spool_max",
+                "at least 1048576 bytes",
+                &self.spool_max.to_string(),
+            ));
         }
         if let Some(url) = &self.advertise_rtmp {
             if !url.starts_with("rtmp://") {

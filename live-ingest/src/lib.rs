@@ -74,6 +74,8 @@ pub mod metrics;
 pub mod rtmp;
 pub mod server;
 pub mod stall;
+#[cfg(feature = "store")]
+pub mod store;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod vectored;

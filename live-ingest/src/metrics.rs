@@ -49,6 +49,20 @@ impl WriteFailures {
     }
 }
 
+/// The object store's counters (`--store`), shared with the uploader:
+/// `live_ingest_store_uploads_total`, `..._store_upload_failures_total`
+/// (each failed attempt; the object is tried again) and
+/// `..._store_dropped_total` (objects given up: the spool was full).
+#[derive(Clone, Debug, Default)]
+pub struct StoreCounters {
+    /// Objects uploaded.
+    pub uploaded: Counter,
+    /// Upload attempts that failed.
+    pub failed: Counter,
+    /// Objects dropped.
+    pub dropped: Counter,
+}
+
 /// The server-wide counters and gauges.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -65,6 +79,7 @@ pub struct Metrics {
     tls_handshake_failures: Counter,
     tls_reload_failures: Counter,
     write_failures: WriteFailures,
+    store: StoreCounters,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -87,6 +102,11 @@ impl Metrics {
     /// The write failure counters, shared with the streams that count them.
     pub fn write_failures(&self) -> &WriteFailures {
         &self.write_failures
+    }
+
+    /// The object store's counters, for the uploader to count into.
+    pub fn store(&self) -> &StoreCounters {
+        &self.store
     }
 
     pub(crate) fn connection_opened(&self) {
@@ -203,6 +223,21 @@ impl Metrics {
                 "record_write_failures",
                 "Recording writes that failed (the file ends at its last whole tag)",
                 &self.write_failures.record,
+            ),
+            (
+                "store_uploads",
+                "Objects uploaded to the object store",
+                &self.store.uploaded,
+            ),
+            (
+                "store_upload_failures",
+                "Object store uploads that failed (each is tried again)",
+                &self.store.failed,
+            ),
+            (
+                "store_dropped",
+                "Objects not uploaded: the spool was full (or their file was gone)",
+                &self.store.dropped,
             ),
         ];
         for (name, help, counter) in counters {

@@ -28,6 +28,9 @@ pub struct Server {
     /// This node's part of a cluster (`config.cluster`).
     #[cfg(feature = "cluster")]
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// The uploader to object storage (`config.store`).
+    #[cfg(feature = "store")]
+    pub store: Option<Arc<crate::store::Store>>,
     hooks: Box<dyn Hooks>,
     next_id: AtomicU64,
     /// Set by [`Server::drain`]: every publisher connection watches it.
@@ -62,8 +65,16 @@ impl Server {
     pub fn with_hooks(config: Config, hooks: impl Hooks) -> Result<Arc<Server>, ConfigError> {
         config.check()?;
         let metrics = Metrics::new();
+        #[cfg(feature = "store")]
+        let store = crate::store::Store::new(&config, metrics.store().clone())?;
+        let handle = crate::hls::bucket::StoreHandle(
+            #[cfg(feature = "store")]
+            store.clone(),
+        );
         let registry = match config.hls {
-            true => Some(Registry::new(&config, metrics.write_failures().clone())?),
+            true => {
+                Some(Registry::new(&config, metrics.write_failures().clone())?.with_store(handle))
+            }
             false => None,
         };
         #[cfg(feature = "tls")]
@@ -73,6 +84,8 @@ impl Server {
         Ok(Arc::new(Server {
             #[cfg(feature = "cluster")]
             cluster,
+            #[cfg(feature = "store")]
+            store,
             #[cfg(feature = "tls")]
             tls,
             #[cfg(feature = "tls")]
@@ -295,6 +308,10 @@ pub async fn start(server: Arc<Server>) -> std::io::Result<Bound> {
         };
         cluster.advertise(port(rtmp, bound.rtmp), port(http, bound.http));
         tokio::spawn(cluster.clone().run());
+    }
+    #[cfg(feature = "store")]
+    if let Some(store) = &server.store {
+        tokio::spawn(store.clone().run());
     }
     tokio::spawn(http::serve(http, server.clone()));
     tokio::spawn(reap(server));

@@ -11,6 +11,7 @@
 //! - [`variants`]: groups of streams named `KEY` + a configured suffix: their
 //!   multivariant playlist and the rendition reports in their playlists.
 
+pub mod bucket;
 pub mod disk;
 pub mod record;
 pub mod registry;

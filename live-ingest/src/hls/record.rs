@@ -54,6 +54,8 @@ pub struct Recording {
     dir: PathBuf,
     name: String,
     path: PathBuf,
+    /// Every file this recording opened, in order.
+    files: Vec<PathBuf>,
     /// `None` after a failed write, until a new file is opened.
     file: Option<File>,
     writer: Writer,
@@ -79,6 +81,7 @@ impl Recording {
             .map_or(0, |d| d.as_secs());
         let mut recording = Recording {
             path: PathBuf::new(),
+            files: Vec::new(),
             dir,
             name: format!("{name}-{seconds}"),
             file: None,
@@ -104,6 +107,7 @@ impl Recording {
             n += 1;
         }
         let file = File::create(&path)?;
+        self.files.push(path.clone());
         self.path = path;
         self.file = Some(file);
         self.written = 0;
@@ -116,6 +120,12 @@ impl Recording {
     /// The file being written (the latest one, after a failure).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Every file this recording opened (more than one after a failed
+    /// write), oldest first; one may have been removed (left empty).
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
     }
 
     /// Appends one message as a tag.
@@ -221,9 +231,10 @@ impl Recording {
         self.failed_at = Some(Instant::now());
     }
 
-    /// Writes what is left.
-    pub fn finish(mut self) {
+    /// Writes what is left; returns the files written.
+    pub fn finish(mut self) -> Vec<PathBuf> {
         self.flush();
+        std::mem::take(&mut self.files)
     }
 }
 

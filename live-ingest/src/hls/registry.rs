@@ -64,6 +64,12 @@ impl Registry {
         Ok((stream, false))
     }
 
+    /// Every stream made from now on uploads to `store`.
+    pub fn with_store(mut self, store: super::bucket::StoreHandle) -> Registry {
+        self.options.store = store;
+        self
+    }
+
     /// The clock of the variant group `key` is in (`None` outside one).
     fn group_clock(&self, key: &str) -> Option<Arc<GroupClock>> {
         let (app, name) = key.split_once('/').unwrap_or(("", key));

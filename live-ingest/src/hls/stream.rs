@@ -17,13 +17,14 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use flv::{MediaEvents, Tag, TagType};
 use hls_mux::encryption::Encryption;
-use hls_mux::playlist::{ReloadAnswer, RenditionReport, Variant};
+use hls_mux::playlist::{ReloadAnswer, RenditionReport, Segment, SegmentHead, Variant};
 use hls_mux::{FlvAdapter, FlvInput, Format, Muxer, MuxerOptions, Output, Tracks};
 use media_probe::{Probe, ProbeConfig};
 use rtmp_core::MediaKind;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use super::bucket::{Bucket, StoreHandle};
 use super::disk::StreamDir;
 use super::record::Recording;
 use super::variants::GroupClock;
@@ -108,6 +109,8 @@ pub struct StreamOptions {
     pub key_rotation: Option<u64>,
     /// Where failed writes of both are counted.
     pub write_failures: WriteFailures,
+    /// The object store segments and recordings are uploaded to, if any.
+    pub store: StoreHandle,
 }
 
 impl StreamOptions {
@@ -119,6 +122,7 @@ impl StreamOptions {
             record: config.record.clone(),
             key_rotation: config.encrypt.map(|_| config.key_rotation),
             write_failures: WriteFailures::default(),
+            store: StoreHandle::default(),
         })
     }
 }
@@ -144,6 +148,8 @@ struct State {
     recording: Option<Recording>,
     /// With `--encrypt` and `--out`: the next key period to write to disk.
     keys_on_disk: u64,
+    /// With a store: the stream's objects there.
+    bucket: Option<Bucket>,
 }
 
 /// One stream (a key): see the [module docs](self).
@@ -221,6 +227,7 @@ impl Stream {
             disk,
             recording: None,
             keys_on_disk: 0,
+            bucket: Bucket::new(&options.store, key, options.muxer.target_duration),
         };
         state.recording = open_recording(options, key);
         Ok(Stream {
@@ -284,6 +291,9 @@ impl Stream {
         state.probe = probe();
         state.events.clear();
         state.recording = open_recording(&self.options, &self.key);
+        if let Some(bucket) = state.bucket.as_mut() {
+            bucket.resume();
+        }
         write_playlist(&mut state);
         drop(state);
         self.notify();
@@ -313,8 +323,12 @@ impl Stream {
         let arrival = state.publish_started.elapsed();
         state.probe.finish(Some(arrival));
         drain_probe(&mut state, arrival);
-        if let Some(recording) = state.recording.take() {
-            recording.finish();
+        let recorded = state.recording.take().map(Recording::finish);
+        if let Some(bucket) = state.bucket.as_mut() {
+            bucket.end();
+            for file in recorded.iter().flatten() {
+                bucket.recording(file);
+            }
         }
         write_playlist(&mut state);
         drop(state);
@@ -672,7 +686,12 @@ fn drain(state: &mut State, format: Format, encryption: Option<&Encryption>) -> 
     while let Some(output) = state.muxer.poll_output() {
         changed = true;
         match output {
-            Output::Init { uri, data } => store(state, uri, vec![data], FileKind::Init, format),
+            Output::Init { uri, data } => {
+                if let Some(bucket) = &state.bucket {
+                    bucket.init(&uri, &data);
+                }
+                store(state, uri, vec![data], FileKind::Init, format);
+            }
             Output::Part { uri, data, .. } => {
                 if let (Some(encryption), Some(msn)) = (encryption, part_msn(&uri)) {
                     keys_to_disk(state, encryption, msn);
@@ -680,9 +699,27 @@ fn drain(state: &mut State, format: Format, encryption: Option<&Encryption>) -> 
                 state.open_parts.push(uri.clone());
                 store(state, uri, data, FileKind::Part, format);
             }
-            Output::Segment { uri, data, msn, .. } => {
+            Output::Segment {
+                uri,
+                data,
+                msn,
+                duration,
+                discontinuity,
+            } => {
                 if let Some(encryption) = encryption {
                     keys_to_disk(state, encryption, msn);
+                }
+                if let Some(bucket) = state.bucket.as_mut() {
+                    // As the live playlist lists it (date, init, key).
+                    let listed = state.muxer.playlist().segments().find(|(m, _)| *m == msn);
+                    let segment = listed.map_or_else(
+                        || {
+                            let head = SegmentHead::new().discontinuity(discontinuity);
+                            Segment::new(uri.clone(), duration).head(head)
+                        },
+                        |(_, s)| s.clone(),
+                    );
+                    bucket.segment(segment, &data);
                 }
                 store(state, uri, data, FileKind::Segment, format);
                 let parts = std::mem::take(&mut state.open_parts);
