@@ -28,6 +28,9 @@ pub struct Server {
     /// This node's part of a cluster (`config.cluster`).
     #[cfg(feature = "cluster")]
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// The keys this node pulls from other nodes for its RTMP players.
+    #[cfg(feature = "cluster")]
+    pub(crate) pulls: crate::rtmp::pull::Pulls,
     /// The uploader to object storage (`config.store`).
     #[cfg(feature = "store")]
     pub store: Option<Arc<crate::store::Store>>,
@@ -84,6 +87,8 @@ impl Server {
         Ok(Arc::new(Server {
             #[cfg(feature = "cluster")]
             cluster,
+            #[cfg(feature = "cluster")]
+            pulls: Default::default(),
             #[cfg(feature = "store")]
             store,
             #[cfg(feature = "tls")]

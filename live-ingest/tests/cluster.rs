@@ -282,3 +282,54 @@ async fn a_node_that_lost_its_lease_stops_its_publisher() {
     );
     drop(a.process);
 }
+
+/// `live_ingest_players` (RTMP players and HTTP-FLV readers) on the node at `http`.
+async fn players(http: SocketAddr) -> Option<u64> {
+    let (_, text) = get(http, "/metrics").await;
+    text.lines()
+        .find_map(|l| l.strip_prefix("live_ingest_players "))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// RTMP players on a node that does not have the key get it from the node
+/// that does (edge pull): both players here share one pull, which is one
+/// player on the owner, and they receive the publisher's payloads.
+#[tokio::test]
+#[ignore = "needs redis-server (apt install redis-server) and the program (--features cli)"]
+async fn rtmp_players_on_another_node_share_one_pull_from_the_owner() {
+    let (_redis, redis_addr) = redis().await;
+    let a = node(redis_addr).await;
+    let b = node(redis_addr).await;
+    let mut publisher = Client::publish(a.rtmp, "pulled").await.expect("A accepts");
+    publisher.send_loops(1).await;
+    let sending = tokio::spawn(async move {
+        for _ in 0..60 {
+            publisher.send_loops(1).await;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        publisher
+    });
+    let mut first = Client::play(b.rtmp, "pulled").await.expect("B plays");
+    let mut second = Client::play(b.rtmp, "pulled").await.expect("B plays again");
+    first.collect(300).await;
+    second.collect(300).await;
+    let sent: std::collections::HashSet<Vec<u8>> = client::fixture_tags()
+        .into_iter()
+        .map(|(_, _, payload)| payload.to_vec())
+        .collect();
+    for (n, player) in [&first, &second].into_iter().enumerate() {
+        let media: Vec<_> = player
+            .media
+            .iter()
+            .filter(|m| m.kind != rtmp_core::MediaKind::Data)
+            .collect();
+        assert!(media.len() >= 300, "player {n}: {} messages", media.len());
+        assert!(
+            media.iter().all(|m| sent.contains(&m.payload.to_vec())),
+            "player {n}: payloads as published"
+        );
+    }
+    assert_eq!(players(a.http).await, Some(1), "one pull on the owner");
+    assert_eq!(players(b.http).await, Some(2), "two players on B");
+    let _ = sending.await;
+}

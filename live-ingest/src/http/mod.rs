@@ -289,12 +289,22 @@ async fn from_owner(
         let cluster = server.cluster.as_ref()?;
         let mut parts = path.trim_start_matches('/').splitn(3, '/');
         let (app, name) = (parts.next()?, parts.next()?);
-        let name = name.strip_suffix(".flv").unwrap_or(name);
+        let flv = name.strip_suffix(".flv");
+        let name = flv.unwrap_or(name);
         if !valid_name(app) || !valid_name(name) {
             return None;
         }
         let key = format!("{app}/{name}");
-        if server.hub.is_live(&key) {
+        // HTTP-FLV is served wherever the hub has the stream (published
+        // here, or pulled by an RTMP player here); HLS only where it is
+        // packaged, by the publisher's node.
+        let here = match flv {
+            Some(_) => server.hub.is_live(&key),
+            None => (server.registry.as_ref())
+                .and_then(|registry| registry.get(&key))
+                .is_some_and(|stream| stream.is_live()),
+        };
+        if here {
             return None;
         }
         let owner = cluster.owner(&key).await?;

@@ -277,6 +277,12 @@ impl Hub {
         }
     }
 
+    /// Subscribers of `key` (players, HTTP-FLV readers, pushes).
+    pub fn subscribers(&self, key: &str) -> usize {
+        self.cell(key)
+            .map_or(0, |cell| lock_cell(&cell).subscribers.len())
+    }
+
     /// Bytes queued for the subscribers of `key`, all together.
     pub fn queued_bytes(&self, key: &str) -> usize {
         self.cell(key).map_or(0, |cell| {

@@ -73,6 +73,21 @@ pub(super) fn attach(
     None
 }
 
+/// An RTMP player of `key` subscribed here: if the key is live on another
+/// node, this node pulls it from there ([`super::pull`]).
+pub(super) async fn pull_if_remote(server: &Arc<Server>, key: &str) {
+    #[cfg(feature = "cluster")]
+    if let Some(cluster) = &server.cluster {
+        if !server.hub.is_live(key) {
+            if let Some(owner) = cluster.owner(key).await {
+                super::pull::ensure(server, key, owner);
+            }
+        }
+    }
+    #[cfg(not(feature = "cluster"))]
+    let _ = (server, key);
+}
+
 /// The publish of `key` ended (or failed to start): its lease goes.
 pub(super) fn release(server: &Arc<Server>, key: &str) {
     #[cfg(feature = "cluster")]

@@ -303,6 +303,9 @@ impl Connection {
         };
         self.session.accept_play()?;
         let (rx, live) = self.server.hub.subscribe(&key, self.id);
+        if !live {
+            cluster::pull_if_remote(&self.server, &key).await;
+        }
         info!(id = self.id, peer = %self.peer, key, live, "playing");
         self.server.metrics.player_started();
         self.server.event(Event::PlayStarted {

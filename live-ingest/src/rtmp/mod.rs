@@ -13,6 +13,8 @@
 
 mod cluster;
 pub mod connection;
+#[cfg(feature = "cluster")]
+pub mod pull;
 pub mod push;
 
 use std::time::Duration;
