@@ -86,6 +86,19 @@ async fn node(redis: SocketAddr) -> Node {
     }
 }
 
+/// How many GETs Redis answered so far (`INFO commandstats`).
+fn redis_gets(redis: SocketAddr) -> u64 {
+    let out = Command::new("redis-cli")
+        .args(["-p", &redis.port().to_string(), "INFO", "commandstats"])
+        .output()
+        .expect("run redis-cli");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("cmdstat_get:calls="))
+        .and_then(|rest| rest.split(',').next()?.parse().ok())
+        .unwrap_or(0)
+}
+
 /// `GET path` on `addr`: status and body text.
 async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
     let response = client::get(addr, path).await;
@@ -145,6 +158,16 @@ async fn one_node_per_key_any_node_answers_and_a_dead_nodes_keys_move_on() {
         init.body.len() > 100 && init.body == direct.body,
         "the same init via B and C"
     );
+
+    // Owners are remembered until they change: 50 more requests via B ask
+    // Redis about the key at most once more.
+    let before = redis_gets(redis_addr);
+    for _ in 0..50 {
+        assert_eq!(get(b.http, on_a).await.0, 200);
+    }
+    let lookups = redis_gets(redis_addr) - before;
+    eprintln!("50 proxied requests: {lookups} owner lookups");
+    assert!(lookups <= 1, "{lookups} lookups for 50 requests");
 
     // A dies (SIGKILL: no release), its playlist state saved (every 100 ms
     // while it changes). The publisher reconnects to B, which takes the key

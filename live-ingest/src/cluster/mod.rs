@@ -31,7 +31,14 @@
 //! retake a lease that expired meanwhile if it is still free.
 //!
 //! Any node answers HLS and HTTP-FLV for any key: a request for a key that is
-//! not here is proxied to the node holding its lease (see [`proxy`]).
+//! not here is proxied to the node holding its lease (see [`proxy`]). Owners
+//! are remembered per key until Redis says the lease changed hands: taking
+//! and releasing a lease publish the key on `live-ingest:owners`, which every
+//! node listens to; a lease that expired (its node died) is forgotten when a
+//! request to that node fails. So a node asks Redis about a key about once
+//! per change of owner, not per request (12,000 keys on 50 nodes would
+//! otherwise be a million lookups a second). While a node cannot listen, it
+//! remembers owners for [`OWNER_CACHE`] only.
 //!
 //! The run loop: [`Cluster::acquire`] on publish, [`Cluster::attach`] once the
 //! stream exists, [`Cluster::release`] when the publisher leaves, and
@@ -56,11 +63,18 @@ use crate::{Config, ConfigError, Refused};
 /// How long the playlist state of a key stays in Redis after its last write.
 const STATE_SECONDS: u64 = 3600;
 
-/// How long an owner lookup for the proxy is remembered.
+/// How long an owner lookup for the proxy is remembered while this node does
+/// not hear the changes of owner (see the module docs).
 const OWNER_CACHE: Duration = Duration::from_millis(500);
 
+/// How long it is remembered at most while it does.
+const OWNER_CACHE_LISTENING: Duration = Duration::from_secs(30);
+
+/// The channel lease changes are published on.
+const OWNERS_CHANNEL: &str = "live-ingest:owners";
+
 /// Owner lookups remembered at most (each a few hundred bytes).
-const OWNER_CACHE_ENTRIES: usize = 10_000;
+const OWNER_CACHE_ENTRIES: usize = 100_000;
 
 /// How often changed playlist states are saved: a node that dies loses at
 /// most this much of its state (and the next node skips a lease's worth of
@@ -81,6 +95,9 @@ if current and cjson.decode(current).node ~= ARGV[3] then
   return {0, current}
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if not current then
+  redis.call('PUBLISH', 'live-ingest:owners', KEYS[1])
+end
 return {1, redis.call('GET', KEYS[2]) or ''}
 ";
 
@@ -92,6 +109,9 @@ if current and cjson.decode(current).token ~= ARGV[3] then
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if not current then
+  redis.call('PUBLISH', 'live-ingest:owners', KEYS[1])
+end
 if ARGV[4] ~= '' then
   redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5])
 end
@@ -106,6 +126,7 @@ if ARGV[2] ~= '' and (not current or cjson.decode(current).token == ARGV[1]) the
 end
 if current and cjson.decode(current).token == ARGV[1] then
   redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', 'live-ingest:owners', KEYS[1])
 end
 return 1
 ";
@@ -204,6 +225,8 @@ pub struct Cluster {
     target: Duration,
     held: Mutex<HashMap<String, Held>>,
     owners: Mutex<HashMap<String, (Instant, Option<Owner>)>>,
+    /// This node hears the changes of owner (`OWNERS_CHANNEL`).
+    listening: std::sync::atomic::AtomicBool,
 }
 
 fn lease_key(key: &str) -> String {
@@ -245,6 +268,7 @@ impl Cluster {
             target: Duration::from_secs_f64(config.target_duration.clamp(0.001, 3600.0)),
             held: Mutex::new(HashMap::new()),
             owners: Mutex::new(HashMap::new()),
+            listening: std::sync::atomic::AtomicBool::new(false),
         })))
     }
 
@@ -436,6 +460,7 @@ impl Cluster {
     /// Renews every lease held every third of the TTL, and saves each
     /// changed playlist state every [`SAVE_PERIOD`], for ever.
     pub async fn run(self: Arc<Self>) {
+        tokio::spawn(self.clone().listen());
         let mut ticker = tokio::time::interval(SAVE_PERIOD);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut renewed: Option<Instant> = None;
@@ -510,22 +535,56 @@ impl Cluster {
         }
     }
 
+    /// Hears the changes of owner for ever, forgetting what it remembered
+    /// of each key that changed; reconnects after a second when Redis fails
+    /// (and forgets everything, as changes may have been missed).
+    async fn listen(self: Arc<Self>) {
+        use std::sync::atomic::Ordering;
+        loop {
+            if let Ok(mut pubsub) = self.client.get_async_pubsub().await {
+                if pubsub.subscribe(OWNERS_CHANNEL).await.is_ok() {
+                    self.listening.store(true, Ordering::Relaxed);
+                    let mut messages = pubsub.on_message();
+                    while let Some(message) = messages.next().await {
+                        let lease = message.get_payload::<String>().unwrap_or_default();
+                        if let Some(key) = lease.strip_prefix("live-ingest:lease:") {
+                            self.forget_owner(key);
+                        }
+                    }
+                }
+            }
+            self.listening.store(false, Ordering::Relaxed);
+            self.owners().clear();
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    fn owners(&self) -> MutexGuard<'_, HashMap<String, (Instant, Option<Owner>)>> {
+        self.owners.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forgets who holds `key` (its lease changed, or its node did not answer).
+    pub fn forget_owner(&self, key: &str) {
+        self.owners().remove(key);
+    }
+
     /// The node holding `key`'s lease, if it is another one (for the proxy);
-    /// remembered for [`OWNER_CACHE`].
+    /// remembered until it changes (see the module docs).
     pub async fn owner(&self, key: &str) -> Option<Owner> {
         let now = Instant::now();
-        {
-            let owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((at, owner)) = owners.get(key) {
-                if now.saturating_duration_since(*at) < OWNER_CACHE {
-                    return owner.clone();
-                }
+        let limit = match self.listening.load(std::sync::atomic::Ordering::Relaxed) {
+            true => OWNER_CACHE_LISTENING,
+            false => OWNER_CACHE,
+        };
+        if let Some((at, owner)) = self.owners().get(key) {
+            if now.saturating_duration_since(*at) < limit {
+                return owner.clone();
             }
         }
         let owner = self.lookup(key).await.filter(|o| o.node != self.node);
-        let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
+        let mut owners = self.owners();
         if owners.len() >= OWNER_CACHE_ENTRIES {
-            owners.retain(|_, (at, _)| now.saturating_duration_since(*at) < OWNER_CACHE);
+            owners.retain(|_, (at, _)| now.saturating_duration_since(*at) < limit);
         }
         if owners.len() < OWNER_CACHE_ENTRIES {
             owners.insert(key.to_owned(), (now, owner.clone()));

@@ -312,7 +312,12 @@ async fn from_owner(
             "" => path.to_owned(),
             query => format!("{path}?{query}"),
         };
-        Some(crate::cluster::proxy::forward(&owner, &target, range).await)
+        let answer = crate::cluster::proxy::forward(&owner, &target, range).await;
+        if answer.status() == StatusCode::BAD_GATEWAY {
+            // Its node is gone (its lease expires on its own): ask again next time.
+            cluster.forget_owner(&key);
+        }
+        Some(answer)
     }
     #[cfg(not(feature = "cluster"))]
     {
