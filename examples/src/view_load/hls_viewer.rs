@@ -26,6 +26,10 @@ pub(super) struct Listed {
     pub(super) discontinuity: bool,
     /// The init segment it refers to.
     pub(super) map: Option<String>,
+    /// Its discontinuity number: `EXT-X-DISCONTINUITY-SEQUENCE` plus the
+    /// discontinuities listed up to it. A new publisher (or, in a cluster,
+    /// a new node) raises it.
+    pub(super) timeline: u64,
 }
 
 /// What the viewer reads of a media playlist.
@@ -49,8 +53,11 @@ pub(super) fn parse(text: &str) -> Listing {
     let mut msn = 0;
     let mut open = Listed::default();
     let mut map = None;
+    let mut timeline = 0u64;
     for line in text.lines() {
-        if let Some(n) = line.strip_prefix("#EXT-X-MEDIA-SEQUENCE:") {
+        if let Some(n) = line.strip_prefix("#EXT-X-DISCONTINUITY-SEQUENCE:") {
+            timeline = n.trim().parse().unwrap_or(0);
+        } else if let Some(n) = line.strip_prefix("#EXT-X-MEDIA-SEQUENCE:") {
             msn = n.trim().parse().unwrap_or(0);
         } else if line.starts_with("#EXT-X-MAP:") {
             map = quoted_uri(line);
@@ -58,12 +65,14 @@ pub(super) fn parse(text: &str) -> Listing {
             open.parts.extend(quoted_uri(line));
         } else if line == "#EXT-X-DISCONTINUITY" {
             open.discontinuity = true;
+            timeline += 1;
         } else if line == "#EXT-X-ENDLIST" {
             listing.ended = true;
         } else if !line.starts_with('#') && !line.trim().is_empty() {
             open.msn = msn;
             open.uri = Some(line.trim().to_owned());
             open.map = map.clone();
+            open.timeline = timeline;
             listing.segments.push(std::mem::take(&mut open));
             msn += 1;
         }
@@ -71,6 +80,7 @@ pub(super) fn parse(text: &str) -> Listing {
     if !open.parts.is_empty() || open.discontinuity {
         open.msn = msn;
         open.map = map;
+        open.timeline = timeline;
         listing.segments.push(open);
     }
     listing
@@ -148,6 +158,8 @@ struct Viewer<'a> {
     tfdt: HashMap<u32, u64>,
     /// A publisher change was seen since the last read (no gap counted).
     changed: bool,
+    /// The discontinuity number of the last segment read from.
+    timeline: Option<u64>,
 }
 
 /// Reads the stream for ever, waiting whenever its publisher is gone.
@@ -160,6 +172,7 @@ pub(super) async fn run(target: Target) {
         map: None,
         tfdt: HashMap::new(),
         changed: false,
+        timeline: None,
     };
     let counters = &target.counters;
     let mut reading = false;
@@ -229,8 +242,10 @@ impl Viewer<'_> {
             Some(next) if next.msn >= first.msn => next,
             Some(_) => {
                 // Asked for, then no longer listed: a gap unless the
-                // publisher changed in between.
-                if !self.changed {
+                // publisher changed in between (a discontinuity since).
+                let newer = listing.segments.last().map(|s| s.timeline);
+                let moved_on = newer.is_some_and(|t| self.timeline.is_some_and(|own| t > own));
+                if !self.changed && !moved_on {
                     Counters::add(&self.counters().gaps, 1);
                 }
                 self.live_edge(listing)
@@ -247,6 +262,7 @@ impl Viewer<'_> {
                 if !self.fetch(segment.map.as_deref(), part).await {
                     break;
                 }
+                self.timeline = Some(segment.timeline);
                 at.part += 1;
             } else if segment.uri.is_some() && segment.parts.is_empty() && at.part == 0 {
                 // An older segment listed without parts: read it whole.
@@ -254,6 +270,7 @@ impl Viewer<'_> {
                 if !self.fetch(segment.map.as_deref(), &uri).await {
                     break;
                 }
+                self.timeline = Some(segment.timeline);
                 at = Next {
                     msn: at.msn + 1,
                     part: 0,
@@ -352,6 +369,12 @@ mod tests {
         assert_eq!(listing.segments[2].uri, None);
         assert!(listing.segments[2].discontinuity);
         assert_eq!(listing.segments[2].map.as_deref(), Some("init1.mp4"));
+        let timelines: Vec<u64> = listing.segments.iter().map(|s| s.timeline).collect();
+        assert_eq!(timelines, [0, 0, 1]);
+        let later = parse(
+            "#EXT-X-DISCONTINUITY-SEQUENCE:3\n#EXT-X-MEDIA-SEQUENCE:40\n#EXTINF:1,\nseg40.m4s\n",
+        );
+        assert_eq!(later.segments[0].timeline, 3);
         assert!(parse("#EXTM3U\n#EXTINF:1,\na.ts\n#EXT-X-ENDLIST\n").ended);
     }
 
