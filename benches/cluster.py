@@ -223,18 +223,24 @@ def run(args):
         figures["origin_requests_per_object"] = round(fetched / max(len(objects), 1), 2)
         for i, p in pubs.items():
             stop(p)
-        # The bucket's playlist of a stream that stayed on its node plays whole.
-        key = f"c{args.nodes - 1}_0"
-        url = f"http://127.0.0.1:{c.s3}/media/cluster/live/{key}/index.m3u8"
-        deadline = time.time() + 60
-        while b"#EXT-X-ENDLIST" not in http(url)[1] and time.time() < deadline:
-            time.sleep(0.5)
-        decoded = subprocess.run([FFMPEG9, "-hide_banner", "-loglevel", "error", "-i", url,
-                                  "-map", "0:v:0", "-f", "framemd5", "-"],
-                                 capture_output=True, text=True)
-        frames = [line for line in decoded.stdout.splitlines() if not line.startswith("#")]
-        figures["bucket_frames"] = len(frames)
-        results["bucket_plays"] = decoded.returncode == 0 and len(frames) > args.seconds * 20
+        # The bucket's playlists play whole: a stream that stayed on its node,
+        # and one that moved (the dead node's segments, a discontinuity, the
+        # new node's).
+        for label, key in (("stayed", f"c{args.nodes - 1}_0"), ("moved", "c0_0")):
+            url = f"http://127.0.0.1:{c.s3}/media/cluster/live/{key}/index.m3u8"
+            deadline = time.time() + 60
+            while b"#EXT-X-ENDLIST" not in http(url)[1] and time.time() < deadline:
+                time.sleep(0.5)
+            text = http(url)[1].decode("utf-8", "replace")
+            decoded = subprocess.run([FFMPEG9, "-hide_banner", "-loglevel", "error", "-i", url,
+                                      "-map", "0:v:0", "-f", "framemd5", "-"],
+                                     capture_output=True, text=True)
+            frames = [line for line in decoded.stdout.splitlines() if not line.startswith("#")]
+            figures[f"bucket_frames_{label}"] = len(frames)
+            whole = decoded.returncode == 0 and len(frames) > args.seconds * 20
+            if label == "moved":
+                whole = whole and "#EXT-X-DISCONTINUITY" in text and 'init0.mp4' in text
+            results[f"bucket_plays_{label}"] = whole
     finally:
         c.stop_all()
     report = {"args": vars(args), "checks": results, "figures": figures}

@@ -424,6 +424,9 @@ impl Stream {
                 msn = from.next_msn,
                 "continuing the cluster's playlist"
             );
+            if let Some(bucket) = state.bucket.as_mut() {
+                bucket.continue_previous();
+            }
             write_playlist(&mut state);
         }
     }

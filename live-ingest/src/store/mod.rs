@@ -287,6 +287,17 @@ impl Store {
         self.counters.dropped.inc();
     }
 
+    /// The object `name` as text, if the store has it (and answers within
+    /// the upload limit).
+    pub async fn get_text(&self, name: &str) -> Option<String> {
+        let get = async {
+            let object = self.store.get(&ObjectPath::from(name)).await.ok()?;
+            object.bytes().await.ok()
+        };
+        let bytes = tokio::time::timeout(UPLOAD_TIMEOUT, get).await.ok()??;
+        String::from_utf8(bytes.to_vec()).ok()
+    }
+
     /// Spooled bytes not uploaded yet.
     pub fn queued_bytes(&self) -> u64 {
         self.queue().bytes
