@@ -160,7 +160,12 @@ struct Viewer<'a> {
     changed: bool,
     /// The discontinuity number of the last segment read from.
     timeline: Option<u64>,
+    /// When it last read a part or segment.
+    last_read: Option<std::time::Instant>,
 }
+
+/// Gaps described on stderr so far, by every viewer of the process.
+static GAPS_DESCRIBED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Reads the stream for ever, waiting whenever its publisher is gone.
 pub(super) async fn run(target: Target) {
@@ -173,6 +178,7 @@ pub(super) async fn run(target: Target) {
         tfdt: HashMap::new(),
         changed: false,
         timeline: None,
+        last_read: None,
     };
     let counters = &target.counters;
     let mut reading = false;
@@ -246,7 +252,11 @@ impl Viewer<'_> {
                 let newer = listing.segments.last().map(|s| s.timeline);
                 let moved_on = newer.is_some_and(|t| self.timeline.is_some_and(|own| t > own));
                 if !self.changed && !moved_on {
-                    Counters::add(&self.counters().gaps, 1);
+                    let (first_msn, last) = (first.msn, listing.segments.last().map(|s| s.msn));
+                    let asked = self.next;
+                    self.gap(format_args!(
+                        "asked {asked:?}, listed {first_msn}..={last:?}"
+                    ));
                 }
                 self.live_edge(listing)
             }
@@ -278,7 +288,10 @@ impl Viewer<'_> {
             } else if segment.uri.is_some() {
                 if segment.parts.is_empty() && !self.changed {
                     // Part of it read, the rest no longer listed as parts.
-                    Counters::add(&self.counters().gaps, 1);
+                    self.gap(format_args!(
+                        "asked {at:?}: segment {} listed without its parts",
+                        at.msn
+                    ));
                 }
                 at = Next {
                     msn: at.msn + 1,
@@ -288,6 +301,19 @@ impl Viewer<'_> {
                 break;
             }
             self.next = Some(at);
+        }
+    }
+
+    /// Counts a gap, and describes the first few on stderr (with the time
+    /// since this viewer's last read) so a run that has some says why.
+    fn gap(&self, what: std::fmt::Arguments<'_>) {
+        Counters::add(&self.counters().gaps, 1);
+        if GAPS_DESCRIBED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 20 {
+            let idle = self.last_read.map(|t| t.elapsed());
+            eprintln!(
+                "view_load: gap on {}: {what}; last read {idle:?} ago",
+                self.base
+            );
         }
     }
 
@@ -324,6 +350,7 @@ impl Viewer<'_> {
         };
         Counters::add(&self.counters().reads, 1);
         self.changed = false;
+        self.last_read = Some(std::time::Instant::now());
         for (track, time) in tfdts(&data) {
             if self.tfdt.get(&track).is_some_and(|last| time <= *last) {
                 Counters::add(&self.counters().disorder, 1);
