@@ -435,17 +435,3 @@ fn hlsjs_plays_the_encrypted_ll_hls_stream() {
 fn shaka_plays_the_encrypted_stream_without_parts() {
     play_encrypted("shaka", false);
 }
-
-/// A player joining a stream that has run for 16 s (eight segments, the
-/// first two out of the live window) plays as well as one joining at the
-/// start. Before segments were dated on the media timeline, the window's
-/// first `EXT-X-PROGRAM-DATE-TIME` was its arrival time, off by the network's
-/// jitter from what the durations before it said; Shaka places segments by
-/// those dates, and a late joiner showed 70-79 % of the frames.
-#[test]
-#[ignore = "needs peers: ffmpeg9, chromium, npm players (../shared/peers)"]
-fn shaka_joins_a_stream_sixteen_seconds_in() {
-    let _one = lock();
-    let report = play_looped("shaka", Config::default(), 8, "8");
-    assert_played_well("shaka (joining late)", &report);
-}
