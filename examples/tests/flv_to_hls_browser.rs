@@ -178,7 +178,13 @@ browser_tests! {
     // hls.js skips the hole and 0.1 s more: 4 pictures are never shown.
     fmp4_resolution_change: "h_h264_reschange", Fmp4, [("audiovideo", "avc1")], sizes [(320, 240), (640, 360)], frames 175,
         tolerate ["bufferStalledError", "bufferSeekOverHole"];
-    ts_mp3: "b_h264base_mp3", Ts, [("video", "avc1"), ("audio", "mp")], sizes [(320, 240)], frames 180;
+    // Under load hls.js sometimes (once in a CI run, never in 4 runs alone)
+    // starts this one with a non-fatal "seeking from 0 to 0.125" over a hole
+    // at the start: its MP3 audio starts at 1.400 s and the video at 1.425 s
+    // in the first segment (ffprobe), and the first appends race. Every
+    // picture is still shown and it plays to the end.
+    ts_mp3: "b_h264base_mp3", Ts, [("video", "avc1"), ("audio", "mp")], sizes [(320, 240)], frames 180,
+        tolerate ["bufferSeekOverHole"];
 }
 
 /// hls.js 1.7.4 has no Opus in its MPEG-TS demuxer: it plays the video and
