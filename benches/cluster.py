@@ -26,6 +26,7 @@ Writes cluster.json to --out and prints a summary; exits 1 when a check failed.
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -84,6 +85,7 @@ class Cluster:
         ports = [free_pair() for _ in range(4)]
         self.s3 = ports[3]
         wdir = os.path.join(self.out, "weed")
+        shutil.rmtree(wdir, ignore_errors=True)  # a fresh store: no bucket from a run before
         os.makedirs(wdir, exist_ok=True)
         self.spawn("weed", ["weed", "server", f"-dir={wdir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                             "-s3", "-metricsPort=0", f"-master.port={ports[0]}",
@@ -91,7 +93,7 @@ class Cluster:
                             f"-s3.port={self.s3}"])
         wait_port(self.s3, 60)
         deadline = time.time() + 60
-        while http(f"http://127.0.0.1:{self.s3}/media", "PUT")[0] != 200:
+        while http(f"http://127.0.0.1:{self.s3}/media", "PUT")[0] not in (200, 409):
             if time.time() > deadline:
                 raise SystemExit("cluster: SeaweedFS does not create the bucket")
             time.sleep(0.5)
@@ -263,6 +265,8 @@ def main():
     ap.add_argument("--bin-dir", required=True, help="target/debug or target/release")
     ap.add_argument("--out", default=os.path.join(ROOT, "target", "cluster"))
     args = ap.parse_args()
+    # Absolute: nginx (and the processes' logs) are given paths under it.
+    args.out = os.path.abspath(args.out)
     if args.nodes < 2 or args.streams < args.nodes or args.viewers < 1 or args.seconds < 20:
         ap.error("at least 2 nodes, a stream per node, a viewer and 20 seconds")
     sys.exit(run(args))

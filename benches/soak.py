@@ -391,6 +391,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=os.path.join(ROOT, "target", "soak"))
     args = ap.parse_args()
+    # Absolute: nginx (and the processes' logs) are given paths under it.
+    args.out = os.path.abspath(args.out)
     if args.groups < 1 or args.publishers < 1 or args.viewers < 1 or args.minutes <= 0:
         ap.error("--groups, --publishers, --viewers and --minutes must be positive")
     if args.settle * 60 >= args.minutes * 60 - 30:
