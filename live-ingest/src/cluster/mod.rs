@@ -38,7 +38,7 @@
 //! request to that node fails. So a node asks Redis about a key about once
 //! per change of owner, not per request (12,000 keys on 50 nodes would
 //! otherwise be a million lookups a second). While a node cannot listen, it
-//! remembers owners for [`OWNER_CACHE`] only.
+//! remembers owners for `OWNER_CACHE` (0.5 s) only.
 //!
 //! The run loop: [`Cluster::acquire`] on publish, [`Cluster::attach`] once the
 //! stream exists, [`Cluster::release`] when the publisher leaves, and
@@ -344,7 +344,7 @@ impl Cluster {
 
     /// Takes the lease of `key` for a publish here: refused while another
     /// node holds it, or when the directory cannot be reached. The
-    /// continuation it returns skips [`Cluster::unsaved_segments`] numbers
+    /// continuation it returns skips `unsaved_segments` numbers
     /// after the saved state, and is saved at once as the key's state.
     pub async fn acquire(&self, key: &str) -> Result<Lease, Refused> {
         let token = random_id();
@@ -458,7 +458,7 @@ impl Cluster {
     }
 
     /// Renews every lease held every third of the TTL, and saves each
-    /// changed playlist state every [`SAVE_PERIOD`], for ever.
+    /// changed playlist state every `SAVE_PERIOD` (100 ms), for ever.
     pub async fn run(self: Arc<Self>) {
         tokio::spawn(self.clone().listen());
         let mut ticker = tokio::time::interval(SAVE_PERIOD);
