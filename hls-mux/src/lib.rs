@@ -38,10 +38,13 @@
 //! Errors are values ([`MuxError`]): a frame that cannot be packaged is refused
 //! and the muxer goes on with the next one.
 
+pub mod captions;
 mod cfr;
+pub mod cue;
 pub mod encryption;
 pub mod fmp4;
 mod from_flv;
+pub mod id3;
 pub mod media;
 pub mod mp4;
 mod muxer;
@@ -50,11 +53,12 @@ pub mod scte35;
 mod segmenter;
 pub mod ts;
 
+pub use cue::{Cue, CueError};
 pub use from_flv::{AdapterError, FlvAdapter, FlvInput, Inputs};
 pub use media::{Frame, MediaKind, Mp3Config, TrackConfig, Tracks, CLOCK};
 pub use muxer::{
     ClockAnchor, Continuation, Format, MuxError, Muxer, MuxerOptions, Output, ALIGN_LIMIT,
-    DRIFT_LIMIT,
+    DRIFT_LIMIT, MAX_PENDING_METADATA,
 };
 pub use segmenter::{Cut, CutReason, Segmenter, SegmenterOptions};
 

@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use bytes::{Bytes, BytesMut};
 
+use crate::captions::{CaptionScan, Captions, NalFormat};
 use crate::cfr::FrameRateGrid;
 use crate::encryption::Encryption;
 use crate::fmp4::{ticks_for_track_duration, Fmp4Error, Fmp4Writer, Sample};
@@ -127,6 +128,10 @@ pub enum Output {
     },
 }
 
+/// How many timed metadata tags may wait for the next fragment
+/// ([`Muxer::push_metadata`]).
+pub const MAX_PENDING_METADATA: usize = 32;
+
 /// Why the muxer cannot go on.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -153,6 +158,12 @@ pub enum MuxError {
     #[error("ad break refused: expected {expected}")]
     AdBreak {
         /// What it needs (a wall clock, a duration in range, no break running).
+        expected: &'static str,
+    },
+    /// Timed metadata the muxer cannot write.
+    #[error("timed metadata refused: expected {expected}")]
+    Metadata {
+        /// What it needs (fMP4, a tag within the size, room in the queue).
         expected: &'static str,
     },
 }
@@ -308,6 +319,12 @@ pub struct Muxer {
     input_offset: i64,
     /// The ad break asked for or running.
     ad_break: Option<AdBreak>,
+    /// The closed captions seen in the video's SEI.
+    captions: CaptionScan,
+    /// Timed metadata (output PTS, ID3 tag) for the next fragment.
+    metadata: VecDeque<(i64, Bytes)>,
+    /// The `emsg` id of the next tag.
+    next_metadata_id: u32,
     next_break_id: u32,
     /// Segments in the window with their part counts, for [`Output::Removed`].
     live: VecDeque<(u64, u32)>,
@@ -448,6 +465,9 @@ impl Muxer {
             dates: ProgramDate::default(),
             input_offset: 0,
             ad_break: None,
+            captions: CaptionScan::default(),
+            metadata: VecDeque::new(),
+            next_metadata_id: 0,
             next_break_id: 1,
             live: VecDeque::new(),
             next_msn: 0,
@@ -503,6 +523,36 @@ impl Muxer {
         self.dates.suggest(anchor);
     }
 
+    /// Timed metadata: the ID3 tag `id3` ([`crate::id3`]) at `at` on the
+    /// frames' timeline (90 kHz, as pushed), written in an `emsg` box in
+    /// front of the next fMP4 fragment (part or segment), so hls.js, Shaka
+    /// and AVPlayer fire it when the playhead reaches it. Fails for MPEG-TS
+    /// (ID3 in a TS metadata stream is not written yet), for a tag larger
+    /// than [`id3::MAX_TAG`](crate::id3::MAX_TAG), and while
+    /// [`MAX_PENDING_METADATA`] wait for a fragment.
+    pub fn push_metadata(&mut self, at: i64, id3: Bytes) -> Result<(), MuxError> {
+        let refuse = |expected| Err(MuxError::Metadata { expected });
+        if self.options.format != Format::Fmp4 {
+            return refuse("fMP4 segments (ID3 in MPEG-TS is not written yet)");
+        }
+        if id3.len() > crate::id3::MAX_TAG {
+            return refuse("an ID3 tag of at most 64 KiB");
+        }
+        if self.metadata.len() >= MAX_PENDING_METADATA {
+            return refuse("at most 32 tags waiting for the next fragment");
+        }
+        let pts = at.saturating_add(self.input_offset);
+        self.metadata.push_back((pts, id3));
+        Ok(())
+    }
+
+    /// The closed captions (CEA-608 channels, CEA-708 data) seen so far in
+    /// the video's SEI NAL units (H.264 and HEVC), for the multivariant
+    /// playlist's `CLOSED-CAPTIONS` ([`crate::captions`]).
+    pub fn captions(&self) -> Captions {
+        self.captions.seen()
+    }
+
     /// A track's configuration, new or changed. A change once segments are
     /// out starts a new discontinuous segment (with a new init segment for
     /// fMP4) at the next cut point. Fails, changing nothing, when the
@@ -538,8 +588,14 @@ impl Muxer {
     /// both. A frame of a track that appears later is dropped until the
     /// new configuration takes effect at the next cut point.
     pub fn push(&mut self, frame: Frame) -> Result<(), MuxError> {
-        if self.tracks.get(frame.media).is_none() {
-            return Err(MuxError::MissingConfig(frame.media));
+        let nal_format = match self.tracks.get(frame.media) {
+            None => return Err(MuxError::MissingConfig(frame.media)),
+            Some(TrackConfig::Avc(c)) => Some(NalFormat::Avc(c.nal_length_size())),
+            Some(TrackConfig::Hevc(c)) => Some(NalFormat::Hevc(c.nal_length_size())),
+            Some(_) => None,
+        };
+        if let Some(format) = nal_format {
+            self.captions.scan(&frame.data, format);
         }
         let frame = if self.options.constant_frame_rate && frame.media == MediaKind::Video {
             self.grid.apply(frame)
@@ -1112,6 +1168,12 @@ impl Muxer {
                 Some(first_video) => first_video.key,
                 None => self.writer_tracks.video.is_none(),
             };
+        // Timed metadata goes in front of the fragment's `moof` (CMAF).
+        for (pts, id3) in self.metadata.drain(..) {
+            let id = self.next_metadata_id;
+            self.next_metadata_id = id.wrapping_add(1);
+            data.push(Bytes::from(crate::id3::emsg(pts.max(0) as u64, id, &id3)));
+        }
         if !samples.is_empty() {
             writer.fragment(self.fragment_sequence, &samples, &mut data)?;
             self.fragment_sequence = self.fragment_sequence.wrapping_add(1);

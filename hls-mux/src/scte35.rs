@@ -1,7 +1,11 @@
 //! SCTE-35 `splice_insert` cues (ANSI/SCTE 35 9.7.3), for the `SCTE35-OUT` and
-//! `SCTE35-IN` attributes of `EXT-X-DATERANGE` (RFC 8216bis 4.4.5.1.1).
+//! `SCTE35-IN` attributes of `EXT-X-DATERANGE` (RFC 8216bis 4.4.5.1.1), and
+//! [`read_signal`] for the sections encoders send.
 
 use crate::ts::crc32;
+
+mod read;
+pub use read::{read_signal, Scte35Error, SignalKind, SpliceSignal, MAX_SECTION};
 
 /// A `splice_insert` command: the start (`out`) or end of an ad break.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

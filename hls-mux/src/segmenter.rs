@@ -490,6 +490,11 @@ impl Segmenter {
         self.scheduled = Some(at);
     }
 
+    /// Withdraws the cut [`schedule_cut`](Segmenter::schedule_cut) asked for.
+    pub fn cancel_cut(&mut self) {
+        self.scheduled = None;
+    }
+
     /// Where the current part starts (output DTS, 90 kHz): the decode time
     /// of the frame that began it, or the part target after the previous
     /// part's start when that frame came later (see the part rules in

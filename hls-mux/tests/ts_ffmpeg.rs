@@ -399,3 +399,90 @@ fn f_av1_aac_is_refused() {
     let err = TsWriter::new(&tracks).unwrap_err();
     assert_eq!(err.to_string(), "AV1 has no MPEG-TS mapping here; use fMP4");
 }
+
+/// Each video frame with `sei` (an SEI NAL unit) in front of its own NAL
+/// units (4-byte lengths, as the corpus's H.264 has).
+fn with_sei(frame: &Frame, sei: &[u8]) -> Frame {
+    let mut data = (sei.len() as u32).to_be_bytes().to_vec();
+    data.extend_from_slice(sei);
+    data.extend_from_slice(&frame.data);
+    Frame {
+        data: Bytes::from(data),
+        ..frame.clone()
+    }
+}
+
+/// CEA-608 captions in the video's SEI go through the muxer untouched, are
+/// detected (for the multivariant playlist), and FFmpeg's own CEA-608
+/// decoder (`ccaption`, fed by its H.264 decoder's A/53 side data) reads
+/// the text from our MPEG-TS.
+#[test]
+#[ignore = "needs peers: ffmpeg9 and the corpus (../shared/peers)"]
+fn captions_in_the_sei_reach_ffmpegs_cea608_decoder() {
+    use hls_mux::captions::h264_sei_with_608;
+    use hls_mux::{Format, Muxer, MuxerOptions, Output};
+    require_peers();
+    let (tracks, frames) = read_flv(&Path::new(CORPUS).join("d_h264_only.flv"));
+    // Pop-on: resume caption loading, the text, end of caption (shown);
+    // 30 frames later erase displayed memory. Padding in between.
+    let show = h264_sei_with_608(&[
+        [0x14, 0x20],
+        [b'H', b'E'],
+        [b'L', b'L'],
+        [b'O', 0x00],
+        [0x14, 0x2F],
+    ]);
+    let erase = h264_sei_with_608(&[[0x14, 0x2C]]);
+    let padding = h264_sei_with_608(&[[0x00, 0x00]]);
+    let mut options = MuxerOptions::new(Format::Ts);
+    options.target_duration = 2.0;
+    let mut muxer = Muxer::new(options).expect("options");
+    muxer
+        .set_config(tracks.video.clone().expect("video"))
+        .expect("config");
+    let mut ts = Vec::new();
+    let mut video = 0;
+    for frame in &frames {
+        if frame.media != MediaKind::Video {
+            continue;
+        }
+        let sei = match video {
+            10 => &show,
+            40 => &erase,
+            _ => &padding,
+        };
+        video += 1;
+        muxer.push(with_sei(frame, sei)).expect("frame");
+        drain(&mut muxer, &mut ts);
+    }
+    muxer.finish().expect("finish");
+    drain(&mut muxer, &mut ts);
+    assert_eq!(muxer.captions().instream_ids(), ["CC1"]);
+    let dir = out_dir();
+    let file = dir.join("captions.ts");
+    std::fs::write(&file, &ts).expect("write");
+    let srt = dir.join("captions.srt");
+    let output = Command::new(FFMPEG)
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("movie={}[out0+subcc]", file.display()))
+        .args(["-map", "0:s"])
+        .arg(&srt)
+        .output()
+        .expect("run ffmpeg9");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::fs::read_to_string(&srt).expect("the subtitles");
+    eprintln!("ffmpeg9 ccaption:\n{text}");
+    assert!(text.contains("HELLO"), "{text}");
+
+    fn drain(muxer: &mut Muxer, ts: &mut Vec<u8>) {
+        while let Some(output) = muxer.poll_output() {
+            if let Output::Segment { data, .. } = output {
+                data.iter().for_each(|piece| ts.extend_from_slice(piece));
+            }
+        }
+    }
+}

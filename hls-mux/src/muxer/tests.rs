@@ -1050,3 +1050,170 @@ fn another_muxer_continues_the_playlist_with_one_discontinuity() {
     // Too late for a second continuation.
     assert!(second.continue_from(point).is_err());
 }
+
+/// The start of each segment (ms) whose head has an `EXT-X-DATERANGE`,
+/// those tags, and every segment's duration.
+fn cue_cuts(m: &mut Muxer) -> (Vec<i64>, Vec<String>, Vec<f64>) {
+    let text = m.playlist().render();
+    let durations = segment_durations(&outputs(m));
+    let mut at = 0.0;
+    let mut starts = Vec::new();
+    for d in &durations {
+        starts.push(at);
+        at += d;
+    }
+    let (mut extinfs, mut cuts, mut tags) = (0, Vec::new(), Vec::new());
+    for line in text.lines() {
+        if line.starts_with("#EXTINF") {
+            extinfs += 1;
+        } else if line.starts_with("#EXT-X-DATERANGE") {
+            cuts.push((starts[extinfs] * 1000.0).round() as i64);
+            tags.push(line.to_owned());
+        }
+    }
+    (cuts, tags, durations)
+}
+
+/// 25 fps video with a key frame on every whole second, and audio, over
+/// `[from, to)` ms.
+fn push_seconds(m: &mut Muxer, from: i64, to: i64) {
+    for ms in (from..to).step_by(40) {
+        m.push(video(ms, ms % 1000 == 0)).expect("video");
+        m.push(audio(ms + 10)).expect("audio");
+    }
+}
+
+use crate::cue::Cue;
+
+fn cue_muxer() -> Muxer {
+    let mut options = MuxerOptions::new(Format::Fmp4);
+    options.target_duration = 4.0;
+    options.kind = PlaylistKind::Event;
+    let mut m = Muxer::new(options).expect("options");
+    m.set_config(avc(true)).unwrap();
+    m.set_config(aac()).unwrap();
+    m.set_clock(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+    m
+}
+
+#[test]
+fn an_encoder_cue_splices_at_its_time_with_its_section_and_ends_at_its_in_cue() {
+    let mut m = cue_muxer();
+    push_seconds(&mut m, 0, 400);
+    // Announced at 0.4 s for 2.5 s (key frames every whole second): the
+    // break starts at the first key frame at or after it, 3 s; it ends at
+    // the in cue for 5.2 s, at the key frame at 6 s (before the target
+    // duration would have cut, at 7 s).
+    let out = crate::scte35::SpliceInsert::out(4242, Some(12345), None).to_bytes();
+    let mut cue = Cue::out(4242, None);
+    cue.at = Some(2_500 * 90);
+    cue.scte35 = Some(out.clone());
+    m.insert_cue(cue.clone()).unwrap();
+    // A repeat changes nothing; another event's out is refused while this runs.
+    m.insert_cue(cue).unwrap();
+    assert!(m.insert_cue(Cue::out(1, Some(90_000))).is_err());
+    push_seconds(&mut m, 400, 4_400);
+    let back = crate::scte35::SpliceInsert::back_in(4242, None).to_bytes();
+    let mut end = Cue::back_in(4242);
+    end.at = Some(5_200 * 90);
+    end.scte35 = Some(back.clone());
+    // An in cue for another event is not this break's end.
+    m.insert_cue(Cue::back_in(7)).unwrap();
+    m.insert_cue(end).unwrap();
+    push_seconds(&mut m, 4_400, 12_400);
+    m.finish().unwrap();
+    let (cuts, tags, _) = cue_cuts(&mut m);
+    assert_eq!(cuts, [3_000, 6_000], "{tags:?}");
+    let hex = crate::scte35::hex;
+    assert!(
+        tags[0].contains(&format!("SCTE35-OUT={}", hex(&out))),
+        "{tags:?}"
+    );
+    assert!(!tags[0].contains("PLANNED-DURATION"), "{tags:?}");
+    assert!(
+        tags[1].contains(&format!("SCTE35-IN={}", hex(&back))),
+        "{tags:?}"
+    );
+    assert!(tags[1].contains("DURATION=3.000"), "{tags:?}");
+    assert!(
+        tags.iter().all(|t| t.contains("ID=\"splice-4242\"")),
+        "{tags:?}"
+    );
+}
+
+#[test]
+fn a_cancelled_cue_cuts_nothing() {
+    let mut m = cue_muxer();
+    push_seconds(&mut m, 0, 400);
+    let mut cue = Cue::out(9, Some(90_000 * 2));
+    cue.at = Some(3_000 * 90);
+    m.insert_cue(cue).unwrap();
+    let mut cancel = Cue::out(9, None);
+    cancel.kind = crate::scte35::SignalKind::Cancel;
+    m.insert_cue(cancel).unwrap();
+    push_seconds(&mut m, 400, 12_400);
+    m.finish().unwrap();
+    let (cuts, tags, durations) = cue_cuts(&mut m);
+    assert!(cuts.is_empty(), "{tags:?}");
+    // Segments follow the target alone: every 4 s (the last one shorter).
+    assert_eq!(durations.len(), 4, "{durations:?}");
+    assert!(
+        durations[..3].iter().all(|d| (d - 4.0).abs() < 0.01),
+        "{durations:?}"
+    );
+}
+
+#[test]
+fn timed_metadata_goes_in_an_emsg_in_front_of_the_next_fragment() {
+    let mut options = MuxerOptions::new(Format::Fmp4);
+    options.target_duration = 2.0;
+    options.part_duration = Some(0.5);
+    let mut m = Muxer::new(options).expect("options");
+    m.set_config(avc(true)).unwrap();
+    m.set_config(aac()).unwrap();
+    push_seconds(&mut m, 0, 1_000);
+    let tag = Bytes::from(crate::id3::txxx("onTextData", "{\"text\":\"hello\"}").unwrap());
+    m.push_metadata(1_200 * 90, tag.clone()).unwrap();
+    push_seconds(&mut m, 1_000, 4_000);
+    m.finish().unwrap();
+    let expected = crate::id3::emsg(1_200 * 90, 0, &tag);
+    let joined = |data: &[Bytes]| {
+        data.iter()
+            .flat_map(|b| b.iter().copied())
+            .collect::<Vec<u8>>()
+    };
+    let mut in_parts = 0;
+    let mut in_segments = 0;
+    for output in outputs(&mut m) {
+        match output {
+            Output::Part { data, .. } => {
+                let bytes = joined(&data);
+                if bytes.windows(expected.len()).any(|w| w == expected) {
+                    in_parts += 1;
+                    // In front of the part's moof.
+                    assert_eq!(&bytes[..expected.len()], &expected[..]);
+                }
+            }
+            Output::Segment { data, .. } => {
+                let bytes = joined(&data);
+                in_segments += bytes
+                    .windows(expected.len())
+                    .filter(|w| *w == expected)
+                    .count();
+            }
+            _ => {}
+        }
+    }
+    assert_eq!((in_parts, in_segments), (1, 1));
+    // MPEG-TS does not carry it yet; the queue is bounded.
+    let mut ts = Muxer::new(MuxerOptions::new(Format::Ts)).expect("options");
+    assert!(matches!(
+        ts.push_metadata(0, tag.clone()),
+        Err(MuxError::Metadata { .. })
+    ));
+    let mut full = Muxer::new(MuxerOptions::new(Format::Fmp4)).expect("options");
+    for _ in 0..MAX_PENDING_METADATA {
+        full.push_metadata(0, tag.clone()).unwrap();
+    }
+    assert!(full.push_metadata(0, tag).is_err());
+}

@@ -75,6 +75,8 @@ pub struct Variant {
     pub resolution: Option<(u32, u32)>,
     /// `FRAME-RATE`, frames per second (written with 3 decimals).
     pub frame_rate: Option<f64>,
+    /// `CLOSED-CAPTIONS`: the `GROUP-ID` of its [`ClosedCaptions`].
+    pub closed_captions: Option<String>,
 }
 
 impl Variant {
@@ -87,6 +89,7 @@ impl Variant {
             codecs: None,
             resolution: None,
             frame_rate: None,
+            closed_captions: None,
         }
     }
 
@@ -118,6 +121,56 @@ impl Variant {
         self.frame_rate = Some(frames_per_second);
         self
     }
+
+    /// The group of closed captions its video carries.
+    pub fn closed_captions(mut self, group_id: impl Into<String>) -> Variant {
+        self.closed_captions = Some(group_id.into());
+        self
+    }
+}
+
+/// Closed captions carried inside the video (`EXT-X-MEDIA:TYPE=CLOSED-CAPTIONS`):
+/// players show them only when they are declared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClosedCaptions {
+    /// `GROUP-ID`, named by the variants' `CLOSED-CAPTIONS`.
+    pub group_id: String,
+    /// `NAME`.
+    pub name: String,
+    /// `INSTREAM-ID`: `CC1` to `CC4` (CEA-608) or `SERVICE1` to `SERVICE63`.
+    pub instream_id: String,
+    /// `LANGUAGE`, when known.
+    pub language: Option<String>,
+    /// `DEFAULT=YES` (and `AUTOSELECT=YES`).
+    pub default: bool,
+}
+
+impl ClosedCaptions {
+    /// CEA-608 channel `channel` (1 to 4) in group `group_id`, named after it.
+    pub fn cea608(group_id: impl Into<String>, channel: u8) -> ClosedCaptions {
+        ClosedCaptions {
+            group_id: group_id.into(),
+            name: format!("CC{channel}"),
+            instream_id: format!("CC{channel}"),
+            language: None,
+            default: channel == 1,
+        }
+    }
+
+    fn render(&self) -> String {
+        let mut out = format!(
+            "#EXT-X-MEDIA:TYPE=CLOSED-CAPTIONS,GROUP-ID=\"{}\",NAME=\"{}\"",
+            self.group_id, self.name
+        );
+        if let Some(language) = &self.language {
+            out.push_str(&format!(",LANGUAGE=\"{language}\""));
+        }
+        let yes_no = if self.default { "YES" } else { "NO" };
+        out.push_str(&format!(",DEFAULT={yes_no},AUTOSELECT={yes_no}"));
+        out.push_str(&format!(",INSTREAM-ID=\"{}\"\n", self.instream_id));
+        out
+    }
 }
 
 /// The multivariant playlist: the variants a player chooses between.
@@ -146,6 +199,7 @@ impl Variant {
 #[derive(Clone, Debug, PartialEq)]
 pub struct MultivariantPlaylist {
     variants: Vec<Variant>,
+    captions: Vec<ClosedCaptions>,
     independent_segments: bool,
 }
 
@@ -160,6 +214,7 @@ impl MultivariantPlaylist {
     pub fn new() -> MultivariantPlaylist {
         MultivariantPlaylist {
             variants: Vec::new(),
+            captions: Vec::new(),
             independent_segments: true,
         }
     }
@@ -185,6 +240,13 @@ impl MultivariantPlaylist {
                 ));
             }
         }
+        if let Some(group) = &variant.closed_captions {
+            if group.is_empty() || group.contains(['"', '\r', '\n']) {
+                return Err(PlaylistError::InvalidOptions(
+                    "CLOSED-CAPTIONS is empty or holds a double quote or a line break",
+                ));
+            }
+        }
         if let Some(rate) = variant.frame_rate {
             if !(rate.is_finite() && rate > 0.0 && rate < 1.0e6) {
                 return Err(PlaylistError::InvalidOptions(
@@ -201,11 +263,29 @@ impl MultivariantPlaylist {
         &self.variants
     }
 
+    /// Declares closed captions. Fails on a name, group, language or
+    /// `INSTREAM-ID` that cannot stand in a quoted attribute.
+    pub fn push_captions(&mut self, captions: ClosedCaptions) -> Result<(), PlaylistError> {
+        let texts = [&captions.group_id, &captions.name, &captions.instream_id];
+        let bad = (texts.into_iter().chain(captions.language.as_ref()))
+            .any(|t| t.is_empty() || t.contains(['"', '\r', '\n']));
+        if bad {
+            return Err(PlaylistError::InvalidOptions(
+                "a closed-captions attribute is empty or holds a double quote or a line break",
+            ));
+        }
+        self.captions.push(captions);
+        Ok(())
+    }
+
     /// The playlist text.
     pub fn render(&self) -> String {
         let mut out = String::from("#EXTM3U\n");
         if self.independent_segments {
             out.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
+        }
+        for captions in &self.captions {
+            out.push_str(&captions.render());
         }
         for variant in &self.variants {
             out.push_str(&format!(
@@ -224,6 +304,9 @@ impl MultivariantPlaylist {
             if let Some(rate) = variant.frame_rate {
                 // Checked finite and below 1e6 in push: `{:.3}` is positional.
                 out.push_str(&format!(",FRAME-RATE={rate:.3}"));
+            }
+            if let Some(group) = &variant.closed_captions {
+                out.push_str(&format!(",CLOSED-CAPTIONS=\"{group}\""));
             }
             out.push('\n');
             out.push_str(&variant.uri);

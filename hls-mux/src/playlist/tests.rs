@@ -1269,6 +1269,49 @@ fn multivariant_refuses_what_it_cannot_write() {
 }
 
 #[test]
+fn closed_captions_are_declared_and_named_by_their_variants() {
+    let mut playlist = MultivariantPlaylist::new();
+    playlist
+        .push_captions(ClosedCaptions::cea608("cc", 1))
+        .unwrap();
+    let mut second = ClosedCaptions::cea608("cc", 3);
+    second.language = Some("es".into());
+    playlist.push_captions(second).unwrap();
+    playlist
+        .push(Variant::new("a/index.m3u8", 1_000_000).closed_captions("cc"))
+        .unwrap();
+    let text = playlist.render();
+    assert_eq!(
+        text,
+        "#EXTM3U\n\
+         #EXT-X-INDEPENDENT-SEGMENTS\n\
+         #EXT-X-MEDIA:TYPE=CLOSED-CAPTIONS,GROUP-ID=\"cc\",NAME=\"CC1\",DEFAULT=YES,AUTOSELECT=YES,INSTREAM-ID=\"CC1\"\n\
+         #EXT-X-MEDIA:TYPE=CLOSED-CAPTIONS,GROUP-ID=\"cc\",NAME=\"CC3\",LANGUAGE=\"es\",DEFAULT=NO,AUTOSELECT=NO,INSTREAM-ID=\"CC3\"\n\
+         #EXT-X-STREAM-INF:BANDWIDTH=1000000,CLOSED-CAPTIONS=\"cc\"\n\
+         a/index.m3u8\n"
+    );
+    let parsed = parse_master(&text);
+    assert_eq!(parsed.alternatives.len(), 2);
+    let first = &parsed.alternatives[0];
+    assert_eq!(
+        first.media_type,
+        m3u8_rs::AlternativeMediaType::ClosedCaptions
+    );
+    assert_eq!(first.instream_id, Some(m3u8_rs::InstreamId::CC(1)));
+    assert_eq!(
+        parsed.variants[0].closed_captions,
+        Some(m3u8_rs::ClosedCaptionGroupId::GroupId("cc".into()))
+    );
+    let mut bad = ClosedCaptions::cea608("c\"c", 1);
+    assert!(playlist.push_captions(bad.clone()).is_err());
+    bad.group_id = String::new();
+    assert!(playlist.push_captions(bad).is_err());
+    assert!(playlist
+        .push(Variant::new("b.m3u8", 1).closed_captions("x\"y"))
+        .is_err());
+}
+
+#[test]
 fn bandwidth_measurement() {
     // 250 kB in 2 s = 1 Mbit/s; 750 kB in 2 s = 3 Mbit/s; 0 s left out.
     let measured = Bandwidth::measure([(250_000, 2.0), (750_000, 2.0), (9_999, 0.0)]).unwrap();
