@@ -124,6 +124,11 @@ pub struct Args {
     /// URL each one used].
     #[arg(long, value_name = "URL")]
     pub drain_to: Option<String>,
+    /// Turn the HTTP API on (POST /APP/KEY/ad-break): its bearer token is the
+    /// first line of FILE (at least 16 characters; a file, so that it is not
+    /// in the process list) [default: no API].
+    #[arg(long, value_name = "FILE")]
+    pub api_token_file: Option<PathBuf>,
     /// Variant group suffixes, e.g. _1080,_720,_480: streams published as KEY_1080,
     /// KEY_720 and KEY_480 are listed in the multivariant playlist
     /// http://HOST:PORT/APP/KEY.m3u8 (the live ones, by bandwidth) [default: none].
@@ -294,6 +299,9 @@ impl Args {
             config.encrypt = Some(crate::config::Encrypt::Aes128);
         }
         set(&mut config.key_rotation, self.key_rotation);
+        if let Some(path) = &self.api_token_file {
+            config.api_token = Some(read_token(path)?);
+        }
         set_some(&mut config.cluster, self.cluster.clone());
         set_some(&mut config.store, self.store.clone());
         set_some(&mut config.spool, self.spool.clone());
@@ -349,6 +357,17 @@ fn duration(field: &'static str, value: f64) -> Result<std::time::Duration, Conf
     seconds(field, value).map(std::time::Duration::from_secs_f64)
 }
 
+/// The first line of `path`, as the API token.
+fn read_token(path: &std::path::Path) -> Result<crate::config::ApiToken, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Invalid {
+        field: "--api-token-file",
+        expected: "a readable file holding the token",
+        got: format!("{}: {error}", path.display()),
+    })?;
+    let token = text.lines().next().unwrap_or("").trim();
+    Ok(crate::config::ApiToken::new(token))
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -359,6 +378,27 @@ mod tests {
         let args = Args::try_parse_from(std::iter::once("live-ingest").chain(args.iter().copied()))
             .expect("arguments clap accepts");
         args.config()
+    }
+
+    #[test]
+    fn the_api_token_comes_from_a_file_and_must_be_long_enough() {
+        let dir = std::env::temp_dir().join(format!("live-ingest-token-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("token");
+        std::fs::write(&file, "0123456789abcdefXYZ\nignored\n").unwrap();
+        let config = parse(&["--api-token-file", file.to_str().unwrap()]).unwrap();
+        let token = config.api_token.as_ref().expect("a token");
+        assert!(token.matches("0123456789abcdefXYZ") && !token.matches("0123456789abcdef"));
+        assert!(
+            !format!("{config:?}").contains("0123456789"),
+            "Debug hides it"
+        );
+        config.check().unwrap();
+        std::fs::write(&file, "short\n").unwrap();
+        let short = parse(&["--api-token-file", file.to_str().unwrap()]);
+        assert!(short.unwrap_err().to_string().contains("api_token"));
+        assert!(parse(&["--api-token-file", "/nonexistent/token"]).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -192,6 +192,10 @@ pub struct Config {
     /// Beside each ad break's `EXT-X-DATERANGE` ([`Server::insert_ad_break`](crate::Server::insert_ad_break)),
     /// also write `EXT-X-CUE-OUT`/`EXT-X-CUE-IN` for older ad inserters.
     pub cue_tags: bool,
+    /// The HTTP API's bearer token: with one, `POST /APP/KEY/ad-break`
+    /// starts or ends an ad break ([`crate::http::api`]); without (the
+    /// default), the server answers no `POST`. At least 16 characters.
+    pub api_token: Option<ApiToken>,
     /// Variant group suffixes (an ABR ladder from one or several publishers):
     /// with `["_1080", "_720"]`, streams published as `APP/KEY_1080` and
     /// `APP/KEY_720` are listed in the multivariant playlist `/APP/KEY.m3u8`,
@@ -261,6 +265,7 @@ impl Default for Config {
             encrypt: None,
             key_rotation: 10,
             cue_tags: false,
+            api_token: None,
             variants: Vec::new(),
             cluster: None,
             advertise_rtmp: None,
@@ -292,6 +297,15 @@ impl Config {
 
     /// Says what is wrong with this configuration, if anything.
     pub fn check(&self) -> Result<(), ConfigError> {
+        if let Some(token) = &self.api_token {
+            if token.0.len() < ApiToken::MIN_LEN || !token.0.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(ConfigError::Invalid {
+                    field: "api_token",
+                    expected: "at least 16 printable characters without spaces",
+                    got: format!("{} characters", token.0.len()),
+                });
+            }
+        }
         if let Some(url) = &self.drain_to {
             if RtmpUrl::parse(url).is_err() {
                 return Err(ConfigError::Invalid {
@@ -537,4 +551,37 @@ fn callback_url<'de, D: Deserializer<'de>>(
     CallbackUrl::parse(&url)
         .map(Some)
         .map_err(serde::de::Error::custom)
+}
+
+/// The HTTP API's bearer token ([`Config::api_token`]). Its `Debug` shows
+/// no character of it, so logging the configuration does not leak it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct ApiToken(String);
+
+impl ApiToken {
+    /// The shortest token [`Config::check`] accepts.
+    pub const MIN_LEN: usize = 16;
+
+    /// A token (checked by [`Config::check`]).
+    pub fn new(token: impl Into<String>) -> ApiToken {
+        ApiToken(token.into())
+    }
+
+    /// Whether `given` is this token, compared in time that does not depend
+    /// on where they first differ.
+    pub fn matches(&self, given: &str) -> bool {
+        let (ours, theirs) = (self.0.as_bytes(), given.as_bytes());
+        let differ = ours
+            .iter()
+            .zip(theirs)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        ours.len() == theirs.len() && differ == 0
+    }
+}
+
+impl std::fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiToken(***)")
+    }
 }

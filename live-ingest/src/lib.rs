@@ -93,6 +93,6 @@ pub struct RootReadme;
 pub struct CrateReadme;
 
 pub use auth::{Event, HookFuture, Hooks, KeyAttempt, NoHooks, PlayAttempt, PublishAttempt};
-pub use config::{Config, Encrypt, Limits, SegmentFormat};
+pub use config::{ApiToken, Config, Encrypt, Limits, SegmentFormat};
 pub use error::{ConfigError, Refused};
 pub use server::{key_of, start, valid_name, Bound, DrainOrder, Server};

@@ -137,6 +137,14 @@ impl Server {
         Some(stream.insert_ad_break(seconds))
     }
 
+    /// Ends the running ad break of the live stream `key` at its next key
+    /// frame, before its duration is up. Returns the break's event id;
+    /// `None` when no such live HLS stream exists.
+    pub fn end_ad_break(&self, key: &str) -> Option<Result<u32, hls_mux::MuxError>> {
+        let stream = self.registry.as_ref()?.get(key).filter(|s| s.is_live())?;
+        Some(stream.end_ad_break())
+    }
+
     /// Whether [`drain`](Self::drain) was called.
     pub fn is_draining(&self) -> bool {
         self.drain.borrow().is_some()

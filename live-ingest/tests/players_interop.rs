@@ -58,10 +58,21 @@ fn play_after(player: &str, config: Config, segments: usize) -> Value {
 
 /// [`play_after`] with the source looped `loops` times.
 fn play_looped(player: &str, config: Config, segments: usize, loops: &str) -> Value {
+    let source = common::corpus().join(format!("{SOURCE}.flv"));
+    play_file(player, config, segments, loops, &source)
+}
+
+/// [`play_looped`] with `source` published instead of the corpus file.
+fn play_file(
+    player: &str,
+    config: Config,
+    segments: usize,
+    loops: &str,
+    source: &std::path::Path,
+) -> Value {
     install_players();
     let (bound, server) = common::start_server(config);
     let key = format!("{player}-test");
-    let source = common::corpus().join(format!("{SOURCE}.flv"));
     let publisher = common::script(
         "rtmp-rawpub.py",
         &[
@@ -283,6 +294,76 @@ fn hlsjs_low_latency_plays_ll_hls() {
     let _one = lock();
     let report = play("hlsjs", Config::default());
     assert_played_well("hlsjs", &report);
+}
+
+/// The corpus file with an `onTextData` data message every second (as an
+/// encoder's caption or score feed sends them), written to a scratch file.
+fn with_text_data() -> std::path::PathBuf {
+    let source = common::corpus().join(format!("{SOURCE}.flv"));
+    let mut reader = flv::Reader::new(flv::ReaderOptions::default());
+    reader.push(&std::fs::read(&source).expect("the corpus file"));
+    reader.finish();
+    let mut writer = flv::Writer::new(flv::WriterOptions::default());
+    let mut out = bytes::BytesMut::new();
+    let mut next = 500;
+    while let Some(event) = reader.next_event().expect("a valid FLV") {
+        match event {
+            flv::ReadEvent::Header(header) => writer.write_header(&header, &mut out),
+            flv::ReadEvent::Tag(tag) => {
+                if tag.timestamp >= next {
+                    let fields = amf0::Object::from_iter([
+                        ("text", amf0::Value::from(format!("cue at {next} ms"))),
+                        ("trackid", amf0::Value::from(1.0)),
+                    ]);
+                    let values = [amf0::Value::Object(fields)];
+                    writer
+                        .write_script(next, "onTextData", &values, &mut out)
+                        .expect("script");
+                    next += 1000;
+                }
+                writer.write_tag(&tag, &mut out).expect("tag");
+            }
+            _ => {}
+        }
+    }
+    let path = common::scratch("players-text-data").join("text_data.flv");
+    std::fs::write(&path, &out).expect("write the source");
+    path
+}
+
+/// The publisher's `onTextData` reaches hls.js as timed metadata: ID3 in
+/// `emsg` boxes in front of the fMP4 parts, fired with their times.
+#[test]
+#[ignore = "needs peers: ffmpeg9, chromium, npm players (../shared/peers)"]
+fn hlsjs_fires_the_publishers_text_data_as_timed_metadata() {
+    let _one = lock();
+    let source = with_text_data();
+    let report = play_file("hlsjs", Config::default(), 1, LOOPS, &source);
+    assert_played_well("hlsjs", &report);
+    let metadata = report["metadata"].as_array().cloned().unwrap_or_default();
+    eprintln!(
+        "hls.js timed metadata: {} samples, first {:?}",
+        metadata.len(),
+        metadata.first()
+    );
+    for sample in &metadata {
+        assert_eq!(sample["description"], "onTextData", "{sample}");
+        let value: Value =
+            serde_json::from_str(sample["value"].as_str().unwrap_or("")).expect("JSON");
+        assert!(
+            value["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("cue at ")),
+            "{sample}"
+        );
+    }
+    // About one a second over the 10 s window and what was buffered before
+    // it, in time order (a part hls.js loaded twice fires its tag twice).
+    let mut times: Vec<f64> = metadata.iter().filter_map(|s| s["pts"].as_f64()).collect();
+    times.sort_by(f64::total_cmp);
+    times.dedup_by(|a, b| (*a - *b).abs() < 0.001);
+    assert!(times.len() >= 8, "{times:?}\n{report}");
+    assert!(times.windows(2).all(|w| w[1] - w[0] < 2.5), "{times:?}");
 }
 
 /// Chromium's own HLS (148 here, `canPlayType` "maybe"), a plain `<video src>`.

@@ -648,6 +648,151 @@ async fn an_ad_break_is_marked_in_the_playlist_at_key_frames() {
     publisher.close().await;
 }
 
+/// A section threefive made: a `time_signal` with a segmentation
+/// descriptor, provider placement opportunity start, event 0x4800008E,
+/// 60.293 s. Not one of ours: it must come out as it went in.
+const TIME_SIGNAL: &str = "FC302C00000000000000FFF00506FE001EE62800160214435545494800008E7FFF000052CCC20F00340000618EE444";
+
+/// An `onAdCue` data message in the Adobe Primetime SCTE-35 mode.
+fn on_ad_cue(section_hex: &str, time: f64) -> Bytes {
+    use base64::Engine;
+    let section: Vec<u8> = (0..section_hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&section_hex[i..i + 2], 16).unwrap())
+        .collect();
+    let fields = amf0::Object::from_iter([
+        (
+            "cue",
+            amf0::Value::from(base64::engine::general_purpose::STANDARD.encode(section)),
+        ),
+        ("type", amf0::Value::from("scte35")),
+        ("id", amf0::Value::from("po-1")),
+        ("duration", amf0::Value::from(60.293)),
+        ("time", amf0::Value::from(time)),
+    ]);
+    let mut body = bytes::BytesMut::new();
+    amf0::encode_all(
+        &[amf0::Value::from("onAdCue"), amf0::Value::Object(fields)],
+        &mut body,
+    );
+    body.freeze()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encoders_scte35_cue_passes_through_to_the_playlist() {
+    let (bound, _server) = start(ephemeral(config())).await;
+    let mut publisher = Client::publish(bound.rtmp, "cues").await.expect("publish");
+    publisher.send_loops(1).await;
+    playlist_until(&bound, "cues", |t| t.contains("seg0.m4s")).await;
+    let at = client::LOOP_MS + 100;
+    let cue = on_ad_cue(TIME_SIGNAL, (at + 500) as f64 / 1000.0);
+    publisher.session.send_media(MediaKind::Data, at, cue);
+    publisher.flush().await;
+    // 60.293 s of media, and a little more: the break ends by itself.
+    publisher.send_loops(41).await;
+    let text = playlist_until(&bound, "cues", |t| t.contains("SCTE35-IN")).await;
+    let ranges: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("#EXT-X-DATERANGE"))
+        .collect();
+    assert_eq!(ranges.len(), 2, "{text}");
+    assert!(ranges.iter().all(|r| r.contains("ID=\"po-1\"")), "{text}");
+    let out = format!("PLANNED-DURATION=60.293,SCTE35-OUT=0x{TIME_SIGNAL}");
+    assert!(ranges[0].contains(&out), "the section as sent: {text}");
+    // It ends at the first key frame at or after 60.293 s of media.
+    let duration: f64 = ranges[1]
+        .split("DURATION=")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|d| d.parse().ok())
+        .expect("the end's DURATION");
+    assert!((60.293..60.293 + 1.7).contains(&duration), "{text}");
+    publisher.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_http_api_starts_and_ends_a_break_with_its_token() {
+    let token = "0123456789abcdef-token";
+    let (bound, _server) = start(ephemeral(Config {
+        api_token: Some(live_ingest::ApiToken::new(token)),
+        ..config()
+    }))
+    .await;
+    let addr = bound.http;
+    let post = |target: &str, auth: Option<&str>| {
+        let auth = auth
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        request(
+            addr,
+            format!("POST {target} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"),
+        )
+    };
+    let start_break = "/live/api/ad-break?duration=30";
+    assert_eq!(
+        post(start_break, Some(token)).await.status,
+        404,
+        "not live yet"
+    );
+    let mut publisher = Client::publish(bound.rtmp, "api").await.expect("publish");
+    publisher.send_loops(1).await;
+    playlist_until(&bound, "api", |t| t.contains("seg0.m4s")).await;
+    let refused = post(start_break, None).await;
+    assert_eq!(refused.status, 401);
+    assert!(refused
+        .header("www-authenticate")
+        .is_some_and(|v| v.starts_with("Bearer")));
+    assert_eq!(
+        post(start_break, Some("0123456789abcdef-wrong"))
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        post("/live/api/ad-break?duration=0", Some(token))
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        post("/live/api/ad-break?end", Some(token)).await.status,
+        409,
+        "none running"
+    );
+    let started = post(start_break, Some(token)).await;
+    assert_eq!(started.status, 200);
+    let json: serde_json::Value = serde_json::from_slice(&started.body).expect("JSON");
+    let id = json["event_id"].as_u64().expect("an event id");
+    assert_eq!(
+        post(start_break, Some(token)).await.status,
+        409,
+        "one at a time"
+    );
+    publisher.send_loops(2).await;
+    playlist_until(&bound, "api", |t| t.contains("SCTE35-OUT")).await;
+    assert_eq!(
+        post("/live/api/ad-break?end", Some(token)).await.status,
+        200
+    );
+    publisher.send_loops(3).await;
+    let text = playlist_until(&bound, "api", |t| t.contains("SCTE35-IN")).await;
+    let ranges: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("#EXT-X-DATERANGE"))
+        .collect();
+    assert_eq!(ranges.len(), 2, "{text}");
+    assert!(ranges[0].contains("PLANNED-DURATION=30.000"), "{text}");
+    assert!(
+        ranges
+            .iter()
+            .all(|r| r.contains(&format!("ID=\"break-{id}\""))),
+        "{text}"
+    );
+    // Ended early: well before its 30 s.
+    assert!(!ranges[1].contains("DURATION=30"), "{text}");
+    publisher.close().await;
+}
+
 /// Polls the multivariant playlist of `live/group` until it lists `uris`
 /// (in any order: by bandwidth; none: until it answers 404).
 async fn multivariant_until(bound: &Bound, group: &str, uris: &[&str]) -> m3u8_rs::MasterPlaylist {
@@ -776,14 +921,67 @@ async fn renditions_join_and_leave_the_multivariant_playlist() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_variants_there_is_no_multivariant_playlist() {
+async fn without_variants_a_stream_is_its_own_multivariant_playlist() {
     let (bound, _server) = start(ephemeral(config())).await;
     let mut publisher = Client::publish(bound.rtmp, "cam_hi")
         .await
         .expect("publish");
-    publisher.send_loops(2).await;
-    let text = playlist_until(&bound, "cam_hi", |t| t.contains("#EXTINF")).await;
+    publisher.send_loops(4).await;
+    let text = playlist_until(&bound, "cam_hi", |t| t.matches("#EXTINF").count() >= 3).await;
     assert!(!text.contains("RENDITION-REPORT"), "{text}");
+    // No group of the name without its suffix...
     assert_eq!(get(bound.http, "/live/cam.m3u8").await.status, 404);
+    // ...but the stream itself, one variant, with no captions to declare.
+    let own = multivariant_until(&bound, "cam_hi", &["cam_hi/index.m3u8"]).await;
+    assert!(own.alternatives.is_empty());
+    assert_eq!(own.variants[0].closed_captions, None);
+    publisher.close().await;
+}
+
+/// The fixture with CEA-608 captions ("HI" on CC1) in an SEI NAL unit in
+/// front of every video frame's own NAL units, as FFmpeg's `-a53cc` writes them.
+fn with_captions(payload: &Bytes) -> Bytes {
+    // AVC NALU packets (type 1) only: the sequence header stays as it is.
+    if payload.len() < 5 || payload[1] != 1 || payload[0] & 0x0F != 7 {
+        return payload.clone();
+    }
+    let sei = hls_mux::captions::h264_sei_with_608(&[[0x14, 0x20], [b'H', b'I'], [0x14, 0x2F]]);
+    let mut out = payload[..5].to_vec();
+    out.extend_from_slice(&(sei.len() as u32).to_be_bytes());
+    out.extend_from_slice(&sei);
+    out.extend_from_slice(&payload[5..]);
+    Bytes::from(out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn captions_in_the_video_are_declared_in_the_multivariant_playlist() {
+    let (bound, _server) = start(ephemeral(config())).await;
+    let mut publisher = Client::publish(bound.rtmp, "cc").await.expect("publish");
+    let captioned = |kind, payload: &Bytes| match kind {
+        MediaKind::Video => with_captions(payload),
+        _ => payload.clone(),
+    };
+    publisher.send_loops_mapped(5, captioned).await;
+    let playlist = multivariant_until(&bound, "cc", &["cc/index.m3u8"]).await;
+    assert_eq!(playlist.alternatives.len(), 1, "{playlist:?}");
+    let captions = &playlist.alternatives[0];
+    assert_eq!(
+        captions.media_type,
+        m3u8_rs::AlternativeMediaType::ClosedCaptions
+    );
+    assert_eq!(captions.instream_id, Some(m3u8_rs::InstreamId::CC(1)));
+    assert_eq!(
+        playlist.variants[0].closed_captions,
+        Some(m3u8_rs::ClosedCaptionGroupId::GroupId(
+            captions.group_id.clone()
+        ))
+    );
+    // The SEI is in the segments as it came: nothing of the frames changes.
+    let segment = get(bound.http, "/live/cc/seg0.m4s").await.body;
+    let sei = hls_mux::captions::h264_sei_with_608(&[[0x14, 0x20], [b'H', b'I'], [0x14, 0x2F]]);
+    assert!(
+        segment.windows(sei.len()).any(|w| w == sei),
+        "the SEI is in the segment"
+    );
     publisher.close().await;
 }

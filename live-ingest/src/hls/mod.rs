@@ -13,6 +13,7 @@
 
 pub mod bucket;
 pub mod disk;
+pub mod metadata;
 pub mod record;
 pub mod registry;
 pub mod stream;

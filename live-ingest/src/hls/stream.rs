@@ -355,7 +355,7 @@ impl Stream {
         let tag_type = match kind {
             MediaKind::Audio => TagType::Audio,
             MediaKind::Video => TagType::Video,
-            MediaKind::Data => return,
+            MediaKind::Data => return self.data(&mut state, timestamp, &payload),
         };
         let tag = Tag {
             tag_type,
@@ -404,6 +404,41 @@ impl Stream {
         if drain(state, self.options.muxer.format, self.encryption.as_ref()) {
             write_playlist(state);
             self.notify();
+        }
+    }
+
+    /// A data message: an ad cue (`onAdCue`, `onCuePoint`: [`hls_mux::Cue`])
+    /// starts or ends an ad break; timed metadata (`onTextData`, other
+    /// `onCuePoint`s) goes into the segments; other messages are not packaged.
+    fn data(&self, state: &mut State, timestamp: u64, payload: &Bytes) {
+        let Ok(script) = flv::tag::ScriptData::parse(payload) else {
+            return;
+        };
+        let timestamp = i64::try_from(timestamp).unwrap_or(i64::MAX);
+        let cue = match hls_mux::Cue::from_script(&script, timestamp) {
+            Ok(Some(cue)) => cue,
+            Ok(None) => return self.timed_metadata(state, &script, timestamp),
+            Err(error) => return note_error(state, &self.key, error.to_string()),
+        };
+        info!(key = self.key, event = cue.event_id, kind = ?cue.kind, "ad cue from the publisher");
+        state.muxer.set_clock(SystemTime::now());
+        if let Err(error) = state.muxer.insert_cue(cue) {
+            note_error(state, &self.key, error.to_string());
+        }
+    }
+
+    /// A data message that is timed metadata ([`super::metadata`]), into
+    /// the fMP4 segments (MPEG-TS does not carry it yet).
+    fn timed_metadata(&self, state: &mut State, script: &flv::tag::ScriptData, timestamp: i64) {
+        if self.options.muxer.format != Format::Fmp4 {
+            return;
+        }
+        let Some(tag) = super::metadata::id3_tag(script) else {
+            return;
+        };
+        let at = timestamp.saturating_mul(90);
+        if let Err(error) = state.muxer.push_metadata(at, Bytes::from(tag)) {
+            note_error(state, &self.key, error.to_string());
         }
     }
 
@@ -498,6 +533,11 @@ impl Stream {
         Some(variant)
     }
 
+    /// The closed captions seen in the video ([`hls_mux::captions`]).
+    pub fn captions(&self) -> hls_mux::captions::Captions {
+        self.lock().muxer.captions()
+    }
+
     /// Where this stream's live edge is, for its siblings' playlists (`uri`
     /// relative to them); `None` while no publisher is live or before its
     /// first part.
@@ -519,6 +559,14 @@ impl Stream {
         let mut state = self.lock();
         state.muxer.set_clock(std::time::SystemTime::now());
         state.muxer.insert_ad_break(seconds)
+    }
+
+    /// Ends the running ad break at the next key frame
+    /// ([`Muxer::end_ad_break`]). Returns its `splice_event_id`.
+    pub fn end_ad_break(&self) -> Result<u32, hls_mux::MuxError> {
+        let mut state = self.lock();
+        state.muxer.set_clock(std::time::SystemTime::now());
+        state.muxer.end_ad_break()
     }
 
     /// The AES-128 key of rotation period `period`, for a key URI

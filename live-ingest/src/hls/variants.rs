@@ -27,14 +27,20 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use hls_mux::playlist::{MultivariantPlaylist, RenditionReport};
+use hls_mux::captions::Captions;
+use hls_mux::playlist::{ClosedCaptions, MultivariantPlaylist, RenditionReport};
 use hls_mux::{ClockAnchor, Muxer};
 
 use super::Registry;
 
+/// The `GROUP-ID` of the closed captions in the video.
+const CAPTIONS_GROUP: &str = "cc";
+
 /// The multivariant playlist of group `app/name` (`/APP/NAME.m3u8`), its
-/// variants' URIs relative to it (`NAME_720/index.m3u8`); `None` when no
-/// rendition of the group is live with three segments. `independent_segments`
+/// variants' URIs relative to it (`NAME_720/index.m3u8`), and the CEA-608
+/// captions any of them carries (`EXT-X-MEDIA:TYPE=CLOSED-CAPTIONS`); `None`
+/// when no rendition of the group is live with three segments. Without
+/// `suffixes`, the stream `app/name` alone is the group. `independent_segments`
 /// is the `EXT-X-INDEPENDENT-SEGMENTS` tag: pass false when the renditions
 /// list LL-HLS parts (video.js applies the tag to parts too).
 pub fn multivariant(
@@ -44,11 +50,21 @@ pub fn multivariant(
     name: &str,
     independent_segments: bool,
 ) -> Option<String> {
+    // Without groups, the stream itself is the one variant.
+    let alone = [String::new()];
+    let suffixes = if suffixes.is_empty() {
+        &alone[..]
+    } else {
+        suffixes
+    };
+    let mut captions = Captions::NONE;
     let mut variants: Vec<_> = suffixes
         .iter()
         .filter_map(|suffix| {
             let stream = registry.get(&format!("{app}/{name}{suffix}"))?;
-            stream.variant(&format!("{name}{suffix}/index.m3u8"))
+            let variant = stream.variant(&format!("{name}{suffix}/index.m3u8"))?;
+            captions = captions.union(stream.captions());
+            Some(variant)
         })
         .collect();
     if variants.is_empty() {
@@ -56,7 +72,14 @@ pub fn multivariant(
     }
     variants.sort_by_key(|v| v.bandwidth);
     let mut playlist = MultivariantPlaylist::new().independent_segments(independent_segments);
-    for variant in variants {
+    // One group for the captions every rendition of one encoder carries
+    // (RFC 8216 4.3.4.2: CLOSED-CAPTIONS=NONE would have to be on all).
+    let group = captions.any().then_some(CAPTIONS_GROUP);
+    for channel in (1..=4).filter(|c| captions.has_channel(*c)) {
+        let _ = playlist.push_captions(ClosedCaptions::cea608(CAPTIONS_GROUP, channel));
+    }
+    for mut variant in variants {
+        variant.closed_captions = group.map(str::to_owned);
         // Refused only for a URI or codec string that cannot be written,
         // which stream names and codec strings never are: leave such a
         // variant out rather than fail the group.

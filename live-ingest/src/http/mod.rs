@@ -5,15 +5,17 @@
 //! | --- | --- |
 //! | `/APP/KEY/index.m3u8` | the media playlist; `_HLS_msn`/`_HLS_part`/`_HLS_skip` are answered by [`hls_mux::playlist::MediaPlaylist::answer`]: at once, after waiting for the part (at most three target durations, then 503), or 400 |
 //! | `/APP/KEY/init*.mp4`, `seg*`, `part*` | from memory; a part or segment about to be made (the preload hint) waits for it |
-//! | `/APP/KEY.m3u8` | with `variants` configured: the multivariant playlist of the group `KEY` + each suffix, its live renditions by bandwidth ([`crate::hls::variants`]); 404 when none is live |
+//! | `/APP/KEY.m3u8` | the multivariant playlist: with `variants` configured, of the group `KEY` + each suffix, its live renditions by bandwidth ([`crate::hls::variants`]); without, of the stream `KEY` alone; with `CLOSED-CAPTIONS` for the CEA-608 captions in the video; 404 when none is live with three segments |
 //! | `/APP/KEY.flv` | HTTP-FLV: the live stream as an endless FLV file (flv.js, mpegts.js, FFmpeg, VLC), from the same hub as RTMP players ([`flv`]) |
 //! | `/stats` | JSON, per stream ([`stats`]) |
 //! | `/metrics` | Prometheus text ([`crate::metrics`]) |
 //! | `/` | the streams with an hls.js player ([`page`]) |
+//! | `POST /APP/KEY/ad-break` | with an API token: ad breaks ([`api`]) |
 //! | `/hls.min.js` | hls.js from the local npm package, when there is one |
 //!
 //! Every answer allows any origin (CORS); `OPTIONS` answers preflights.
 
+pub mod api;
 pub mod flv;
 pub mod page;
 pub mod range;
@@ -203,6 +205,7 @@ pub async fn handle(
         ),
         Method::GET | Method::HEAD => route(server, peer, &request.uri, &request.headers).await,
         Method::OPTIONS => preflight(),
+        Method::POST if server.config.api_token.is_some() => api::post(server, request),
         _ => {
             let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "GET, HEAD or OPTIONS\n");
             let allow = HeaderValue::from_static("GET, HEAD, OPTIONS");
@@ -410,11 +413,12 @@ async fn aes_key(
     response
 }
 
-/// `/APP/GROUP.m3u8`: the group's multivariant playlist, or 404.
+/// `/APP/GROUP.m3u8`: the group's multivariant playlist (without variant
+/// groups: the stream's own, one variant), or 404.
 fn multivariant(server: &Server, app: &str, group: &str) -> Response<Body> {
     let suffixes = &server.config.variants;
     let registry = server.registry.as_ref();
-    if suffixes.is_empty() || !valid_name(app) || !valid_name(group) {
+    if !valid_name(app) || !valid_name(group) {
         return not_found();
     }
     // Renditions that list LL-HLS parts must not be called independent here:
@@ -423,11 +427,13 @@ fn multivariant(server: &Server, app: &str, group: &str) -> Response<Body> {
     let playlist =
         registry.and_then(|r| variants::multivariant(r, suffixes, app, group, independent));
     let Some(playlist) = playlist else {
+        let publish = match suffixes.is_empty() {
+            true => format!("rtmp://HOST/{app}/{group}"),
+            false => format!("rtmp://HOST/{app}/{group}SUFFIX"),
+        };
         return text(
             StatusCode::NOT_FOUND,
-            &format!(
-                "no live rendition of {app}/{group}: publish to rtmp://HOST/{app}/{group}SUFFIX\n"
-            ),
+            &format!("no live rendition of {app}/{group} with three segments yet: publish to {publish}\n"),
         );
     };
     // Renditions join and leave with their publishers, and it costs a few

@@ -166,6 +166,16 @@ impl Client {
     /// takes it: one continuous stream, so the sequence headers and the end of
     /// sequence are sent once.
     pub async fn send_loops(&mut self, loops: u64) {
+        self.send_loops_mapped(loops, |_, payload| payload.clone())
+            .await;
+    }
+
+    /// [`send_loops`](Client::send_loops), each payload passed through `map`.
+    pub async fn send_loops_mapped(
+        &mut self,
+        loops: u64,
+        map: impl Fn(MediaKind, &Bytes) -> Bytes,
+    ) {
         let tags = fixture_tags();
         for n in self.loops..self.loops + loops {
             let body = tags.iter().filter(|(_, _, p)| !is_header_or_end(p));
@@ -175,7 +185,7 @@ impl Client {
             };
             for (kind, timestamp, payload) in tags {
                 self.session
-                    .send_media(*kind, timestamp + n * LOOP_MS, payload.clone());
+                    .send_media(*kind, timestamp + n * LOOP_MS, map(*kind, payload));
             }
             self.flush().await;
         }

@@ -2,7 +2,8 @@
 // A page sets `harness.player`, `harness.version`, `harness.playheadDate` (a function
 // giving the playhead's PROGRAM-DATE-TIME as a Date, or null) and pushes to
 // `harness.errors` / `harness.gapJumps` / `harness.stalls` from its player's events.
-// A page may set `harness.levels`, a function giving the variants its player made.
+// A page may set `harness.levels`, a function giving the variants its player made, and
+// push to `harness.metadata` the timed metadata its player fired.
 'use strict';
 (() => {
   const q = new URLSearchParams(location.search);
@@ -18,6 +19,7 @@
     errors: [],
     gapJumps: [],
     stalls: [],
+    metadata: [],
     events: {waiting: [], seeking: [], stalled: [], playing: [], ratechange: []},
     sizes: [],
   };

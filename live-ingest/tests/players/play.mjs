@@ -102,7 +102,7 @@ try {
     return {player: h.player, version: h.version, technology: h.technology ? h.technology() : null,
       nativeHls: h.nativeHls, latencyNote: h.latencyNote, errors: h.errors, gapJumps: h.gapJumps,
       stalls: h.stalls, events: h.events, sizes: h.sizes, videos: document.querySelectorAll('video').length,
-      levels: h.levels ? h.levels() : null};
+      levels: h.levels ? h.levels() : null, metadata: h.metadata};
   });
   const inWindow = list => (first ? list.filter(e => e[0] >= first.wall && e[0] <= last.wall) : []);
   const wallSeconds = first ? (last.wall - first.wall) / 1000 : 0;
@@ -140,7 +140,7 @@ try {
       samples: latencies.length, note: latencies.length ? null : (h.latencyNote || 'the player gave no PROGRAM-DATE-TIME')},
     errors: h.errors, fatal: h.errors.filter(e => e.fatal !== false),
     size: [last.width, last.height], playbackRateAtEnd: last.playbackRate, buffered: last.buffered,
-    nativeHls: h.nativeHls, videoElements: h.videos, levels: h.levels, sizes: h.sizes,
+    nativeHls: h.nativeHls, videoElements: h.videos, levels: h.levels, sizes: h.sizes, metadata: h.metadata,
     console: console_lines.slice(-20),
   };
 } catch (e) {
