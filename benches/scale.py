@@ -12,8 +12,11 @@ and as close to nginx-rtmp as it goes (MPEG-TS, no parts, files written with --o
 Part 2, ramp: `rtmp_load` publishes N streams of the same file from one process, N doubling
 from --load-start, each step for --load-seconds, until a stream falls behind real time (a send
 more than 1 s late) or fails (or the next step would need more than half the memory); then
-halfway back, until the bracket is within an eighth. Reported per step: the server's CPU
-share, streams per core (N / cores busy), and memory per stream (server RSS growth / N).
+halfway back, until the bracket is within an eighth. Each step starts a server of its own, so
+the streams of the step before (in their grace period) do not count against it. Reported per
+step: the server's CPU share, the generator's apart from it, streams per core (N / cores
+busy), and memory per stream (server RSS growth / N). With --pin the server runs on CPU 0 and
+the generator on CPU 1, so the generator never takes the server's core.
 
 Input: benches/data/bench_720p30.flv (benches/setup.sh makes it: 720p30 H.264 + AAC,
 4.4 Mbit/s, key frame every 2 s), or --file. Loopback only; every process it starts is stopped
@@ -170,18 +173,104 @@ def build():
     return os.path.join(target, "release", "examples")
 
 
-def run_ours(bin_dir, extra, logdir, tag):
+def run_ours(bin_dir, extra, logdir, tag, cpu=None):
     rtmp, http = free_port(), free_port()
     log_file = open(os.path.join(logdir, f"live-ingest-{tag}.log"), "wb")
     proc = subprocess.Popen(
-        [os.path.join(bin_dir, "..", "live-ingest"), "--rtmp", f"127.0.0.1:{rtmp}", "--http",
-         f"127.0.0.1:{http}", *extra],
+        pinned(cpu, [os.path.join(bin_dir, "..", "live-ingest"), "--rtmp", f"127.0.0.1:{rtmp}",
+                     "--http", f"127.0.0.1:{http}", *extra]),
         stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
         env={**os.environ, "RUST_LOG": "warn"})
     if not (wait_port(rtmp) and wait_port(http)):
         stop(proc)
         raise SystemExit("live-ingest did not start; see " + log_file.name)
     return proc, rtmp, http
+
+
+def pinned(cpu, command):
+    """`command` on CPU `cpu` alone (taskset), when pinning is asked for."""
+    return ["taskset", "-c", str(cpu), *command] if cpu is not None else command
+
+
+def memory_total():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def ramp_step(bin_dir, n, args, work):
+    """N rtmp_load streams into a server started for this step alone (so the
+    previous step's streams in their grace period do not count), the
+    generator's CPU measured apart from the server's."""
+    server_cpu = 0 if args.pin else None
+    load_cpu = 1 if args.pin else None
+    proc, rtmp, http = run_ours(bin_dir, ["--grace", "2"], work, f"ramp-{n}", server_cpu)
+    try:
+        base_rss = rss_bytes([proc.pid])
+        c0, t0 = cpu_seconds([proc.pid]), time.time()
+        load = subprocess.Popen(
+            pinned(load_cpu, [
+                os.path.join(bin_dir, "rtmp_load"), "--streams", str(n), "--url",
+                f"rtmp://127.0.0.1:{rtmp}/live/n{n}-", "--file", args.file,
+                "--duration", str(args.load_seconds), "--report", "10"]),
+            stdout=subprocess.PIPE, text=True,
+            stderr=open(os.path.join(work, f"rtmp_load-{n}.log"), "w"))
+        # Memory and CPU while every stream is live, near the end of the step.
+        time.sleep(max(args.load_seconds - 3, 1))
+        rss = rss_bytes([proc.pid])
+        c1, t1 = cpu_seconds([proc.pid]), time.time()
+        generator = cpu_seconds([load.pid, *children(load.pid)])
+        ok, _ = http_ok(f"http://127.0.0.1:{http}/live/n{n}-{n - 1}/index.m3u8")
+        try:
+            stdout, _ = load.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            load.kill()
+            stdout, _ = load.communicate()
+    finally:
+        stop(proc)
+    with open(os.path.join(work, f"rtmp_load-{n}.log")) as f:
+        stderr = f.read()
+    try:
+        report = json.loads(stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        report = {"failed": n, "ever_behind": 0, "error": stderr[-2000:]}
+    share = (c1 - c0) / (t1 - t0)
+    step = {"streams": n, "kept_up": report.get("failed", 1) == 0
+            and report.get("ever_behind", 1) == 0 and ok,
+            "max_lag_ms": report.get("max_lag_ms"), "failed": report.get("failed"),
+            "behind": report.get("ever_behind"),
+            "server_cpu_share_of_one_core": round(share, 3),
+            "generator_cpu_share_of_one_core": round(generator / (t1 - t0), 3),
+            "streams_per_core": round(n / share, 1) if share > 0 else None,
+            "rss_mb": round(rss / 2**20, 1),
+            "mb_per_stream": round((rss - base_rss) / n / 2**20, 2)}
+    log(json.dumps(step))
+    return step, rss
+
+
+def ramp(bin_dir, args, work, steps):
+    """Doubles N until a step falls behind or fails, then bisects; returns
+    the most streams a step kept up with."""
+    n, best, worst = args.load_start, None, None
+    tried = set()
+    while n and n not in tried and n <= args.load_max:
+        tried.add(n)
+        step, rss = ramp_step(bin_dir, n, args, work)
+        steps.append(step)
+        if step["kept_up"] and rss * 2 * 2 > memory_total():
+            log("stopping: the next step would hold more than half the machine's memory")
+            return n
+        if step["kept_up"]:
+            best = n
+            n = n * 2 if worst is None else (n + worst) // 2
+        else:
+            worst = n
+            n = (best + n) // 2 if best else n // 2
+        if best and worst and worst - best <= max(best // 8, 1):
+            break
+    return best
 
 
 def main():
@@ -194,6 +283,8 @@ def main():
     ap.add_argument("--load-max", type=int, default=1600,
                     help="at most this many streams (memory: ~8 MB each at 4.4 Mbit/s)")
     ap.add_argument("--load-seconds", type=float, default=30)
+    ap.add_argument("--pin", action="store_true",
+                    help="ramp: the server on CPU 0, rtmp_load on CPU 1 (taskset)")
     ap.add_argument("--skip-ffmpeg", action="store_true", help="only the rtmp_load ramp")
     ap.add_argument("--skip-load", action="store_true", help="only the side-by-side part")
     ap.add_argument("--json", default=os.path.join(HERE, "data", "scale.json"))
@@ -242,70 +333,7 @@ def main():
             r["ratio_to_nginx"] = round(r["cpu_ms_per_stream_per_s"] / nginx, 3) if nginx else None
 
     if not args.skip_load:
-        proc, rtmp, http = run_ours(bin_dir, ["--grace", "2"], work, "ramp")
-        try:
-            base_rss = rss_bytes([proc.pid])
-            n, best, worst = args.load_start, None, None
-            tried = set()
-            while n and n not in tried and n <= args.load_max:
-                tried.add(n)
-                c0, t0 = cpu_seconds([proc.pid]), time.time()
-                load = subprocess.Popen(
-                    [os.path.join(bin_dir, "rtmp_load"), "--streams", str(n), "--url",
-                     f"rtmp://127.0.0.1:{rtmp}/live/n{n}-", "--file", args.file,
-                     "--duration", str(args.load_seconds), "--report", "10"],
-                    stdout=subprocess.PIPE, text=True,
-                    stderr=open(os.path.join(work, f"rtmp_load-{n}.log"), "w"))
-                # Memory while every stream is live, near the end of the step.
-                time.sleep(max(args.load_seconds - 3, 1))
-                rss = rss_bytes([proc.pid])
-                ok, _ = http_ok(f"http://127.0.0.1:{http}/live/n{n}-{n - 1}/index.m3u8")
-                try:
-                    stdout, _ = load.communicate(timeout=120)
-                except subprocess.TimeoutExpired:
-                    load.kill()
-                    stdout, _ = load.communicate()
-                with open(os.path.join(work, f"rtmp_load-{n}.log")) as f:
-                    stderr = f.read()
-                c1, t1 = cpu_seconds([proc.pid]), time.time()
-                out = argparse.Namespace(stdout=stdout, stderr=stderr)
-                try:
-                    report = json.loads(out.stdout.strip().splitlines()[-1])
-                except (IndexError, ValueError):
-                    report = {"failed": n, "ever_behind": 0, "error": out.stderr[-2000:]}
-                share = (c1 - c0) / (t1 - t0)
-                step = {"streams": n, "kept_up": report.get("failed", 1) == 0
-                        and report.get("ever_behind", 1) == 0 and ok,
-                        "max_lag_ms": report.get("max_lag_ms"), "failed": report.get("failed"),
-                        "behind": report.get("ever_behind"),
-                        "server_cpu_share_of_one_core": round(share, 3),
-                        "streams_per_core": round(n / share, 1) if share > 0 else None,
-                        "rss_mb": round(rss / 2**20, 1),
-                        "mb_per_stream": round((rss - base_rss) / n / 2**20, 2)}
-                log(json.dumps(step))
-                results["ramp"].append(step)
-                mem_total = 0
-                with open("/proc/meminfo") as f:
-                    for line in f:
-                        if line.startswith("MemTotal:"):
-                            mem_total = int(line.split()[1]) * 1024
-                if step["kept_up"] and rss * 2 * 2 > mem_total:
-                    log("stopping: the next step would hold more than half the machine's memory")
-                    best = n
-                    break
-                # The ended streams leave after the 2 s grace period before the next step.
-                time.sleep(4)
-                if step["kept_up"]:
-                    best = n
-                    n = n * 2 if worst is None else (n + worst) // 2
-                else:
-                    worst = n
-                    n = (best + n) // 2 if best else n // 2
-                if best and worst and worst - best <= max(best // 8, 1):
-                    break
-            results["max_streams_kept_up"] = best
-        finally:
-            stop(proc)
+        results["max_streams_kept_up"] = ramp(bin_dir, args, work, results["ramp"])
 
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
