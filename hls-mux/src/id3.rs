@@ -7,9 +7,9 @@
 
 use crate::CLOCK;
 
-/// The largest tag written (a data message is at most a few KiB; a tag
-/// this large is refused, not truncated).
-pub const MAX_TAG: usize = 64 * 1024;
+/// The largest tag written (a data message is at most a few KiB; a larger
+/// tag is refused, not truncated). It fits one MPEG-TS PES packet.
+pub const MAX_TAG: usize = 64_000;
 
 /// The `emsg` `scheme_id_uri` of ID3 timed metadata.
 pub const ID3_SCHEME: &str = "https://aomedia.org/emsg/ID3";
@@ -81,6 +81,7 @@ mod tests {
         // The frame header and 1 + 1 + 1 + 300 bytes: 313 = 2 * 128 + 57.
         assert_eq!(&long[6..10], &[0, 0, 2, 57]);
         assert!(txxx("d", &"x".repeat(MAX_TAG)).is_none());
+        assert!(txxx("d", &"x".repeat(MAX_TAG - 23)).is_some());
     }
 
     #[test]

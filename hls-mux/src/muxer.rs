@@ -62,6 +62,11 @@ pub struct MuxerOptions {
     /// `EXT-X-CUE-OUT`/`EXT-X-CUE-IN` ([`Muxer::insert_ad_break`]). Default
     /// `false`.
     pub cue_tags: bool,
+    /// MPEG-TS: declare an ID3 timed metadata stream in every PMT, so that
+    /// [`Muxer::push_metadata`] can write to it ([`TsWriter::with_timed_metadata`]).
+    /// fMP4 carries timed metadata without it. Default `false` (the PMT
+    /// lists the tracks only).
+    pub timed_metadata: bool,
 }
 
 impl MuxerOptions {
@@ -76,6 +81,7 @@ impl MuxerOptions {
             constant_frame_rate: true,
             encryption: None,
             cue_tags: false,
+            timed_metadata: false,
         }
     }
 }
@@ -524,19 +530,20 @@ impl Muxer {
     }
 
     /// Timed metadata: the ID3 tag `id3` ([`crate::id3`]) at `at` on the
-    /// frames' timeline (90 kHz, as pushed), written in an `emsg` box in
-    /// front of the next fMP4 fragment (part or segment), so hls.js, Shaka
-    /// and AVPlayer fire it when the playhead reaches it. Fails for MPEG-TS
-    /// (ID3 in a TS metadata stream is not written yet), for a tag larger
-    /// than [`id3::MAX_TAG`](crate::id3::MAX_TAG), and while
-    /// [`MAX_PENDING_METADATA`] wait for a fragment.
+    /// frames' timeline (90 kHz, as pushed). fMP4: in an `emsg` box in
+    /// front of the next fragment (part or segment); MPEG-TS (with
+    /// [`MuxerOptions::timed_metadata`]): a PES packet on the metadata
+    /// stream after the next frame. hls.js, Shaka and AVPlayer fire it when
+    /// the playhead reaches it. Fails for MPEG-TS without a metadata
+    /// stream, for a tag larger than 64,000 bytes (a TS PES packet holds
+    /// 65,522), and while [`MAX_PENDING_METADATA`] wait.
     pub fn push_metadata(&mut self, at: i64, id3: Bytes) -> Result<(), MuxError> {
         let refuse = |expected| Err(MuxError::Metadata { expected });
-        if self.options.format != Format::Fmp4 {
-            return refuse("fMP4 segments (ID3 in MPEG-TS is not written yet)");
+        if self.options.format == Format::Ts && !self.options.timed_metadata {
+            return refuse("a metadata stream (MuxerOptions::timed_metadata) for MPEG-TS");
         }
-        if id3.len() > crate::id3::MAX_TAG {
-            return refuse("an ID3 tag of at most 64 KiB");
+        if id3.is_empty() || id3.len() > crate::id3::MAX_TAG {
+            return refuse("an ID3 tag of 1 to 64,000 bytes");
         }
         if self.metadata.len() >= MAX_PENDING_METADATA {
             return refuse("at most 32 tags waiting for the next fragment");
@@ -576,7 +583,10 @@ impl Muxer {
 
     fn make_writer(&self, tracks: &Tracks) -> Result<Writer, MuxError> {
         Ok(match self.options.format {
-            Format::Ts => Writer::Ts(TsWriter::new(tracks)?),
+            Format::Ts => Writer::Ts(TsWriter::with_timed_metadata(
+                tracks,
+                self.options.timed_metadata,
+            )?),
             Format::Fmp4 => Writer::Fmp4(Fmp4Writer::new(tracks)?),
         })
     }
@@ -1003,6 +1013,9 @@ impl Muxer {
             Some(Writer::Ts(writer)) => {
                 if let Some(segment) = self.segment.as_mut() {
                     writer.write_frame(&frame, &mut segment.ts)?;
+                    for (pts, id3) in self.metadata.drain(..) {
+                        writer.write_metadata(pts, &id3, &mut segment.ts)?;
+                    }
                 }
             }
             Some(Writer::Fmp4(_)) => {

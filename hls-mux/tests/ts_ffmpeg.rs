@@ -486,3 +486,61 @@ fn captions_in_the_sei_reach_ffmpegs_cea608_decoder() {
         }
     }
 }
+
+/// Timed metadata in MPEG-TS: FFmpeg 9 finds the ID3 stream the PMT
+/// declares (`timed_id3`) and copies out exactly the tags pushed.
+#[test]
+#[ignore = "needs peers: ffmpeg9 and the corpus (../shared/peers)"]
+fn timed_metadata_is_an_id3_stream_ffmpeg_reads() {
+    use hls_mux::{Format, Muxer, MuxerOptions, Output};
+    require_peers();
+    let (tracks, frames) = read_flv(&Path::new(CORPUS).join("d_h264_only.flv"));
+    let mut options = MuxerOptions::new(Format::Ts);
+    options.timed_metadata = true;
+    let mut muxer = Muxer::new(options).expect("options");
+    muxer
+        .set_config(tracks.video.clone().expect("video"))
+        .expect("config");
+    let tags: Vec<Vec<u8>> = (0..3)
+        .map(|n| hls_mux::id3::txxx("onTextData", &format!("{{\"n\":{n}}}")).expect("a tag"))
+        .collect();
+    let mut ts = Vec::new();
+    let mut pushed = 0;
+    for frame in frames.iter().filter(|f| f.media == MediaKind::Video) {
+        if pushed < tags.len() && frame.dts >= (pushed as i64 + 1) * 90_000 {
+            let tag = Bytes::from(tags[pushed].clone());
+            muxer.push_metadata(frame.dts, tag).expect("metadata");
+            pushed += 1;
+        }
+        muxer.push(frame.clone()).expect("frame");
+    }
+    muxer.finish().expect("finish");
+    while let Some(output) = muxer.poll_output() {
+        if let Output::Segment { data, .. } = output {
+            data.iter().for_each(|piece| ts.extend_from_slice(piece));
+        }
+    }
+    assert_eq!(pushed, tags.len(), "the file is long enough");
+    let file = out_dir().join("metadata.ts");
+    std::fs::write(&file, &ts).expect("write");
+    // The stream list FFmpeg prints for an input (it then wants an output).
+    let probe = Command::new(FFMPEG)
+        .args(["-hide_banner", "-i"])
+        .arg(&file)
+        .output()
+        .expect("run ffmpeg9");
+    let streams = String::from_utf8_lossy(&probe.stderr);
+    assert!(streams.contains("Data: timed_id3"), "{streams}");
+    let data = Command::new(FFMPEG)
+        .args(["-v", "error", "-i"])
+        .arg(&file)
+        .args(["-map", "0:d", "-c", "copy", "-f", "data", "-"])
+        .output()
+        .expect("run ffmpeg9");
+    assert!(
+        data.status.success(),
+        "{}",
+        String::from_utf8_lossy(&data.stderr)
+    );
+    assert_eq!(data.stdout, tags.concat(), "the tags, whole and in order");
+}

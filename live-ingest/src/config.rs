@@ -287,6 +287,9 @@ impl Config {
         muxer.part_duration = self.part_duration;
         muxer.constant_frame_rate = !self.source_timestamps;
         muxer.cue_tags = self.cue_tags;
+        // MPEG-TS declares its ID3 stream from the start, as Apple's encoders
+        // do: a publisher's timed metadata may come at any time.
+        muxer.timed_metadata = true;
         muxer.kind = match self.window {
             0 => PlaylistKind::Event,
             window => PlaylistKind::Live { window },

@@ -337,9 +337,28 @@ fn with_text_data() -> std::path::PathBuf {
 #[ignore = "needs peers: ffmpeg9, chromium, npm players (../shared/peers)"]
 fn hlsjs_fires_the_publishers_text_data_as_timed_metadata() {
     let _one = lock();
-    let source = with_text_data();
-    let report = play_file("hlsjs", Config::default(), 1, LOOPS, &source);
+    let report = play_file("hlsjs", Config::default(), 1, LOOPS, &with_text_data());
     assert_played_well("hlsjs", &report);
+    assert_text_data(&report);
+}
+
+/// The same from MPEG-TS segments: ID3 PES packets on the PMT's ID3 stream.
+#[test]
+#[ignore = "needs peers: ffmpeg9, chromium, npm players (../shared/peers)"]
+fn hlsjs_fires_the_publishers_text_data_from_mpeg_ts() {
+    let _one = lock();
+    let config = Config {
+        format: SegmentFormat::Ts,
+        part_duration: None,
+        ..Config::default()
+    };
+    let report = play_file("hlsjs", config, 1, LOOPS, &with_text_data());
+    assert_played_well("hlsjs (MPEG-TS)", &report);
+    assert_text_data(&report);
+}
+
+/// Every metadata sample hls.js fired is one of [`with_text_data`]'s.
+fn assert_text_data(report: &Value) {
     let metadata = report["metadata"].as_array().cloned().unwrap_or_default();
     eprintln!(
         "hls.js timed metadata: {} samples, first {:?}",

@@ -1205,7 +1205,7 @@ fn timed_metadata_goes_in_an_emsg_in_front_of_the_next_fragment() {
         }
     }
     assert_eq!((in_parts, in_segments), (1, 1));
-    // MPEG-TS does not carry it yet; the queue is bounded.
+    // MPEG-TS needs its metadata stream declared; the queue is bounded.
     let mut ts = Muxer::new(MuxerOptions::new(Format::Ts)).expect("options");
     assert!(matches!(
         ts.push_metadata(0, tag.clone()),
@@ -1216,4 +1216,56 @@ fn timed_metadata_goes_in_an_emsg_in_front_of_the_next_fragment() {
         full.push_metadata(0, tag.clone()).unwrap();
     }
     assert!(full.push_metadata(0, tag).is_err());
+}
+
+#[test]
+fn timed_metadata_in_mpeg_ts_is_a_pes_packet_on_the_declared_id3_stream() {
+    let mut options = MuxerOptions::new(Format::Ts);
+    options.target_duration = 2.0;
+    options.timed_metadata = true;
+    let mut m = Muxer::new(options).expect("options");
+    m.set_config(avc(true)).unwrap();
+    m.set_config(aac()).unwrap();
+    push_seconds(&mut m, 0, 1_000);
+    let tag = Bytes::from(crate::id3::txxx("onTextData", "{\"text\":\"hello\"}").unwrap());
+    m.push_metadata(1_200 * 90, tag.clone()).unwrap();
+    push_seconds(&mut m, 1_000, 4_000);
+    m.finish().unwrap();
+    let mut ts = Vec::new();
+    for output in outputs(&mut m) {
+        if let Output::Segment { data, .. } = output {
+            data.iter().for_each(|piece| ts.extend_from_slice(piece));
+        }
+    }
+    let pid = |p: &[u8]| u16::from_be_bytes([p[1] & 0x1F, p[2]]);
+    // The PMT lists stream type 0x15 on PID 0x102 with its ID3 descriptor.
+    let pmt = ts
+        .chunks(188)
+        .find(|p| pid(p) == crate::ts::PMT_PID)
+        .expect("a PMT");
+    assert!(
+        pmt.windows(3).any(|w| w == [0x15, 0xE1, 0x02]),
+        "{pmt:02X?}"
+    );
+    assert!(pmt.windows(4).any(|w| w == b"ID3 "));
+    // One PES packet on it: private stream 1, PTS at 1.2 s (plus TS's
+    // 1.4 s), the tag whole.
+    let packets: Vec<&[u8]> = ts
+        .chunks(188)
+        .filter(|p| pid(p) == crate::ts::METADATA_PID)
+        .collect();
+    assert_eq!(packets.len(), 1);
+    let payload = &packets[0][4..];
+    let start = (payload.windows(4))
+        .position(|w| w == [0, 0, 1, 0xBD])
+        .expect("a PES header");
+    let pes = &payload[start..];
+    assert_eq!(pes[7] & 0xC0, 0x80, "PTS only");
+    let pts = (u64::from((pes[9] >> 1) & 0x07) << 30)
+        | (u64::from(pes[10]) << 22)
+        | (u64::from(pes[11] >> 1) << 15)
+        | (u64::from(pes[12]) << 7)
+        | u64::from(pes[13] >> 1);
+    assert_eq!(pts, (1_200 + 1_400) * 90);
+    assert_eq!(&pes[14..14 + tag.len()], &tag[..]);
 }

@@ -86,6 +86,12 @@ pub enum TsError {
         /// The largest frame the field allows.
         limit: usize,
     },
+    /// Timed metadata this writer cannot carry.
+    #[error("timed metadata refused: expected {expected}")]
+    Metadata {
+        /// What it needs (a metadata stream declared, a tag that fits a PES packet).
+        expected: &'static str,
+    },
 }
 
 fn kind(media: &MediaKind) -> &'static str {

@@ -10,6 +10,7 @@
 //! | AAC | 0x0F | 0x101 | 0xC0 | ADTS |
 //! | MP3 | 0x03 (MPEG-1) / 0x04 (MPEG-2, 2.5) | 0x101 | 0xC0 | as is |
 //! | Opus | 0x06 + `Opus` registration | 0x101 | 0xBD | ETSI TS 102 366 control header + packet |
+//! | ID3 timed metadata ([`TsWriter::with_timed_metadata`]) | 0x15 + `ID3 ` metadata descriptor | 0x102 | 0xBD | an ID3v2 tag, PTS only |
 //!
 //! The PMT is on PID 0x1000 (FFmpeg's layout) and lists only the tracks
 //! present. AV1, VP9 and FLAC have no mapping here: use fMP4 for them.
@@ -48,6 +49,14 @@ use psi::EsInfo;
 pub const VIDEO_PID: u16 = 0x100;
 /// PID of the audio elementary stream.
 pub const AUDIO_PID: u16 = 0x101;
+/// The PID of the ID3 timed metadata stream (Apple's layout).
+pub const METADATA_PID: u16 = 0x102;
+
+/// The `metadata_descriptor` of an ID3 stream (ISO/IEC 13818-1 2.6.60):
+/// application format and format both `ID3 `, service 0, no decoder config.
+const ID3_DESCRIPTOR: [u8; 15] = [
+    0x26, 13, 0xFF, 0xFF, b'I', b'D', b'3', b' ', 0xFF, b'I', b'D', b'3', b' ', 0x00, 0x0F,
+];
 /// PID of the program map table.
 pub const PMT_PID: u16 = psi::PMT_PID;
 
@@ -129,6 +138,8 @@ pub struct TsWriter {
     /// Bytes the pieces point into that are neither the frame's nor the
     /// configuration's: the PES, ADTS and Opus headers.
     local: Vec<u8>,
+    /// The continuity counter of the ID3 stream, when there is one.
+    metadata_cc: Option<u8>,
 }
 
 fn codec_name(config: &TrackConfig) -> &'static str {
@@ -266,6 +277,14 @@ impl TsWriter {
     /// has no MPEG-TS mapping here (AV1, VP9, FLAC), or its configuration
     /// cannot be expressed (see [`TsError::UnsupportedConfig`]).
     pub fn new(tracks: &Tracks) -> Result<TsWriter, TsError> {
+        TsWriter::with_timed_metadata(tracks, false)
+    }
+
+    /// [`TsWriter::new`], with an ID3 timed metadata stream declared in the
+    /// PMT when `metadata` is on (stream type 0x15 on [`METADATA_PID`], as
+    /// Apple's encoders write it; hls.js and FFmpeg read it), for
+    /// [`write_metadata`](TsWriter::write_metadata).
+    pub fn with_timed_metadata(tracks: &Tracks, metadata: bool) -> Result<TsWriter, TsError> {
         let mut es = Vec::new();
         let mut make = |slot: MediaKind, pid: u16| -> Result<Option<Stream>, TsError> {
             let Some(config) = tracks.get(slot) else {
@@ -297,6 +316,13 @@ impl TsWriter {
             (None, Some(a)) => (MediaKind::Audio, a.pid),
             (None, None) => return Err(TsError::NoTracks),
         };
+        if metadata {
+            es.push(EsInfo {
+                stream_type: 0x15,
+                pid: METADATA_PID,
+                descriptors: ID3_DESCRIPTOR.to_vec(),
+            });
+        }
         Ok(TsWriter {
             video,
             audio,
@@ -309,7 +335,36 @@ impl TsWriter {
             pcr_due: true,
             pieces: Vec::new(),
             local: Vec::new(),
+            metadata_cc: metadata.then_some(15),
         })
+    }
+
+    /// Appends an ID3 tag at `pts` (90 kHz) as one PES packet on the
+    /// metadata stream. Fails, writing nothing, without a metadata stream
+    /// ([`with_timed_metadata`](TsWriter::with_timed_metadata)), for an
+    /// empty tag, or for one longer than a PES packet's length field holds.
+    pub fn write_metadata(
+        &mut self,
+        pts: i64,
+        id3: &[u8],
+        out: &mut BytesMut,
+    ) -> Result<(), TsError> {
+        let refuse = |expected| Err(TsError::Metadata { expected });
+        let Some(cc) = self.metadata_cc.as_mut() else {
+            return refuse("a metadata stream (TsWriter::with_timed_metadata)");
+        };
+        if id3.is_empty() || id3.len() > pes::MAX_BOUNDED_PAYLOAD {
+            return refuse("an ID3 tag of 1 to 65,522 bytes");
+        }
+        let (header, header_len) = pes::header(0xBD, id3.len(), pts, pts);
+        let first = FirstPacket {
+            random_access: false,
+            pcr: None,
+        };
+        let pieces = [&header[..header_len], id3];
+        let len = header_len + id3.len();
+        packet::write_pes_packets(out, METADATA_PID, cc, len, pieces.into_iter(), first);
+        Ok(())
     }
 
     /// Starts a segment: appends a PAT and a PMT (two packets) to `out`.

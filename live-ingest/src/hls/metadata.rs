@@ -1,7 +1,8 @@
 //! Timed metadata from the publisher: `onTextData` and the `onCuePoint`s
 //! that are not ad cues (navigation and event cue points, an application's
-//! own) become ID3 tags in the fMP4 segments ([`hls_mux::Muxer::push_metadata`]),
-//! which hls.js, Shaka and AVPlayer fire as metadata cues when the playhead
+//! own) become ID3 tags in the segments ([`hls_mux::Muxer::push_metadata`]:
+//! `emsg` boxes in fMP4, an ID3 stream in MPEG-TS), which hls.js, Shaka and
+//! AVPlayer fire as metadata cues when the playhead
 //! reaches them. Each tag is one `TXXX` frame: the message name as its
 //! description, the message's values as JSON as its text.
 

@@ -428,11 +428,8 @@ impl Stream {
     }
 
     /// A data message that is timed metadata ([`super::metadata`]), into
-    /// the fMP4 segments (MPEG-TS does not carry it yet).
+    /// the segments.
     fn timed_metadata(&self, state: &mut State, script: &flv::tag::ScriptData, timestamp: i64) {
-        if self.options.muxer.format != Format::Fmp4 {
-            return;
-        }
         let Some(tag) = super::metadata::id3_tag(script) else {
             return;
         };
