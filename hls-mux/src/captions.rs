@@ -14,6 +14,8 @@
 //! control code's first byte (parity removed) 0x10-0x17 selects the first of
 //! the pair, 0x18-0x1F the second, and the characters after it belong to it.
 
+use flv::config::unescape_rbsp;
+
 /// The largest SEI NAL unit read (encoders write a few dozen bytes of
 /// captions per frame); a larger one is not scanned.
 const MAX_SEI: usize = 64 * 1024;
@@ -108,7 +110,7 @@ impl CaptionScan {
             };
             rest = &rest[length_size + length..];
             if nal.len() > header && nal.len() <= MAX_SEI && is_sei(nal, format) {
-                self.sei(&unescape(&nal[header..]));
+                self.sei(&unescape_rbsp(&nal[header..]));
             }
         }
     }
@@ -207,22 +209,6 @@ fn sei_number(data: &[u8]) -> Option<(usize, &[u8])> {
     None
 }
 
-/// The RBSP of a NAL unit payload: each emulation prevention byte (the
-/// 0x03 of 0x00 0x00 0x03) removed.
-fn unescape(payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload.len());
-    let mut zeros = 0;
-    for &byte in payload {
-        if zeros >= 2 && byte == 0x03 {
-            zeros = 0;
-            continue;
-        }
-        zeros = if byte == 0 { zeros + 1 } else { 0 };
-        out.push(byte);
-    }
-    out
-}
-
 /// Test and fixture support: the bytes of an H.264 SEI NAL unit (without
 /// its length prefix) carrying `pairs` CEA-608 byte pairs on field 1, as an
 /// encoder writes them (parity added, emulation prevention applied).
@@ -306,7 +292,7 @@ mod tests {
     #[test]
     fn emulation_prevention_is_undone_before_reading() {
         assert_eq!(
-            unescape(&[0x00, 0x00, 0x03, 0x01, 0x00, 0x00, 0x03, 0x00, 0x03]),
+            unescape_rbsp(&[0x00, 0x00, 0x03, 0x01, 0x00, 0x00, 0x03, 0x00, 0x03]),
             [0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x03]
         );
         // Control codes alone (erase displayed memory) are not text.

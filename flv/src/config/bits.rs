@@ -245,7 +245,7 @@ impl BitWriter {
 
 /// Removes emulation-prevention bytes (`00 00 03` -> `00 00`) from a NAL unit
 /// payload, giving its RBSP. The output is never longer than the input.
-pub(crate) fn unescape_rbsp(nal: &[u8]) -> Vec<u8> {
+pub fn unescape_rbsp(nal: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(nal.len());
     let mut zeros = 0usize;
     for &b in nal {

@@ -43,6 +43,7 @@ mod aac;
 mod av1;
 mod avc;
 pub(crate) mod bits;
+pub use bits::unescape_rbsp;
 mod error;
 mod flac;
 mod hevc;
