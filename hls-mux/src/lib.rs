@@ -12,6 +12,9 @@
 //! - [`playlist`]: media playlists (live window, EVENT, VOD, LL-HLS with
 //!   parts, delta updates and the sans-IO blocking-reload answer) and the
 //!   multivariant playlist.
+//! - [`dash`]: MPEG-DASH over the same fMP4 segments (a dynamic MPD with
+//!   segment timelines, one representation per track cut out of the muxed
+//!   segments without copying the media).
 //! - [`Segmenter`]: where segments and parts are cut, and discontinuities.
 //! - [`Muxer`]: all of it for one rendition: configurations and frames in,
 //!   init segments, segments, parts and the media playlist out.
@@ -41,6 +44,7 @@
 pub mod captions;
 mod cfr;
 pub mod cue;
+pub mod dash;
 pub mod encryption;
 pub mod fmp4;
 mod from_flv;

@@ -87,7 +87,7 @@ fn check_uri(uri: &str) -> Result<(), PlaylistError> {
 
 /// ISO 8601 / RFC 3339 date-time in UTC with milliseconds and `Z`, as
 /// `EXT-X-PROGRAM-DATE-TIME` wants it: `2019-02-14T02:13:28.106Z`.
-fn write_date_time(out: &mut String, time: SystemTime) {
+pub(crate) fn write_date_time(out: &mut String, time: SystemTime) {
     let ms: i128 = match time.duration_since(SystemTime::UNIX_EPOCH) {
         Ok(after) => after.as_millis() as i128,
         Err(before) => -(before.duration().as_millis() as i128),
