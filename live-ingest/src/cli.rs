@@ -116,6 +116,10 @@ pub struct Args {
     /// With --encrypt: a new key every N segments [default: 10].
     #[arg(long, value_name = "N")]
     pub key_rotation: Option<u64>,
+    /// Serve MPEG-DASH beside HLS at /APP/KEY/manifest.mpd, over the same fMP4
+    /// segments (not with --format ts or --encrypt).
+    #[arg(long)]
+    pub dash: bool,
     /// On SIGTERM, ask publishers to reconnect (Enhanced RTMP reconnect request)
     /// and stop once they have left or after S seconds [default: 30].
     #[arg(long, value_name = "S")]
@@ -299,6 +303,7 @@ impl Args {
             config.encrypt = Some(crate::config::Encrypt::Aes128);
         }
         set(&mut config.key_rotation, self.key_rotation);
+        config.dash |= self.dash;
         if let Some(path) = &self.api_token_file {
             config.api_token = Some(read_token(path)?);
         }

@@ -189,6 +189,11 @@ pub struct Config {
     pub encrypt: Option<Encrypt>,
     /// With `encrypt`: segments per key (a new key every so many).
     pub key_rotation: u64,
+    /// Serve MPEG-DASH beside HLS: `/APP/KEY/manifest.mpd`, a dynamic MPD
+    /// over the same fMP4 segments, one representation per track
+    /// ([`hls_mux::dash`]). fMP4 only, and not with `encrypt` (DASH would
+    /// hand out the media in the clear).
+    pub dash: bool,
     /// Beside each ad break's `EXT-X-DATERANGE` ([`Server::insert_ad_break`](crate::Server::insert_ad_break)),
     /// also write `EXT-X-CUE-OUT`/`EXT-X-CUE-IN` for older ad inserters.
     pub cue_tags: bool,
@@ -264,6 +269,7 @@ impl Default for Config {
             drain_to: None,
             encrypt: None,
             key_rotation: 10,
+            dash: false,
             cue_tags: false,
             api_token: None,
             variants: Vec::new(),
@@ -323,6 +329,20 @@ impl Config {
                 field: "key_rotation",
                 expected: "at least 1 segment per key",
                 got: "0".into(),
+            });
+        }
+        if self.dash && self.format == SegmentFormat::Ts {
+            return Err(ConfigError::Invalid {
+                field: "dash",
+                expected: "fMP4 segments (DASH has no MPEG-TS profile here)",
+                got: "format = \"ts\"".into(),
+            });
+        }
+        if self.dash && self.encrypt.is_some() {
+            return Err(ConfigError::Invalid {
+                field: "dash",
+                expected: "no encrypt (DASH would serve the media in the clear)",
+                got: "encrypt = \"aes-128\"".into(),
             });
         }
         if self.max_streams == 0 {

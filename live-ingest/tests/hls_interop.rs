@@ -705,3 +705,48 @@ fn ffmpeg9_decrypts_the_aes_128_stream_and_fails_without_its_keys() {
     );
     assert_eq!(frames, 0, "decoded without the keys");
 }
+
+/// With `--dash`, FFmpeg 9 reads the stream's MPD (one representation per
+/// track, cut out of the HLS segments) and decodes exactly the source's
+/// frames, video and audio; while the publisher is live the MPD is dynamic.
+#[test]
+#[ignore = "needs peers: ffmpeg9 and the corpus (../shared/peers)"]
+fn ffmpeg9_reads_the_dash_mpd_to_the_source_frames() {
+    let _one = lock();
+    let (bound, _server) = common::start_server(Config {
+        dash: true,
+        ..event_config()
+    });
+    let publisher = publish("ffmpeg9", &bound, "dash", &source());
+    let mpd = |bound: &Bound| common::http_get(bound.http, "/live/dash/manifest.mpd");
+    wait_for(&bound, "dash", Duration::from_secs(15), |t| {
+        t.contains("seg0.m4s")
+    });
+    let live = mpd(&bound);
+    assert_eq!(live.status, 200);
+    assert!(live.text().contains(r#"type="dynamic""#), "{}", live.text());
+    let published = publisher.wait(Duration::from_secs(30));
+    assert!(published.status.success(), "{published:?}");
+    wait_for(&bound, "dash", Duration::from_secs(10), |t| {
+        t.contains("#EXT-X-ENDLIST")
+    });
+    let ended = mpd(&bound).text();
+    assert!(ended.contains(r#"type="static""#), "{ended}");
+    let source = source();
+    let (want, want_text) = common::decoded(source.to_str().expect("utf-8"));
+    let url = format!("http://{}/live/dash/manifest.mpd", bound.http);
+    let (got, got_text) = common::decoded(&url);
+    assert_eq!(got.len(), 2, "video and audio\n{got_text}");
+    for (index, (got, want)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "stream {index} frame count\nsource:\n{want_text}\ndash:\n{got_text}\n{ended}"
+        );
+        assert!(got == want, "stream {index}: decoded frames differ");
+    }
+    eprintln!(
+        "DASH: decoded frames per stream {:?} equal the source's",
+        got.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+}

@@ -109,7 +109,12 @@ fn play_file(
         .get(&format!("live/{key}"))
         .expect("the stream");
 
-    let url = format!("http://{}/live/{key}/index.m3u8", bound.http);
+    // dash.js reads the stream as MPEG-DASH (`--dash`), the others as HLS.
+    let file = match player {
+        "dashjs" => "manifest.mpd",
+        _ => "index.m3u8",
+    };
+    let url = format!("http://{}/live/{key}/{file}", bound.http);
     let played = run_harness(player, &url);
     assert!(
         stream.is_live(),
@@ -286,6 +291,22 @@ fn hlsjs_plays_sub_second_ll_hls() {
 #[ignore = "needs peers: ffmpeg9, chromium, npm players (../shared/peers)"]
 fn shaka_plays_sub_second_ll_hls() {
     play_sub_second("shaka");
+}
+
+/// dash.js 5.2.1, with its defaults, plays the MPD the server makes over the
+/// same segments (`--dash`, one representation per track): the
+/// test every HLS player passes, with dash.js's own seeks once playing
+/// counted as gap jumps.
+#[test]
+#[ignore = "needs peers: ffmpeg9, chromium, npm players (../shared/peers)"]
+fn dashjs_plays_the_live_mpd() {
+    let _one = lock();
+    let config = Config {
+        dash: true,
+        ..Config::default()
+    };
+    let report = play_after("dashjs", config, 3);
+    assert_played_well("dashjs", &report);
 }
 
 #[test]

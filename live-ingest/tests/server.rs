@@ -985,3 +985,130 @@ async fn captions_in_the_video_are_declared_in_the_multivariant_playlist() {
     );
     publisher.close().await;
 }
+
+/// The payloads of the top-level `mdat` boxes of a segment.
+fn mdat_payloads(data: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 8 <= data.len() {
+        let size =
+            u32::from_be_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]) as usize;
+        assert!(size >= 8 && at + size <= data.len(), "a box at {at}");
+        if &data[at + 4..at + 8] == b"mdat" {
+            out.push(&data[at + 8..at + size]);
+        }
+        at += size;
+    }
+    out
+}
+
+/// Each representation of an MPD: its id and its segments' start times.
+fn dash_timelines(mpd: &str) -> Vec<(String, Vec<u64>)> {
+    let doc = roxmltree::Document::parse(mpd).expect("the MPD is XML");
+    let mut out = Vec::new();
+    for representation in doc
+        .descendants()
+        .filter(|n| n.has_tag_name("Representation"))
+    {
+        let mut times = Vec::new();
+        let mut t = 0;
+        for s in representation.descendants().filter(|n| n.has_tag_name("S")) {
+            let number = |name: &str| s.attribute(name).map(|v| v.parse::<u64>().expect(name));
+            t = number("t").unwrap_or(t);
+            for _ in 0..=number("r").unwrap_or(0) {
+                times.push(t);
+                t += number("d").expect("d");
+            }
+        }
+        let id = representation.attribute("id").expect("id").to_owned();
+        out.push((id, times));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dash_serves_each_track_of_the_same_segments() {
+    let (bound, _server) = start(ephemeral(Config {
+        dash: true,
+        ..config()
+    }))
+    .await;
+    let missing = get(bound.http, "/live/dash/manifest.mpd").await;
+    assert_eq!(missing.status, 404);
+    let mut publisher = Client::publish(bound.rtmp, "dash").await.expect("publish");
+    publisher.send_loops(4).await;
+    playlist_until(&bound, "dash", |t| t.matches("#EXTINF").count() >= 3).await;
+    let live = get(bound.http, "/live/dash/manifest.mpd").await;
+    assert_eq!(live.status, 200);
+    assert!(live.text().contains(r#"type="dynamic""#), "{}", live.text());
+    assert_eq!(live.header("content-type"), Some("application/dash+xml"));
+    publisher.close().await;
+    let hls = playlist_until(&bound, "dash", |t| t.contains("#EXT-X-ENDLIST")).await;
+    let mpd = get(bound.http, "/live/dash/manifest.mpd").await.text();
+    assert!(mpd.contains(r#"type="static""#), "{mpd}");
+    let timelines = dash_timelines(&mpd);
+    let ids: Vec<_> = timelines.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["video", "audio"]);
+    let segments = hls.matches("#EXTINF").count();
+    let mut dash_bytes = vec![0; segments];
+    for (id, times) in &timelines {
+        assert_eq!(times.len(), segments, "{id}: a segment per HLS segment");
+        let init = get(bound.http, &format!("/live/dash/dash-{id}-0.mp4")).await;
+        assert_eq!(init.status, 200, "{id} init");
+        let mut files = Vec::new();
+        for (msn, t) in times.iter().enumerate() {
+            let file = get(bound.http, &format!("/live/dash/dash-{id}-0-{t}.m4s")).await;
+            assert_eq!(file.status, 200, "{id} at {t}");
+            // Every run of the track is in the HLS segment as it is.
+            let muxed = get(bound.http, &format!("/live/dash/seg{msn}.m4s"))
+                .await
+                .body;
+            for payload in mdat_payloads(&file.body) {
+                assert!(
+                    muxed.windows(payload.len()).any(|w| w == payload),
+                    "{id}: segment {msn}'s run is the muxed segment's"
+                );
+                dash_bytes[msn] += payload.len();
+            }
+            files.push((format!("{id} {t}"), file.body));
+        }
+        // An independent walker: each fragment continues the last exactly.
+        let media = files.iter().map(|(name, data)| (name.as_str(), &data[..]));
+        let runs = testkit::fmp4::check_timeline(&init.body, media).expect("the track's timeline");
+        assert!(runs > segments, "{id}: {runs} runs checked");
+    }
+    for (msn, bytes) in dash_bytes.iter().enumerate() {
+        let muxed = get(bound.http, &format!("/live/dash/seg{msn}.m4s"))
+            .await
+            .body;
+        let total: usize = mdat_payloads(&muxed).iter().map(|p| p.len()).sum();
+        assert_eq!(
+            *bytes, total,
+            "segment {msn}: video + audio = the muxed media"
+        );
+    }
+    let wrong = get(bound.http, "/live/dash/dash-video-0-12345.m4s").await;
+    assert_eq!(wrong.status, 404);
+}
+
+#[test]
+fn dash_refuses_mpeg_ts_and_encryption() {
+    let ts = Config {
+        dash: true,
+        format: live_ingest::SegmentFormat::Ts,
+        part_duration: None,
+        ..Config::default()
+    };
+    let error = ts.check().expect_err("DASH needs fMP4").to_string();
+    assert!(error.contains("dash"), "{error}");
+    let encrypted = Config {
+        dash: true,
+        encrypt: Some(live_ingest::config::Encrypt::Aes128),
+        ..Config::default()
+    };
+    let error = encrypted
+        .check()
+        .expect_err("no clear DASH beside encrypted HLS")
+        .to_string();
+    assert!(error.contains("clear"), "{error}");
+}

@@ -211,11 +211,7 @@ fn read(data: &[Bytes]) -> Result<Vec<Piece>, DashError> {
 type Child = ([u8; 4], std::ops::Range<usize>);
 
 /// The boxes in `bytes[start..end]`: each one's type and range.
-fn children(
-    bytes: &[u8],
-    start: usize,
-    end: usize,
-) -> Result<Vec<Child>, DashError> {
+fn children(bytes: &[u8], start: usize, end: usize) -> Result<Vec<Child>, DashError> {
     let mut out = Vec::new();
     let mut at = start;
     while at < end {

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use flv::{MediaEvents, Tag, TagType};
+use hls_mux::dash::{Dash, DashError, DashFile};
 use hls_mux::encryption::Encryption;
 use hls_mux::playlist::{ReloadAnswer, RenditionReport, Segment, SegmentHead, Variant};
 use hls_mux::{FlvAdapter, FlvInput, Format, Muxer, MuxerOptions, Output, Tracks};
@@ -111,6 +112,8 @@ pub struct StreamOptions {
     pub write_failures: WriteFailures,
     /// The object store segments and recordings are uploaded to, if any.
     pub store: StoreHandle,
+    /// Keep a DASH timeline beside the playlist (`--dash`).
+    pub dash: bool,
 }
 
 impl StreamOptions {
@@ -123,6 +126,7 @@ impl StreamOptions {
             key_rotation: config.encrypt.map(|_| config.key_rotation),
             write_failures: WriteFailures::default(),
             store: StoreHandle::default(),
+            dash: config.dash,
         })
     }
 }
@@ -150,6 +154,8 @@ struct State {
     keys_on_disk: u64,
     /// With a store: the stream's objects there.
     bucket: Option<Bucket>,
+    /// With `--dash`: the DASH timeline of the segments in memory.
+    dash: Option<Dash>,
 }
 
 /// One stream (a key): see the [module docs](self).
@@ -228,6 +234,7 @@ impl Stream {
             recording: None,
             keys_on_disk: 0,
             bucket: Bucket::new(&options.store, key, options.muxer.target_duration),
+            dash: options.dash.then(Dash::new),
         };
         state.recording = open_recording(options, key);
         Ok(Stream {
@@ -315,11 +322,10 @@ impl Stream {
         if let Err(error) = state.muxer.finish() {
             note_error(&mut state, &self.key, format!("finishing: {error}"));
         }
-        drain(
-            &mut state,
-            self.options.muxer.format,
-            self.encryption.as_ref(),
-        );
+        self.drain(&mut state);
+        if let Some(dash) = state.dash.as_mut() {
+            dash.finish();
+        }
         let arrival = state.publish_started.elapsed();
         state.probe.finish(Some(arrival));
         drain_probe(&mut state, arrival);
@@ -401,7 +407,7 @@ impl Stream {
         // siblings before their own first segment.
         self.share_clock(&mut state.muxer);
         drain_probe(state, arrival);
-        if drain(state, self.options.muxer.format, self.encryption.as_ref()) {
+        if self.drain(state) {
             write_playlist(state);
             self.notify();
         }
@@ -575,6 +581,51 @@ impl Stream {
         (period <= encryption.period(next)).then(|| encryption.key(period))
     }
 
+    /// Takes the muxer's outputs (see [`drain`]), noting what DASH could not
+    /// read.
+    fn drain(&self, state: &mut State) -> bool {
+        let format = self.options.muxer.format;
+        let (changed, dash_error) = drain(state, format, self.encryption.as_ref());
+        if let Some(error) = dash_error {
+            note_error(state, &self.key, format!("DASH: {error}"));
+        }
+        changed
+    }
+
+    /// The DASH MPD at `now` (`--dash`); `None` without DASH or before the
+    /// first segment.
+    pub fn dash_manifest(&self, now: SystemTime) -> Option<String> {
+        self.lock().dash.as_ref()?.manifest(now)
+    }
+
+    /// The DASH file `name` (`dash-ID-P.mp4` or `dash-ID-P-TIME.m4s`), if it
+    /// is one of the current period's: a track's segment is cut out of the
+    /// muxed one here, outside the stream's lock.
+    pub fn dash_file(&self, name: &str) -> Option<Served> {
+        let (file, segment) = {
+            let state = self.lock();
+            let file = state.dash.as_ref()?.file(name)?;
+            let segment = match &file {
+                DashFile::Media { segment, .. } => state.files.get(segment).cloned(),
+                _ => None,
+            };
+            (file, segment)
+        };
+        let (data, kind) = match file {
+            DashFile::Init(init) => (vec![init], FileKind::Init),
+            DashFile::Media { track_id, .. } => {
+                let data = hls_mux::dash::track_segment(&segment?.data, track_id).ok()?;
+                (data, FileKind::Segment)
+            }
+            _ => return None,
+        };
+        Some(Served {
+            data: data.into(),
+            kind,
+            format: Format::Fmp4,
+        })
+    }
+
     /// The file `name` (init segment, segment or part), if it is here.
     pub fn file(&self, name: &str) -> Option<Served> {
         self.lock().files.get(name).cloned()
@@ -727,16 +778,25 @@ fn open_recording(options: &StreamOptions, key: &str) -> Option<Recording> {
     }
 }
 
-/// Takes the muxer's outputs into the file map (and onto disk). Returns
-/// whether anything changed.
-fn drain(state: &mut State, format: Format, encryption: Option<&Encryption>) -> bool {
+/// Takes the muxer's outputs into the file map (and onto disk, and into the
+/// DASH timeline). Returns whether anything changed, and the last segment
+/// DASH could not read.
+fn drain(
+    state: &mut State,
+    format: Format,
+    encryption: Option<&Encryption>,
+) -> (bool, Option<DashError>) {
     let mut changed = false;
+    let mut dash_error = None;
     while let Some(output) = state.muxer.poll_output() {
         changed = true;
         match output {
             Output::Init { uri, data } => {
                 if let Some(bucket) = &state.bucket {
                     bucket.init(&uri, &data);
+                }
+                if let Some(dash) = state.dash.as_mut() {
+                    dash_error = dash.set_tracks(state.muxer.tracks()).err().or(dash_error);
                 }
                 store(state, uri, vec![data], FileKind::Init, format);
             }
@@ -769,6 +829,11 @@ fn drain(state: &mut State, format: Format, encryption: Option<&Encryption>) -> 
                     );
                     bucket.segment(segment, &data);
                 }
+                if let Some(dash) = state.dash.as_mut() {
+                    let now = SystemTime::now();
+                    let pushed = dash.push_segment(&uri, &data, discontinuity, now);
+                    dash_error = pushed.err().or(dash_error);
+                }
                 store(state, uri, data, FileKind::Segment, format);
                 let parts = std::mem::take(&mut state.open_parts);
                 state.parts.push_back(parts);
@@ -782,6 +847,9 @@ fn drain(state: &mut State, format: Format, encryption: Option<&Encryption>) -> 
                 }
             }
             Output::Removed { uris } => {
+                if let Some(dash) = state.dash.as_mut() {
+                    dash.remove(&uris);
+                }
                 for uri in uris {
                     state.files.remove(&uri);
                     if let Some(disk) = state.disk.as_mut() {
@@ -792,7 +860,7 @@ fn drain(state: &mut State, format: Format, encryption: Option<&Encryption>) -> 
             _ => {}
         }
     }
-    changed
+    (changed, dash_error)
 }
 
 /// The media sequence number of a part's URI (`part12.3.m4s`).

@@ -5,6 +5,7 @@
 //! | --- | --- |
 //! | `/APP/KEY/index.m3u8` | the media playlist; `_HLS_msn`/`_HLS_part`/`_HLS_skip` are answered by [`hls_mux::playlist::MediaPlaylist::answer`]: at once, after waiting for the part (at most three target durations, then 503), or 400 |
 //! | `/APP/KEY/init*.mp4`, `seg*`, `part*` | from memory; a part or segment about to be made (the preload hint) waits for it |
+//! | `/APP/KEY/manifest.mpd`, `dash-*` | with `--dash`: the stream as MPEG-DASH over the same segments, one representation per track ([`hls_mux::dash`]) |
 //! | `/APP/KEY.m3u8` | the multivariant playlist: with `variants` configured, of the group `KEY` + each suffix, its live renditions by bandwidth ([`crate::hls::variants`]); without, of the stream `KEY` alone; with `CLOSED-CAPTIONS` for the CEA-608 captions in the video; 404 when none is live with three segments |
 //! | `/APP/KEY.flv` | HTTP-FLV: the live stream as an endless FLV file (flv.js, mpegts.js, FFmpeg, VLC), from the same hub as RTMP players ([`flv`]) |
 //! | `/stats` | JSON, per stream ([`stats`]) |
@@ -368,6 +369,8 @@ async fn stream_path(
         playlist(&stream, peer, query, reports).await
     } else if let Some(period) = key_period(file) {
         aes_key(server, &stream, period, peer, query).await
+    } else if file == "manifest.mpd" || file.starts_with("dash-") {
+        dash(server, &stream, peer, file, range)
     } else {
         // A segment, part or init segment never changes under its name while
         // the stream lives; a name is reused only by a new stream after the
@@ -502,6 +505,40 @@ async fn playlist(
             }
             _ => return text(StatusCode::INTERNAL_SERVER_ERROR, "unknown answer\n"),
         }
+    }
+}
+
+/// `manifest.mpd` and the `dash-*` files (`--dash`, [`hls_mux::dash`]): 404
+/// without DASH, before the first segment, or for a file not (or no longer)
+/// in the current period.
+fn dash(
+    server: &Server,
+    stream: &Stream,
+    peer: Option<SocketAddr>,
+    file: &str,
+    range: Option<&str>,
+) -> Response<Body> {
+    if file != "manifest.mpd" {
+        let max_age = (server.config.grace.as_secs() / 2).min(30);
+        return match stream.dash_file(file) {
+            Some(served) => file_response(served, range, max_age),
+            None => not_found(),
+        };
+    }
+    if let Some(peer) = peer {
+        stream.saw_viewer(peer);
+    }
+    match stream.dash_manifest(std::time::SystemTime::now()) {
+        // A dynamic MPD changes with every segment: players poll it every
+        // minimumUpdatePeriod, and an edge must not answer for the origin.
+        Some(mpd) => no_cache(with_type(Body::full(mpd), "application/dash+xml")),
+        None => text(
+            StatusCode::NOT_FOUND,
+            match server.config.dash {
+                true => "no segment yet\n",
+                false => "DASH is off: start the server with --dash\n",
+            },
+        ),
     }
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // play.mjs PLAYER URL [SECONDS=10] [FPS=30]: plays a live HLS URL in headless Chromium
 // (puppeteer-core driving /usr/bin/chromium) with PLAYER = shaka | videojs | hlsjs | native,
+// or a live DASH MPD with PLAYER = dashjs,
 // measures a window of SECONDS from the first advance of the playhead, and prints one JSON
 // report on stdout: frames shown (totalVideoFrames - droppedVideoFrames) against frames sent
 // in the window (FPS x its wall-clock seconds), gap jumps, stalls, errors, and the latency
@@ -18,9 +19,9 @@ import {fileURLToPath} from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [player, src, secondsArg, fpsArg] = process.argv.slice(2);
-const pages = {shaka: 'shaka.html', videojs: 'videojs.html', hlsjs: 'hlsjs.html', native: 'native.html'};
+const pages = {shaka: 'shaka.html', videojs: 'videojs.html', hlsjs: 'hlsjs.html', native: 'native.html', dashjs: 'dashjs.html'};
 if (!pages[player] || !src) {
-  console.error('usage: play.mjs shaka|videojs|hlsjs|native URL [SECONDS=10] [FPS=30]');
+  console.error('usage: play.mjs shaka|videojs|hlsjs|native|dashjs URL [SECONDS=10] [FPS=30]');
   process.exit(2);
 }
 const seconds = Number(secondsArg || 10);
@@ -32,6 +33,7 @@ const libs = {
   '/lib/hls.js': require.resolve('hls.js/dist/hls.min.js'),
   '/lib/shaka.js': require.resolve('shaka-player/dist/shaka-player.compiled.js'),
   '/lib/video.js': require.resolve('video.js/dist/video.min.js'),
+  '/lib/dash.js': require.resolve('dashjs'), // its "require" export: the UMD build
 };
 const puppeteer = require('puppeteer-core');
 const log = (...a) => console.error(`[play ${player}]`, ...a);
