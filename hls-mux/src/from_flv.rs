@@ -54,7 +54,8 @@ pub enum AdapterError {
 /// Turns [`MediaEvent`]s into [`FlvInput`]s: parses sequence headers into
 /// [`TrackConfig`]s (dropping repeats), builds the MP3 configuration from
 /// frame headers, converts timestamps to 90 kHz (with a ModEx nanosecond
-/// offset), and keeps track 0 of multitrack streams only.
+/// offset), and keeps one track of multitrack streams: track 0, or the one
+/// [`FlvAdapter::for_track`] names.
 ///
 /// ```
 /// use flv::{FrameEvent, FrameReader};
@@ -76,12 +77,30 @@ pub enum AdapterError {
 #[derive(Clone, Debug, Default)]
 pub struct FlvAdapter {
     tracks: Tracks,
+    /// The multitrack track id taken (0: the default track).
+    track: u8,
 }
 
 impl FlvAdapter {
-    /// An adapter with no track configured yet.
+    /// An adapter with no track configured yet, for track 0 (the only track
+    /// of a stream that is not multitrack).
     pub fn new() -> FlvAdapter {
         FlvAdapter::default()
+    }
+
+    /// An adapter for track `track` of an Enhanced RTMP multitrack stream
+    /// (one more audio language, say): every event of another track gives
+    /// nothing.
+    pub fn for_track(track: u8) -> FlvAdapter {
+        FlvAdapter {
+            track,
+            ..FlvAdapter::default()
+        }
+    }
+
+    /// The track this adapter takes.
+    pub fn track(&self) -> u8 {
+        self.track
     }
 
     /// The current configuration of each track.
@@ -91,14 +110,14 @@ impl FlvAdapter {
 
     /// What `event` means: nothing for events with nothing for a muxer
     /// (repeated sequence headers, end of sequence, metadata, commands,
-    /// tracks other than 0, encrypted tags), a configuration, a frame, or
+    /// tracks other than this adapter's, encrypted tags), a configuration, a frame, or
     /// both (an MP3 frame with new parameters: the configuration first).
     pub fn push(&mut self, event: MediaEvent) -> Result<Inputs, AdapterError> {
         match event {
             MediaEvent::Config(change) => {
                 // An empty sequence header (FFmpeg writes one for AAC when it
                 // has no extradata yet) configures nothing; FFmpeg skips it too.
-                if change.track != 0
+                if change.track != self.track
                     || change.kind != ConfigChangeKind::SequenceStart
                     || change.data.is_empty()
                 {
@@ -127,7 +146,7 @@ impl FlvAdapter {
                 })
             }
             MediaEvent::Frame(frame) => {
-                if frame.track != 0 {
+                if frame.track != self.track {
                     return Ok(Inputs::default());
                 }
                 let media = frame.media;
@@ -372,5 +391,38 @@ mod tests {
         );
         // 1000.5 ms is 90,045 ticks; the PTS keeps its 40 ms.
         assert!(matches!(&got[..], [FlvInput::Frame(f)] if (f.dts, f.pts) == (90_045, 93_645)));
+    }
+
+    #[test]
+    fn an_adapter_takes_its_own_track_only() {
+        let on = |track: u8, event: MediaEvent| match event {
+            MediaEvent::Config(mut c) => {
+                c.track = track;
+                MediaEvent::Config(c)
+            }
+            MediaEvent::Frame(mut f) => {
+                f.track = track;
+                MediaEvent::Frame(f)
+            }
+            other => other,
+        };
+        let mut second = FlvAdapter::for_track(1);
+        assert_eq!(second.track(), 1);
+        let aac = config(Codec::Aac, MediaType::Audio, ASC);
+        assert!(
+            inputs(&mut second, on(0, aac.clone())).is_empty(),
+            "track 0 is not its"
+        );
+        assert_eq!(inputs(&mut second, on(1, aac.clone())).len(), 1);
+        let sample = frame(Codec::Aac, MediaType::Audio, 10, 0, b"\x21");
+        assert!(inputs(&mut second, on(2, sample.clone())).is_empty());
+        assert!(
+            matches!(&inputs(&mut second, on(1, sample))[..], [FlvInput::Frame(f)] if f.dts == 900)
+        );
+        let mut first = FlvAdapter::new();
+        assert!(
+            inputs(&mut first, on(1, aac)).is_empty(),
+            "track 1 is not track 0's"
+        );
     }
 }

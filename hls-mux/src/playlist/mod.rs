@@ -37,7 +37,7 @@ pub use media::{
     DateRange, LowLatencyOptions, MediaPlaylist, MediaPlaylistOptions, Part, PlaylistKind, Segment,
     SegmentHead,
 };
-pub use multivariant::{Bandwidth, ClosedCaptions, MultivariantPlaylist, Variant};
+pub use multivariant::{AudioRendition, Bandwidth, ClosedCaptions, MultivariantPlaylist, Variant};
 
 use std::fmt::Write as _;
 use std::time::SystemTime;

@@ -77,6 +77,8 @@ pub struct Variant {
     pub frame_rate: Option<f64>,
     /// `CLOSED-CAPTIONS`: the `GROUP-ID` of its [`ClosedCaptions`].
     pub closed_captions: Option<String>,
+    /// `AUDIO`: the `GROUP-ID` of its [`AudioRendition`]s.
+    pub audio: Option<String>,
 }
 
 impl Variant {
@@ -90,6 +92,7 @@ impl Variant {
             resolution: None,
             frame_rate: None,
             closed_captions: None,
+            audio: None,
         }
     }
 
@@ -126,6 +129,89 @@ impl Variant {
     pub fn closed_captions(mut self, group_id: impl Into<String>) -> Variant {
         self.closed_captions = Some(group_id.into());
         self
+    }
+
+    /// The group of audio renditions a player chooses its audio from.
+    pub fn audio(mut self, group_id: impl Into<String>) -> Variant {
+        self.audio = Some(group_id.into());
+        self
+    }
+}
+
+/// One audio rendition (`EXT-X-MEDIA:TYPE=AUDIO`): another language or
+/// commentary a player can switch to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AudioRendition {
+    /// `GROUP-ID`, named by the variants' `AUDIO`.
+    pub group_id: String,
+    /// `NAME`, what a player's menu shows.
+    pub name: String,
+    /// `LANGUAGE` (RFC 5646), when known.
+    pub language: Option<String>,
+    /// `URI` of its media playlist; `None` for the audio muxed in the
+    /// variants' own segments.
+    pub uri: Option<String>,
+    /// `CHANNELS`, when known.
+    pub channels: Option<u8>,
+    /// `DEFAULT=YES`.
+    pub default: bool,
+}
+
+impl AudioRendition {
+    /// A rendition named `name` in group `group_id`: its own playlist at
+    /// `uri`, or (`None`) the audio in the variants' segments.
+    pub fn new(
+        group_id: impl Into<String>,
+        name: impl Into<String>,
+        uri: Option<String>,
+    ) -> AudioRendition {
+        AudioRendition {
+            group_id: group_id.into(),
+            name: name.into(),
+            language: None,
+            uri,
+            channels: None,
+            default: false,
+        }
+    }
+
+    /// Its language.
+    pub fn language(mut self, language: impl Into<String>) -> AudioRendition {
+        self.language = Some(language.into());
+        self
+    }
+
+    /// Its channel count.
+    pub fn channels(mut self, channels: u8) -> AudioRendition {
+        self.channels = Some(channels);
+        self
+    }
+
+    /// The one a player starts with.
+    pub fn default(mut self, default: bool) -> AudioRendition {
+        self.default = default;
+        self
+    }
+
+    fn render(&self) -> String {
+        let mut out = format!(
+            "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"{}\",NAME=\"{}\"",
+            self.group_id, self.name
+        );
+        if let Some(language) = &self.language {
+            out.push_str(&format!(",LANGUAGE=\"{language}\""));
+        }
+        let yes_no = if self.default { "YES" } else { "NO" };
+        out.push_str(&format!(",DEFAULT={yes_no},AUTOSELECT=YES"));
+        if let Some(channels) = self.channels {
+            out.push_str(&format!(",CHANNELS=\"{channels}\""));
+        }
+        if let Some(uri) = &self.uri {
+            out.push_str(&format!(",URI=\"{uri}\""));
+        }
+        out.push('\n');
+        out
     }
 }
 
@@ -200,6 +286,7 @@ impl ClosedCaptions {
 pub struct MultivariantPlaylist {
     variants: Vec<Variant>,
     captions: Vec<ClosedCaptions>,
+    audio: Vec<AudioRendition>,
     independent_segments: bool,
 }
 
@@ -215,6 +302,7 @@ impl MultivariantPlaylist {
         MultivariantPlaylist {
             variants: Vec::new(),
             captions: Vec::new(),
+            audio: Vec::new(),
             independent_segments: true,
         }
     }
@@ -244,6 +332,13 @@ impl MultivariantPlaylist {
             if group.is_empty() || group.contains(['"', '\r', '\n']) {
                 return Err(PlaylistError::InvalidOptions(
                     "CLOSED-CAPTIONS is empty or holds a double quote or a line break",
+                ));
+            }
+        }
+        if let Some(group) = &variant.audio {
+            if group.is_empty() || group.contains(['"', '\r', '\n']) {
+                return Err(PlaylistError::InvalidOptions(
+                    "AUDIO is empty or holds a double quote or a line break",
                 ));
             }
         }
@@ -278,6 +373,24 @@ impl MultivariantPlaylist {
         Ok(())
     }
 
+    /// Declares an audio rendition. Fails on a name, group, language or URI
+    /// that cannot stand in a quoted attribute.
+    pub fn push_audio(&mut self, audio: AudioRendition) -> Result<(), PlaylistError> {
+        if let Some(uri) = &audio.uri {
+            check_uri(uri)?;
+        }
+        let texts = [&audio.group_id, &audio.name];
+        let bad = (texts.into_iter().chain(audio.language.as_ref()))
+            .any(|t| t.is_empty() || t.contains(['"', '\r', '\n']));
+        if bad {
+            return Err(PlaylistError::InvalidOptions(
+                "an audio rendition attribute is empty or holds a double quote or a line break",
+            ));
+        }
+        self.audio.push(audio);
+        Ok(())
+    }
+
     /// The playlist text.
     pub fn render(&self) -> String {
         let mut out = String::from("#EXTM3U\n");
@@ -286,6 +399,9 @@ impl MultivariantPlaylist {
         }
         for captions in &self.captions {
             out.push_str(&captions.render());
+        }
+        for audio in &self.audio {
+            out.push_str(&audio.render());
         }
         for variant in &self.variants {
             out.push_str(&format!(
@@ -304,6 +420,9 @@ impl MultivariantPlaylist {
             if let Some(rate) = variant.frame_rate {
                 // Checked finite and below 1e6 in push: `{:.3}` is positional.
                 out.push_str(&format!(",FRAME-RATE={rate:.3}"));
+            }
+            if let Some(group) = &variant.audio {
+                out.push_str(&format!(",AUDIO=\"{group}\""));
             }
             if let Some(group) = &variant.closed_captions {
                 out.push_str(&format!(",CLOSED-CAPTIONS=\"{group}\""));

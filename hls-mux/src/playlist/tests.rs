@@ -1312,6 +1312,52 @@ fn closed_captions_are_declared_and_named_by_their_variants() {
 }
 
 #[test]
+fn audio_renditions_are_declared_and_named_by_their_variants() {
+    let mut playlist = MultivariantPlaylist::new();
+    let main = AudioRendition::new("aud", "Track 0", None)
+        .channels(2)
+        .default(true);
+    playlist.push_audio(main).unwrap();
+    let second =
+        AudioRendition::new("aud", "Track 1", Some("cam/audio1/index.m3u8".into())).language("es");
+    playlist.push_audio(second).unwrap();
+    playlist
+        .push(Variant::new("cam/index.m3u8", 1_000_000).audio("aud"))
+        .unwrap();
+    let text = playlist.render();
+    assert_eq!(
+        text,
+        "#EXTM3U\n\
+         #EXT-X-INDEPENDENT-SEGMENTS\n\
+         #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"Track 0\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"2\"\n\
+         #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"Track 1\",LANGUAGE=\"es\",DEFAULT=NO,AUTOSELECT=YES,URI=\"cam/audio1/index.m3u8\"\n\
+         #EXT-X-STREAM-INF:BANDWIDTH=1000000,AUDIO=\"aud\"\n\
+         cam/index.m3u8\n"
+    );
+    let parsed = parse_master(&text);
+    assert_eq!(parsed.alternatives.len(), 2);
+    assert_eq!(
+        parsed.alternatives[0].media_type,
+        m3u8_rs::AlternativeMediaType::Audio
+    );
+    assert_eq!(parsed.alternatives[0].uri, None);
+    assert!(parsed.alternatives[0].default);
+    assert_eq!(
+        parsed.alternatives[1].uri.as_deref(),
+        Some("cam/audio1/index.m3u8")
+    );
+    assert_eq!(parsed.alternatives[1].language.as_deref(), Some("es"));
+    assert_eq!(parsed.variants[0].audio.as_deref(), Some("aud"));
+    assert!(playlist
+        .push_audio(AudioRendition::new("aud", "a\"b", None))
+        .is_err());
+    assert!(playlist
+        .push_audio(AudioRendition::new("aud", "x", Some("a\nb".into())))
+        .is_err());
+    assert!(playlist.push(Variant::new("b.m3u8", 1).audio("")).is_err());
+}
+
+#[test]
 fn bandwidth_measurement() {
     // 250 kB in 2 s = 1 Mbit/s; 750 kB in 2 s = 3 Mbit/s; 0 s left out.
     let measured = Bandwidth::measure([(250_000, 2.0), (750_000, 2.0), (9_999, 0.0)]).unwrap();
