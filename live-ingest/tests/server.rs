@@ -1112,3 +1112,124 @@ fn dash_refuses_mpeg_ts_and_encryption() {
         .to_string();
     assert!(error.contains("clear"), "{error}");
 }
+
+/// The tag body `payload` (an audio message) as track `track` of an
+/// Enhanced RTMP multitrack stream.
+fn on_track(payload: &Bytes, track: u8) -> Bytes {
+    let tag = flv::Tag {
+        tag_type: flv::TagType::Audio,
+        timestamp: 0,
+        raw_timestamp: 0,
+        stream_id: 0,
+        encrypted: false,
+        offset: 0,
+        body: payload.clone(),
+    };
+    let mut out = Vec::new();
+    for event in flv::MediaEvents::new(tag) {
+        let event = match event.expect("a fixture tag") {
+            flv::MediaEvent::Config(mut change) => {
+                change.track = track;
+                flv::MediaEvent::Config(change)
+            }
+            flv::MediaEvent::Frame(mut frame) => {
+                frame.track = track;
+                flv::MediaEvent::Frame(frame)
+            }
+            other => other,
+        };
+        let body = flv::Body::from_event(&event, &flv::WriterOptions::default());
+        out.extend_from_slice(&body.expect("a multitrack body").to_bytes());
+    }
+    Bytes::from(out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_audio_track_is_an_alternative_rendition() {
+    let (bound, _server) = start(ephemeral(config())).await;
+    let mut publisher = Client::publish(bound.rtmp, "mt").await.expect("publish");
+    let both = |kind, payload: &Bytes| match kind {
+        MediaKind::Audio => vec![payload.clone(), on_track(payload, 1)],
+        _ => vec![payload.clone()],
+    };
+    publisher.send_loops_with(4, both).await;
+    let playlist = multivariant_until(&bound, "mt", &["mt/index.m3u8"]).await;
+    let audio: Vec<_> = (playlist.alternatives.iter())
+        .map(|a| {
+            (
+                a.media_type.clone(),
+                a.uri.clone(),
+                a.default,
+                a.name.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        audio,
+        [
+            (
+                m3u8_rs::AlternativeMediaType::Audio,
+                None,
+                true,
+                "Audio 1".to_owned()
+            ),
+            (
+                m3u8_rs::AlternativeMediaType::Audio,
+                Some("mt/audio1/index.m3u8".to_owned()),
+                false,
+                "Audio 2".to_owned()
+            ),
+        ],
+        "{playlist:?}"
+    );
+    let group = playlist.alternatives[0].group_id.clone();
+    assert_eq!(playlist.variants[0].audio, Some(group));
+    publisher.close().await;
+    let main = playlist_until(&bound, "mt", |t| t.contains("#EXT-X-ENDLIST")).await;
+    let deadline = Instant::now() + LIMIT;
+    let text = loop {
+        let response = get(bound.http, "/live/mt/audio1/index.m3u8").await;
+        if response.text().contains("#EXT-X-ENDLIST") || Instant::now() > deadline {
+            break response.text();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(text.contains("#EXT-X-ENDLIST"), "{text}");
+    assert!(text.contains("#EXT-X-PART:"), "LL-HLS parts too:\n{text}");
+    // Its init segment holds the audio track only.
+    let init = text
+        .lines()
+        .find_map(|l| l.strip_prefix("#EXT-X-MAP:URI=\""))
+        .and_then(|l| l.split('"').next())
+        .expect("an init segment");
+    let init = get(bound.http, &format!("/live/mt/audio1/{init}"))
+        .await
+        .body;
+    let has = |kind: &[u8]| init.windows(4).any(|w| w == kind);
+    assert!(has(b"mp4a") && !has(b"avc1"), "an audio-only init segment");
+    // Every AAC frame of track 1, in order, and nothing else.
+    let mut got = Vec::new();
+    for uri in text.lines().filter(|l| l.starts_with("seg")) {
+        let segment = get(bound.http, &format!("/live/mt/audio1/{uri}"))
+            .await
+            .body;
+        for payload in mdat_payloads(&segment) {
+            got.extend_from_slice(payload);
+        }
+    }
+    let raw: Vec<u8> = fixture_tags()
+        .iter()
+        .filter(|(kind, _, p)| *kind == MediaKind::Audio && p.len() > 2 && p[1] == 1)
+        .flat_map(|(_, _, p)| p[2..].to_vec())
+        .collect();
+    assert_eq!(
+        got.len(),
+        4 * raw.len(),
+        "four loops of the fixture's AAC frames"
+    );
+    assert!(got == raw.repeat(4), "the same frames");
+    // The stream's own segments go on as before.
+    assert!(main.matches("#EXTINF").count() >= 5, "{main}");
+    let missing = get(bound.http, "/live/mt/audio2/index.m3u8").await;
+    assert_eq!(missing.status, 404);
+}

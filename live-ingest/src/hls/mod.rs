@@ -8,6 +8,8 @@
 //!   whose publisher left keeps its ended playlist for the grace period, and a
 //!   publisher that comes back within it continues the same playlist after a
 //!   discontinuity ([`hls_mux::Muxer::restart`]).
+//! - [`tracks`]: the extra audio tracks of a multitrack publish, each an
+//!   audio-only rendition of the stream (`audioN/index.m3u8`).
 //! - [`variants`]: groups of streams named `KEY` + a configured suffix: their
 //!   multivariant playlist and the rendition reports in their playlists.
 
@@ -17,6 +19,7 @@ pub mod metadata;
 pub mod record;
 pub mod registry;
 pub mod stream;
+pub mod tracks;
 pub mod variants;
 
 pub use registry::Registry;

@@ -18,7 +18,9 @@ use bytes::Bytes;
 use flv::{MediaEvents, Tag, TagType};
 use hls_mux::dash::{Dash, DashError, DashFile};
 use hls_mux::encryption::Encryption;
-use hls_mux::playlist::{ReloadAnswer, RenditionReport, Segment, SegmentHead, Variant};
+use hls_mux::playlist::{
+    MediaPlaylist, ReloadAnswer, RenditionReport, Segment, SegmentHead, Variant,
+};
 use hls_mux::{FlvAdapter, FlvInput, Format, Muxer, MuxerOptions, Output, Tracks};
 use media_probe::{Probe, ProbeConfig};
 use rtmp_core::MediaKind;
@@ -28,6 +30,7 @@ use tracing::{info, warn};
 use super::bucket::{Bucket, StoreHandle};
 use super::disk::StreamDir;
 use super::record::Recording;
+use super::tracks::{track_of_dir, AudioTrack, MAX_AUDIO_TRACKS};
 use super::variants::GroupClock;
 use crate::metrics::WriteFailures;
 use crate::{Config, ConfigError, Refused};
@@ -156,6 +159,8 @@ struct State {
     bucket: Option<Bucket>,
     /// With `--dash`: the DASH timeline of the segments in memory.
     dash: Option<Dash>,
+    /// The extra audio tracks of a multitrack publish, by track id.
+    audio_tracks: Vec<AudioTrack>,
 }
 
 /// One stream (a key): see the [module docs](self).
@@ -235,6 +240,7 @@ impl Stream {
             keys_on_disk: 0,
             bucket: Bucket::new(&options.store, key, options.muxer.target_duration),
             dash: options.dash.then(Dash::new),
+            audio_tracks: Vec::new(),
         };
         state.recording = open_recording(options, key);
         Ok(Stream {
@@ -294,6 +300,10 @@ impl Stream {
         state.publish_started = Instant::now();
         state.ended = None;
         state.muxer.restart();
+        for audio in &mut state.audio_tracks {
+            audio.muxer.restart();
+            audio.adapter = FlvAdapter::for_track(audio.track);
+        }
         state.adapter = FlvAdapter::new();
         state.probe = probe();
         state.events.clear();
@@ -325,6 +335,15 @@ impl Stream {
         self.drain(&mut state);
         if let Some(dash) = state.dash.as_mut() {
             dash.finish();
+        }
+        let state_ref = &mut *state;
+        for audio in &mut state_ref.audio_tracks {
+            if let Err(error) = audio.muxer.finish() {
+                let error = format!("finishing audio track {}: {error}", audio.track);
+                state_ref.errors += 1;
+                state_ref.last_error = Some(error);
+            }
+            audio.drain(&mut state_ref.files, self.options.muxer.format);
         }
         let arrival = state.publish_started.elapsed();
         state.probe.finish(Some(arrival));
@@ -385,6 +404,10 @@ impl Stream {
                 }
             };
             state.probe.push_event(&event, Some(arrival));
+            if let Some(track) = extra_audio_track(&event) {
+                self.push_extra_audio(state, track, event);
+                continue;
+            }
             let inputs = match state.adapter.push(event) {
                 Ok(inputs) => inputs,
                 Err(error) => {
@@ -411,6 +434,76 @@ impl Stream {
             write_playlist(state);
             self.notify();
         }
+    }
+
+    /// An event of extra audio track `track`: into its own muxer, made on
+    /// the track's first event (at most [`MAX_AUDIO_TRACKS`]; none with
+    /// encryption, whose keys go with the stream's own media sequence).
+    fn push_extra_audio(&self, state: &mut State, track: u8, event: flv::MediaEvent) {
+        let index = match state.audio_tracks.iter().position(|a| a.track == track) {
+            Some(index) => index,
+            None if self.encryption.is_some() => {
+                let error = format!("audio track {track} is not packaged: the stream is encrypted");
+                return note_error(state, &self.key, error);
+            }
+            None if state.audio_tracks.len() >= MAX_AUDIO_TRACKS => {
+                let error =
+                    format!("audio track {track} is not packaged: {MAX_AUDIO_TRACKS} already are");
+                return note_error(state, &self.key, error);
+            }
+            None => match AudioTrack::new(track, &self.options.muxer) {
+                Ok(audio) => {
+                    info!(key = self.key, track, "an extra audio track");
+                    state.audio_tracks.push(audio);
+                    state.audio_tracks.len() - 1
+                }
+                Err(error) => return note_error(state, &self.key, error.to_string()),
+            },
+        };
+        let anchor = state.muxer.clock_anchor();
+        let audio = &mut state.audio_tracks[index];
+        audio.clock(SystemTime::now(), anchor);
+        let mut errors = Vec::new();
+        match audio.adapter.push(event) {
+            Ok(inputs) => {
+                for input in inputs {
+                    let result = match input {
+                        FlvInput::Config(config) => audio.muxer.set_config(config),
+                        FlvInput::Frame(frame) => audio.muxer.push(frame),
+                        _ => Ok(()),
+                    };
+                    if let Err(error) = result {
+                        errors.push(format!("audio track {track}: {error}"));
+                    }
+                }
+            }
+            Err(error) => errors.push(format!("audio track {track}: {error}")),
+        }
+        if audio.drain(&mut state.files, self.options.muxer.format) {
+            self.notify();
+        }
+        for error in errors {
+            note_error(state, &self.key, error);
+        }
+    }
+
+    /// The audio tracks of a multitrack publish with a segment to play:
+    /// track id and channel count (when known), by track id, track 0 (the
+    /// audio in the stream's own segments) first; empty when there is no
+    /// extra audio track.
+    pub fn audio_tracks(&self) -> Vec<(u8, Option<u8>)> {
+        let state = self.lock();
+        let channels = |tracks: &Tracks| tracks.audio.as_ref().and_then(|c| c.channels());
+        let mut tracks: Vec<_> = (state.audio_tracks.iter())
+            .filter(|a| a.muxer.playlist().segments().next().is_some())
+            .map(|a| (a.track, channels(a.muxer.tracks())))
+            .collect();
+        if tracks.is_empty() {
+            return tracks;
+        }
+        tracks.push((0, channels(state.muxer.tracks())));
+        tracks.sort_unstable();
+        tracks
     }
 
     /// A data message: an ad cue (`onAdCue`, `onCuePoint`: [`hls_mux::Cue`])
@@ -476,9 +569,21 @@ impl Stream {
         }
     }
 
-    /// The answer to a media playlist request with this query string.
-    pub fn answer(&self, query: &str) -> ReloadAnswer {
-        self.lock().muxer.playlist().answer_query(query)
+    /// The answer to a media playlist request with this query string, for
+    /// the stream's playlist (`track` 0) or an extra audio track's; `None`
+    /// for a track it does not have.
+    pub fn answer(&self, track: u8, query: &str) -> Option<ReloadAnswer> {
+        self.with_playlist(track, |playlist| playlist.answer_query(query))
+    }
+
+    /// `f` of the playlist of `track` (0: the stream's own).
+    fn with_playlist<T>(&self, track: u8, f: impl FnOnce(&MediaPlaylist) -> T) -> Option<T> {
+        let state = self.lock();
+        if track == 0 {
+            return Some(f(state.muxer.playlist()));
+        }
+        let audio = state.audio_tracks.iter().find(|a| a.track == track)?;
+        Some(f(audio.muxer.playlist()))
     }
 
     /// The `Cache-Control` of the answer to a playlist request with this
@@ -487,11 +592,13 @@ impl Stream {
     /// parts for every cache, the plain LL-HLS playlist `no-cache`.
     ///
     /// [`MediaPlaylist::cache_max_age`]: hls_mux::playlist::MediaPlaylist::cache_max_age
-    pub fn cache_control(&self, query: &str) -> String {
+    pub fn cache_control(&self, track: u8, query: &str) -> String {
         let Ok(request) = hls_mux::playlist::ReloadRequest::parse(query) else {
             return "no-cache".to_owned();
         };
-        let age = self.lock().muxer.playlist().cache_max_age(&request);
+        let age = self
+            .with_playlist(track, |playlist| playlist.cache_max_age(&request))
+            .flatten();
         match (age, request.msn) {
             (None, _) => "no-cache".to_owned(),
             (Some(age), Some(_)) => format!("public, max-age=0, s-maxage={}", age.as_secs()),
@@ -635,12 +742,20 @@ impl Stream {
     /// but soon will (the preload hint, or a little ahead of it): a request
     /// for it waits rather than fail (rfc8216bis 6.2.6).
     pub fn is_coming(&self, name: &str) -> bool {
-        let state = self.lock();
-        if state.publisher.is_none() {
+        if self.lock().publisher.is_none() {
             return false;
         }
-        let playlist = state.muxer.playlist();
-        let (next_msn, next_part) = (playlist.next_msn(), playlist.next_part());
+        let (track, name) = match name.split_once('/') {
+            Some((dir, name)) => match track_of_dir(dir) {
+                Some(track) => (track, name),
+                None => return false,
+            },
+            None => (0, name),
+        };
+        let next = self.with_playlist(track, |p| (p.next_msn(), p.next_part()));
+        let Some((next_msn, next_part)) = next else {
+            return false;
+        };
         if let Some((msn, part)) = parse_part(name) {
             return (msn == next_msn && part >= next_part && part < next_part + 16)
                 || (msn == next_msn + 1 && part < 16);
@@ -861,6 +976,17 @@ fn drain(
         }
     }
     (changed, dash_error)
+}
+
+/// The track of an event of an extra audio track (an audio track other than
+/// 0 of a multitrack publish), or `None`.
+fn extra_audio_track(event: &flv::MediaEvent) -> Option<u8> {
+    let (media, track) = match event {
+        flv::MediaEvent::Config(change) => (change.media, change.track),
+        flv::MediaEvent::Frame(frame) => (frame.media, frame.track),
+        _ => return None,
+    };
+    (media == flv::MediaType::Audio && track != 0).then_some(track)
 }
 
 /// The media sequence number of a part's URI (`part12.3.m4s`).

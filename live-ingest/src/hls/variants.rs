@@ -28,10 +28,29 @@
 use std::sync::{Mutex, PoisonError};
 
 use hls_mux::captions::Captions;
-use hls_mux::playlist::{ClosedCaptions, MultivariantPlaylist, RenditionReport};
+use hls_mux::playlist::{AudioRendition, ClosedCaptions, MultivariantPlaylist, RenditionReport};
 use hls_mux::{ClockAnchor, Muxer};
 
+use super::tracks::AudioTrack;
 use super::Registry;
+
+/// The audio renditions of a multitrack stream whose playlist is at
+/// `DIR/index.m3u8`: track 0 in its segments (the default), each extra
+/// track in `DIR/audioN/index.m3u8`, named `Audio 1`, `Audio 2`... (the
+/// track id plus one).
+fn audio_renditions(group: &str, dir: &str, tracks: &[(u8, Option<u8>)]) -> Vec<AudioRendition> {
+    let mut out = Vec::new();
+    for &(track, channels) in tracks {
+        let uri = (track != 0).then(|| format!("{dir}/{}/index.m3u8", AudioTrack::dir(track)));
+        let name = format!("Audio {}", u16::from(track) + 1);
+        let mut rendition = AudioRendition::new(group, name, uri).default(track == 0);
+        if let Some(channels) = channels {
+            rendition = rendition.channels(channels);
+        }
+        out.push(rendition);
+    }
+    out
+}
 
 /// The `GROUP-ID` of the closed captions in the video.
 const CAPTIONS_GROUP: &str = "cc";
@@ -58,12 +77,21 @@ pub fn multivariant(
         suffixes
     };
     let mut captions = Captions::NONE;
+    let mut audio = Vec::new();
     let mut variants: Vec<_> = suffixes
         .iter()
         .filter_map(|suffix| {
             let stream = registry.get(&format!("{app}/{name}{suffix}"))?;
-            let variant = stream.variant(&format!("{name}{suffix}/index.m3u8"))?;
+            let mut variant = stream.variant(&format!("{name}{suffix}/index.m3u8"))?;
             captions = captions.union(stream.captions());
+            let tracks = stream.audio_tracks();
+            if !tracks.is_empty() {
+                // A group per variant: its extra tracks are its own.
+                let group = format!("audio{}", audio.len());
+                let dir = format!("{name}{suffix}");
+                audio.extend(audio_renditions(&group, &dir, &tracks));
+                variant = variant.audio(group);
+            }
             Some(variant)
         })
         .collect();
@@ -77,6 +105,9 @@ pub fn multivariant(
     let group = captions.any().then_some(CAPTIONS_GROUP);
     for channel in (1..=4).filter(|c| captions.has_channel(*c)) {
         let _ = playlist.push_captions(ClosedCaptions::cea608(CAPTIONS_GROUP, channel));
+    }
+    for rendition in audio {
+        let _ = playlist.push_audio(rendition);
     }
     for mut variant in variants {
         variant.closed_captions = group.map(str::to_owned);

@@ -4,6 +4,7 @@
 //! | path | what |
 //! | --- | --- |
 //! | `/APP/KEY/index.m3u8` | the media playlist; `_HLS_msn`/`_HLS_part`/`_HLS_skip` are answered by [`hls_mux::playlist::MediaPlaylist::answer`]: at once, after waiting for the part (at most three target durations, then 503), or 400 |
+//! | `/APP/KEY/audioN/index.m3u8` and its files | an extra audio track of a multitrack publish ([`crate::hls::tracks`]) |
 //! | `/APP/KEY/init*.mp4`, `seg*`, `part*` | from memory; a part or segment about to be made (the preload hint) waits for it |
 //! | `/APP/KEY/manifest.mpd`, `dash-*` | with `--dash`: the stream as MPEG-DASH over the same segments, one representation per track ([`hls_mux::dash`]) |
 //! | `/APP/KEY.m3u8` | the multivariant playlist: with `variants` configured, of the group `KEY` + each suffix, its live renditions by bandwidth ([`crate::hls::variants`]); without, of the stream `KEY` alone; with `CLOSED-CAPTIONS` for the CEA-608 captions in the video; 404 when none is live with three segments |
@@ -366,7 +367,9 @@ async fn stream_path(
     };
     if file == "index.m3u8" {
         let reports = |text: &mut String| append_reports(server, app, name, text);
-        playlist(&stream, peer, query, reports).await
+        playlist(&stream, 0, peer, query, reports).await
+    } else if let Some(track) = audio_playlist(file) {
+        playlist(&stream, track, peer, query, |_: &mut String| {}).await
     } else if let Some(period) = key_period(file) {
         aes_key(server, &stream, period, peer, query).await
     } else if file == "manifest.mpd" || file.starts_with("dash-") {
@@ -466,8 +469,17 @@ fn append_reports(server: &Server, app: &str, name: &str, text: &mut String) {
     }
 }
 
+/// `audioN/index.m3u8` → N: the playlist of an extra audio track.
+fn audio_playlist(file: &str) -> Option<u8> {
+    let dir = file.strip_suffix("/index.m3u8")?;
+    crate::hls::tracks::track_of_dir(dir)
+}
+
+/// The media playlist of `track` (0: the stream's own; else an extra audio
+/// track's), with blocking reloads.
 async fn playlist(
     stream: &Stream,
+    track: u8,
     peer: Option<SocketAddr>,
     query: &str,
     reports: impl Fn(&mut String),
@@ -480,11 +492,14 @@ async fn playlist(
     loop {
         // Mark the current state seen before asking, so no change is missed.
         changes.borrow_and_update();
-        match stream.answer(query) {
+        let Some(answer) = stream.answer(track, query) else {
+            return not_found();
+        };
+        match answer {
             ReloadAnswer::Ready(mut text) => {
                 reports(&mut text);
                 let mut response = with_type(Body::full(text), "application/vnd.apple.mpegurl");
-                if let Ok(value) = HeaderValue::from_str(&stream.cache_control(query)) {
+                if let Ok(value) = HeaderValue::from_str(&stream.cache_control(track, query)) {
                     response.headers_mut().insert(CACHE_CONTROL, value);
                 }
                 return response;

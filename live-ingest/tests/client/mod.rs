@@ -176,6 +176,17 @@ impl Client {
         loops: u64,
         map: impl Fn(MediaKind, &Bytes) -> Bytes,
     ) {
+        self.send_loops_with(loops, |kind, payload| vec![map(kind, payload)])
+            .await;
+    }
+
+    /// [`send_loops`](Client::send_loops), each payload sent as the messages
+    /// `map` makes of it (at its timestamp).
+    pub async fn send_loops_with(
+        &mut self,
+        loops: u64,
+        map: impl Fn(MediaKind, &Bytes) -> Vec<Bytes>,
+    ) {
         let tags = fixture_tags();
         for n in self.loops..self.loops + loops {
             let body = tags.iter().filter(|(_, _, p)| !is_header_or_end(p));
@@ -184,8 +195,10 @@ impl Client {
                 _ => body.collect(),
             };
             for (kind, timestamp, payload) in tags {
-                self.session
-                    .send_media(*kind, timestamp + n * LOOP_MS, map(*kind, payload));
+                for payload in map(*kind, payload) {
+                    self.session
+                        .send_media(*kind, timestamp + n * LOOP_MS, payload);
+                }
             }
             self.flush().await;
         }

@@ -1,0 +1,131 @@
+//! The extra audio tracks of an Enhanced RTMP multitrack publish (another
+//! language, commentary, OBS's separate VOD track): each one an audio-only
+//! rendition of its own, `audioN/index.m3u8` beside the stream's playlist,
+//! which the stream's multivariant playlist declares as an
+//! `EXT-X-MEDIA:TYPE=AUDIO` alternative to the audio of track 0 (muxed in
+//! the stream's own segments, as before).
+//!
+//! Each track has its own [`Muxer`] (audio only, the stream's options) and
+//! [`FlvAdapter::for_track`]; its files go into the stream's file map under
+//! `audioN/`. Its segments are cut on its own timeline with the stream's
+//! target durations; its frames keep the publisher's timestamps, as track
+//! 0's do, and its program dates take the stream's clock anchor, so a player
+//! switching tracks finds the same times in both.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use hls_mux::{FlvAdapter, Format, Muxer, MuxerOptions, Output};
+
+use super::stream::{FileKind, Served, PART_SEGMENTS};
+
+/// Extra audio tracks a stream takes at most; more are counted as errors
+/// and not packaged (each one costs a muxer and its live window).
+pub const MAX_AUDIO_TRACKS: usize = 8;
+
+/// One extra audio track: see the [module docs](self).
+pub(super) struct AudioTrack {
+    /// Its multitrack track id (1 to 255).
+    pub(super) track: u8,
+    pub(super) muxer: Muxer,
+    pub(super) adapter: FlvAdapter,
+    /// Parts of the open segment, then of each recent segment.
+    open_parts: Vec<String>,
+    parts: VecDeque<Vec<String>>,
+}
+
+impl AudioTrack {
+    /// Track `track`, packaged with `options` (the stream's, less encryption:
+    /// an extra track is served clear only if the stream is).
+    pub(super) fn new(track: u8, options: &MuxerOptions) -> Result<AudioTrack, hls_mux::MuxError> {
+        Ok(AudioTrack {
+            track,
+            muxer: Muxer::new(options.clone())?,
+            adapter: FlvAdapter::for_track(track),
+            open_parts: Vec::new(),
+            parts: VecDeque::new(),
+        })
+    }
+
+    /// The directory of its files, relative to the stream's.
+    pub(super) fn dir(track: u8) -> String {
+        format!("audio{track}")
+    }
+
+    /// Takes the muxer's outputs into `files` under [`AudioTrack::dir`].
+    /// Returns whether anything changed.
+    pub(super) fn drain(&mut self, files: &mut HashMap<String, Served>, format: Format) -> bool {
+        let dir = AudioTrack::dir(self.track);
+        let mut changed = false;
+        let store = |files: &mut HashMap<String, Served>, uri: &str, data: Vec<Bytes>, kind| {
+            let served = Served {
+                data: data.into(),
+                kind,
+                format,
+            };
+            files.insert(format!("{dir}/{uri}"), served);
+        };
+        while let Some(output) = self.muxer.poll_output() {
+            changed = true;
+            match output {
+                Output::Init { uri, data } => store(files, &uri, vec![data], FileKind::Init),
+                Output::Part { uri, data, .. } => {
+                    store(files, &uri, data, FileKind::Part);
+                    self.open_parts.push(uri);
+                }
+                Output::Segment { uri, data, .. } => {
+                    store(files, &uri, data, FileKind::Segment);
+                    self.parts.push_back(std::mem::take(&mut self.open_parts));
+                    while self.parts.len() > PART_SEGMENTS {
+                        for uri in self.parts.pop_front().unwrap_or_default() {
+                            files.remove(&format!("{dir}/{uri}"));
+                        }
+                    }
+                }
+                Output::Removed { uris } => {
+                    for uri in uris {
+                        files.remove(&format!("{dir}/{uri}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        changed
+    }
+
+    /// Sets the wall clock and takes the stream's program-date anchor, so
+    /// both playlists date the same media time alike.
+    pub(super) fn clock(&mut self, now: SystemTime, anchor: Option<hls_mux::ClockAnchor>) {
+        self.muxer.set_clock(now);
+        if let Some(anchor) = anchor {
+            self.muxer.suggest_clock_anchor(anchor);
+        }
+    }
+}
+
+/// The track of an extra audio track's directory: `audioN` → N (1 to 255).
+pub fn track_of_dir(dir: &str) -> Option<u8> {
+    let digits = dir.strip_prefix("audio")?;
+    if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|&n| n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directories_name_their_track() {
+        assert_eq!(track_of_dir("audio1"), Some(1));
+        assert_eq!(track_of_dir("audio255"), Some(255));
+        assert_eq!(track_of_dir("audio0"), None);
+        assert_eq!(track_of_dir("audio256"), None);
+        assert_eq!(track_of_dir("audio"), None);
+        assert_eq!(track_of_dir("audio+1"), None);
+        assert_eq!(track_of_dir("video1"), None);
+        assert_eq!(AudioTrack::dir(3), "audio3");
+    }
+}
