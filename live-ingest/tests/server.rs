@@ -1153,7 +1153,9 @@ async fn a_second_audio_track_is_an_alternative_rendition() {
         _ => vec![payload.clone()],
     };
     publisher.send_loops_with(4, both).await;
-    let playlist = multivariant_until(&bound, "mt", &["mt/index.m3u8"]).await;
+    // The variant is the stream's video alone: hls.js switches no audio
+    // muxed in fMP4 segments to an alternate rendition.
+    let playlist = multivariant_until(&bound, "mt", &["mt/video/index.m3u8"]).await;
     let audio: Vec<_> = (playlist.alternatives.iter())
         .map(|a| {
             (
@@ -1169,7 +1171,7 @@ async fn a_second_audio_track_is_an_alternative_rendition() {
         [
             (
                 m3u8_rs::AlternativeMediaType::Audio,
-                None,
+                Some("mt/audio0/index.m3u8".to_owned()),
                 true,
                 "Audio 1".to_owned()
             ),
@@ -1228,8 +1230,36 @@ async fn a_second_audio_track_is_an_alternative_rendition() {
         "four loops of the fixture's AAC frames"
     );
     assert!(got == raw.repeat(4), "the same frames");
-    // The stream's own segments go on as before.
+    // The stream's own segments go on as before, and its single-track views
+    // list the same files, cut to one track.
     assert!(main.matches("#EXTINF").count() >= 5, "{main}");
+    for (view, kind, other) in [("video", b"avc1", b"mp4a"), ("audio0", b"mp4a", b"avc1")] {
+        let text = get(bound.http, &format!("/live/mt/{view}/index.m3u8"))
+            .await
+            .text();
+        assert_eq!(text, main, "{view}: the stream's playlist");
+        let init = get(bound.http, &format!("/live/mt/{view}/init0.mp4"))
+            .await
+            .body;
+        let has = |kind: &[u8]| init.windows(4).any(|w| w == kind);
+        assert!(
+            has(kind) && !has(other),
+            "{view}: one track in its init segment"
+        );
+        for uri in ["seg0.m4s", "part1.0.m4s"] {
+            let whole = get(bound.http, &format!("/live/mt/{uri}")).await.body;
+            let cut = get(bound.http, &format!("/live/mt/{view}/{uri}")).await;
+            assert_eq!(cut.status, 200, "{view}/{uri}");
+            let runs = mdat_payloads(&cut.body);
+            assert!(
+                !runs.is_empty() && runs.iter().all(|r| whole.windows(r.len()).any(|w| w == *r))
+            );
+            assert!(
+                cut.body.len() < whole.len(),
+                "{view}/{uri}: one track of two"
+            );
+        }
+    }
     let missing = get(bound.http, "/live/mt/audio2/index.m3u8").await;
     assert_eq!(missing.status, 404);
 }

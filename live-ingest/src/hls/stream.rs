@@ -30,7 +30,7 @@ use tracing::{info, warn};
 use super::bucket::{Bucket, StoreHandle};
 use super::disk::StreamDir;
 use super::record::Recording;
-use super::tracks::{track_of_dir, AudioTrack, MAX_AUDIO_TRACKS};
+use super::tracks::{cut, track_of_dir, view_of, AudioTrack, MAX_AUDIO_TRACKS};
 use super::variants::GroupClock;
 use crate::metrics::WriteFailures;
 use crate::{Config, ConfigError, Refused};
@@ -48,6 +48,9 @@ pub const PART_SEGMENTS: usize = 8;
 /// A rendition that comes back within the grace period still has its
 /// segments and rejoins at once.
 pub const VARIANT_SEGMENTS: usize = 3;
+/// Init segments whose tracks are remembered (a configuration change makes
+/// a new one; the live window rarely spans more than two).
+const KEPT_INITS: usize = 8;
 /// Probe events kept for `/stats`.
 pub const KEPT_EVENTS: usize = 16;
 /// Viewers remembered at most (addresses that loaded the playlist lately).
@@ -161,6 +164,8 @@ struct State {
     dash: Option<Dash>,
     /// The extra audio tracks of a multitrack publish, by track id.
     audio_tracks: Vec<AudioTrack>,
+    /// The tracks of the latest init segments (for their single-track views).
+    inits: VecDeque<(String, Tracks)>,
 }
 
 /// One stream (a key): see the [module docs](self).
@@ -241,6 +246,7 @@ impl Stream {
             bucket: Bucket::new(&options.store, key, options.muxer.target_duration),
             dash: options.dash.then(Dash::new),
             audio_tracks: Vec::new(),
+            inits: VecDeque::new(),
         };
         state.recording = open_recording(options, key);
         Ok(Stream {
@@ -734,8 +740,25 @@ impl Stream {
     }
 
     /// The file `name` (init segment, segment or part), if it is here.
+    /// Names in `video/` and `audio0/` are the single-track views of the
+    /// stream's own fMP4 files ([`super::tracks`]), cut outside the lock.
     pub fn file(&self, name: &str) -> Option<Served> {
-        self.lock().files.get(name).cloned()
+        let Some((media, name)) = view_of(name) else {
+            return self.lock().files.get(name).cloned();
+        };
+        if self.options.muxer.format != Format::Fmp4 {
+            return None;
+        }
+        let (served, tracks) = {
+            let state = self.lock();
+            let served = state.files.get(name).cloned()?;
+            let tracks = match served.kind {
+                FileKind::Init => state.inits.iter().find(|(uri, _)| uri == name)?.1.clone(),
+                _ => state.muxer.tracks().clone(),
+            };
+            (served, tracks)
+        };
+        cut(&served, &tracks, media)
     }
 
     /// Whether `name` is a part or segment the live stream has not made yet
@@ -745,12 +768,13 @@ impl Stream {
         if self.lock().publisher.is_none() {
             return false;
         }
-        let (track, name) = match name.split_once('/') {
-            Some((dir, name)) => match track_of_dir(dir) {
+        let (track, name) = match (view_of(name), name.split_once('/')) {
+            (Some((_, name)), _) => (0, name),
+            (None, Some((dir, name))) => match track_of_dir(dir) {
                 Some(track) => (track, name),
                 None => return false,
             },
-            None => (0, name),
+            (None, None) => (0, name),
         };
         let next = self.with_playlist(track, |p| (p.next_msn(), p.next_part()));
         let Some((next_msn, next_part)) = next else {
@@ -913,6 +937,12 @@ fn drain(
                 if let Some(dash) = state.dash.as_mut() {
                     dash_error = dash.set_tracks(state.muxer.tracks()).err().or(dash_error);
                 }
+                if state.inits.len() >= KEPT_INITS {
+                    state.inits.pop_front();
+                }
+                state
+                    .inits
+                    .push_back((uri.clone(), state.muxer.tracks().clone()));
                 store(state, uri, vec![data], FileKind::Init, format);
             }
             Output::Part { uri, data, .. } => {

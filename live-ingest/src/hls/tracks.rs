@@ -5,6 +5,14 @@
 //! `EXT-X-MEDIA:TYPE=AUDIO` alternative to the audio of track 0 (muxed in
 //! the stream's own segments, as before).
 //!
+//! With fMP4 segments, hls.js does not switch between audio muxed in the
+//! variant's segments and an alternate rendition (it refuses to append
+//! muxed segments once it has split audio and video apart: its pull request
+//! #5485), so a multitrack stream is also served as single-track views of
+//! its own files: `video/` (the variant a player picks) and `audio0/`
+//! (track 0's rendition), each segment and part cut on request from the
+//! muxed one by [`hls_mux::dash::track_segment`], the media bytes shared.
+//!
 //! Each track has its own [`Muxer`] (audio only, the stream's options) and
 //! [`FlvAdapter::for_track`]; its files go into the stream's file map under
 //! `audioN/`. Its segments are cut on its own timeline with the stream's
@@ -16,7 +24,8 @@ use std::collections::{HashMap, VecDeque};
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use hls_mux::{FlvAdapter, Format, Muxer, MuxerOptions, Output};
+use hls_mux::fmp4::Fmp4Writer;
+use hls_mux::{FlvAdapter, Format, MediaKind, Muxer, MuxerOptions, Output, Tracks};
 
 use super::stream::{FileKind, Served, PART_SEGMENTS};
 
@@ -104,6 +113,50 @@ impl AudioTrack {
     }
 }
 
+/// The single-track view a name is in (`video/NAME` or `audio0/NAME`), and
+/// the name in the stream's own files.
+pub fn view_of(name: &str) -> Option<(MediaKind, &str)> {
+    if let Some(name) = name.strip_prefix("video/") {
+        return Some((MediaKind::Video, name));
+    }
+    name.strip_prefix("audio0/")
+        .map(|name| (MediaKind::Audio, name))
+}
+
+/// `served` (a muxed fMP4 file of the stream, made with `tracks`) cut down to
+/// its `media` track; `None` when it has no such track.
+pub(super) fn cut(served: &Served, tracks: &Tracks, media: MediaKind) -> Option<Served> {
+    let config = tracks.get(media)?.clone();
+    let data = match served.kind {
+        FileKind::Init => {
+            let single = match media {
+                MediaKind::Video => Tracks {
+                    video: Some(config),
+                    audio: None,
+                },
+                MediaKind::Audio => Tracks {
+                    video: None,
+                    audio: Some(config),
+                },
+            };
+            vec![Fmp4Writer::new(&single).ok()?.init_segment()]
+        }
+        // The fMP4 writer's track ids: video 1, audio 2 beside video.
+        _ => {
+            let track_id = match media {
+                MediaKind::Audio if tracks.video.is_some() => 2,
+                _ => 1,
+            };
+            hls_mux::dash::track_segment(&served.data, track_id).ok()?
+        }
+    };
+    Some(Served {
+        data: data.into(),
+        kind: served.kind,
+        format: served.format,
+    })
+}
+
 /// The track of an extra audio track's directory: `audioN` → N (1 to 255).
 pub fn track_of_dir(dir: &str) -> Option<u8> {
     let digits = dir.strip_prefix("audio")?;
@@ -127,5 +180,15 @@ mod tests {
         assert_eq!(track_of_dir("audio+1"), None);
         assert_eq!(track_of_dir("video1"), None);
         assert_eq!(AudioTrack::dir(3), "audio3");
+        assert_eq!(
+            view_of("video/seg1.m4s"),
+            Some((MediaKind::Video, "seg1.m4s"))
+        );
+        assert_eq!(
+            view_of("audio0/part1.2.m4s"),
+            Some((MediaKind::Audio, "part1.2.m4s"))
+        );
+        assert_eq!(view_of("audio1/seg1.m4s"), None);
+        assert_eq!(view_of("seg1.m4s"), None);
     }
 }

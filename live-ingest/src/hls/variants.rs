@@ -31,17 +31,23 @@ use hls_mux::captions::Captions;
 use hls_mux::playlist::{AudioRendition, ClosedCaptions, MultivariantPlaylist, RenditionReport};
 use hls_mux::{ClockAnchor, Muxer};
 
-use super::tracks::AudioTrack;
 use super::Registry;
 
 /// The audio renditions of a multitrack stream whose playlist is at
-/// `DIR/index.m3u8`: track 0 in its segments (the default), each extra
-/// track in `DIR/audioN/index.m3u8`, named `Audio 1`, `Audio 2`... (the
-/// track id plus one).
-fn audio_renditions(group: &str, dir: &str, tracks: &[(u8, Option<u8>)]) -> Vec<AudioRendition> {
+/// `DIR/index.m3u8`: track 0 (the default) in the variant's segments, or
+/// with `split` (fMP4) in the single-track view `DIR/audio0/index.m3u8`
+/// (the variant is then `DIR/video/index.m3u8`); each extra track in
+/// `DIR/audioN/index.m3u8`; named `Audio 1`, `Audio 2`... (the track id
+/// plus one).
+fn audio_renditions(
+    group: &str,
+    dir: &str,
+    tracks: &[(u8, Option<u8>)],
+    split: bool,
+) -> Vec<AudioRendition> {
     let mut out = Vec::new();
     for &(track, channels) in tracks {
-        let uri = (track != 0).then(|| format!("{dir}/{}/index.m3u8", AudioTrack::dir(track)));
+        let uri = (track != 0 || split).then(|| format!("{dir}/audio{track}/index.m3u8"));
         let name = format!("Audio {}", u16::from(track) + 1);
         let mut rendition = AudioRendition::new(group, name, uri).default(track == 0);
         if let Some(channels) = channels {
@@ -89,8 +95,12 @@ pub fn multivariant(
                 // A group per variant: its extra tracks are its own.
                 let group = format!("audio{}", audio.len());
                 let dir = format!("{name}{suffix}");
-                audio.extend(audio_renditions(&group, &dir, &tracks));
+                let split = stream.format() == hls_mux::Format::Fmp4;
+                audio.extend(audio_renditions(&group, &dir, &tracks, split));
                 variant = variant.audio(group);
+                if split {
+                    variant.uri = format!("{dir}/video/index.m3u8");
+                }
             }
             Some(variant)
         })

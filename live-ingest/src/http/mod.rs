@@ -5,6 +5,7 @@
 //! | --- | --- |
 //! | `/APP/KEY/index.m3u8` | the media playlist; `_HLS_msn`/`_HLS_part`/`_HLS_skip` are answered by [`hls_mux::playlist::MediaPlaylist::answer`]: at once, after waiting for the part (at most three target durations, then 503), or 400 |
 //! | `/APP/KEY/audioN/index.m3u8` and its files | an extra audio track of a multitrack publish ([`crate::hls::tracks`]) |
+//! | `/APP/KEY/video/…`, `/APP/KEY/audio0/…` | the stream's own fMP4 playlist and files cut to one track, for the multivariant playlist of a multitrack publish |
 //! | `/APP/KEY/init*.mp4`, `seg*`, `part*` | from memory; a part or segment about to be made (the preload hint) waits for it |
 //! | `/APP/KEY/manifest.mpd`, `dash-*` | with `--dash`: the stream as MPEG-DASH over the same segments, one representation per track ([`hls_mux::dash`]) |
 //! | `/APP/KEY.m3u8` | the multivariant playlist: with `variants` configured, of the group `KEY` + each suffix, its live renditions by bandwidth ([`crate::hls::variants`]); without, of the stream `KEY` alone; with `CLOSED-CAPTIONS` for the CEA-608 captions in the video; 404 when none is live with three segments |
@@ -368,6 +369,10 @@ async fn stream_path(
     if file == "index.m3u8" {
         let reports = |text: &mut String| append_reports(server, app, name, text);
         playlist(&stream, 0, peer, query, reports).await
+    } else if matches!(file, "video/index.m3u8" | "audio0/index.m3u8") {
+        // The single-track views of the stream's own playlist: its text,
+        // its URIs resolved in the view's directory.
+        playlist(&stream, 0, peer, query, |_: &mut String| {}).await
     } else if let Some(track) = audio_playlist(file) {
         playlist(&stream, track, peer, query, |_: &mut String| {}).await
     } else if let Some(period) = key_period(file) {

@@ -2,8 +2,9 @@
 // A page sets `harness.player`, `harness.version`, `harness.playheadDate` (a function
 // giving the playhead's PROGRAM-DATE-TIME as a Date, or null) and pushes to
 // `harness.errors` / `harness.gapJumps` / `harness.stalls` from its player's events.
-// A page may set `harness.levels`, a function giving the variants its player made, and
-// push to `harness.metadata` the timed metadata its player fired.
+// A page may set `harness.levels`, a function giving the variants its player made,
+// `harness.audio`, one giving its audio tracks, and push to `harness.metadata` the timed
+// metadata its player fired.
 'use strict';
 (() => {
   const q = new URLSearchParams(location.search);
@@ -16,6 +17,7 @@
     latencyNote: null,
     playheadDate: () => null,
     levels: null,
+    audio: null,
     errors: [],
     gapJumps: [],
     stalls: [],

@@ -9,7 +9,8 @@
 // made (the Rust test judges it), 2 when none could be.
 // Env: PLAYERS_DIR (where `npm ci` put node_modules; default /opt/peers/players),
 //      CHROMIUM (default /usr/bin/chromium), PLAY_TIMEOUT (s, default SECONDS + 25),
-//      PLAY_PAGE_QUERY (added to the page's query, e.g. `switchTo=1` for hls.js).
+//      PLAY_PAGE_QUERY (added to the page's query, e.g. `switchTo=1` or `audioTrack=1`
+//      for hls.js).
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -104,7 +105,7 @@ try {
     return {player: h.player, version: h.version, technology: h.technology ? h.technology() : null,
       nativeHls: h.nativeHls, latencyNote: h.latencyNote, errors: h.errors, gapJumps: h.gapJumps,
       stalls: h.stalls, events: h.events, sizes: h.sizes, videos: document.querySelectorAll('video').length,
-      levels: h.levels ? h.levels() : null, metadata: h.metadata};
+      levels: h.levels ? h.levels() : null, metadata: h.metadata, audio: h.audio ? h.audio() : null};
   });
   const inWindow = list => (first ? list.filter(e => e[0] >= first.wall && e[0] <= last.wall) : []);
   const wallSeconds = first ? (last.wall - first.wall) / 1000 : 0;
@@ -143,6 +144,7 @@ try {
     errors: h.errors, fatal: h.errors.filter(e => e.fatal !== false),
     size: [last.width, last.height], playbackRateAtEnd: last.playbackRate, buffered: last.buffered,
     nativeHls: h.nativeHls, videoElements: h.videos, levels: h.levels, sizes: h.sizes, metadata: h.metadata,
+    audio: h.audio,
     console: console_lines.slice(-20),
   };
 } catch (e) {
