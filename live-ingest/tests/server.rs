@@ -1147,12 +1147,41 @@ fn on_track(payload: &Bytes, track: u8) -> Bytes {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_audio_track_is_an_alternative_rendition() {
     let (bound, _server) = start(ephemeral(config())).await;
+    // An RTMP player waiting before the publisher gets both tracks as sent.
+    let mut player = Client::play(bound.rtmp, "mt").await.expect("play");
     let mut publisher = Client::publish(bound.rtmp, "mt").await.expect("publish");
     let both = |kind, payload: &Bytes| match kind {
         MediaKind::Audio => vec![payload.clone(), on_track(payload, 1)],
         _ => vec![payload.clone()],
     };
     publisher.send_loops_with(4, both).await;
+    let second: Vec<_> = fixture_tags()
+        .iter()
+        .filter(|(kind, _, p)| *kind == MediaKind::Audio && !is_header_or_end(p))
+        .map(|(_, _, p)| on_track(p, 1))
+        .collect();
+    // Every message sent: each loop's tags (the headers once, the end of
+    // sequence never), audio twice.
+    let tags = fixture_tags();
+    let sent: usize = (0..4)
+        .flat_map(|n| {
+            tags.iter()
+                .filter(move |(_, _, p)| !is_end(p) && (n == 0 || !is_header_or_end(p)))
+        })
+        .map(|(kind, _, _)| if *kind == MediaKind::Audio { 2 } else { 1 })
+        .sum();
+    player.collect(sent).await;
+    let played: Vec<_> = (payloads(&player.media).into_iter())
+        .filter(|(kind, p)| *kind == MediaKind::Audio && p.first() == Some(&0x95))
+        .map(|(_, p)| p)
+        .collect();
+    // Its sequence header, then its frames, four times over.
+    assert!(
+        played.len() == 4 * second.len() + 1 && played[1..=second.len()] == second[..],
+        "the player gets track 1's messages: {} of {}",
+        played.len(),
+        4 * second.len()
+    );
     // The variant is the stream's video alone: hls.js switches no audio
     // muxed in fMP4 segments to an alternate rendition.
     let playlist = multivariant_until(&bound, "mt", &["mt/video/index.m3u8"]).await;
