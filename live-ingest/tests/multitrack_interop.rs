@@ -9,6 +9,10 @@
 //! declared in `/live/KEY.m3u8`. FFmpeg 9 decodes each playlist to the
 //! source's frames of its track; hls.js plays the multivariant playlist,
 //! switches to the second audio track and plays on.
+//!
+//! The same with two video tracks (320x240 and 160x120, one encoder): the
+//! second is a variant of its own (`video1/index.m3u8`), FFmpeg 9 decodes
+//! each variant to its source's frames, and hls.js switches between them.
 
 mod common;
 
@@ -59,6 +63,58 @@ fn two_audio_tracks(dir: &Path, seconds: u32) -> PathBuf {
         "ffmpeg9 could not encode two audio tracks"
     );
     out
+}
+
+/// `seconds` of the test pattern at 320x240 and at 160x120 (two video
+/// tracks, a key frame a second on both) with one AAC track, in
+/// `DIR/two-video.flv`.
+fn two_video_tracks(dir: &Path, seconds: u32) -> PathBuf {
+    let out = dir.join("two-video.flv");
+    let pattern = |size: &str| format!("testsrc2=size={size}:rate=30:duration={seconds}");
+    let status = Command::new(common::ffmpeg9())
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
+        .args(["-f", "lavfi", "-i", &pattern("320x240")])
+        .args(["-f", "lavfi", "-i", &pattern("160x120")])
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!(
+            "sine=frequency=440:sample_rate=48000:duration={seconds}"
+        ))
+        .args(["-map", "0", "-map", "1", "-map", "2"])
+        .args([
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        ])
+        .args(["-g", "30", "-keyint_min", "30", "-sc_threshold", "0"])
+        .args(["-c:a", "aac", "-b:a", "96k", "-f", "flv"])
+        .arg(&out)
+        .status()
+        .expect("run ffmpeg9");
+    assert!(
+        status.success(),
+        "ffmpeg9 could not encode two video tracks"
+    );
+    out
+}
+
+/// The multivariant playlist of `live/KEY` once it lists `count` variants.
+fn with_variants(bound: &Bound, key: &str, count: usize) -> m3u8_rs::MasterPlaylist {
+    let start = Instant::now();
+    loop {
+        let response = common::http_get(bound.http, &format!("/live/{key}.m3u8"));
+        if let Ok(m3u8_rs::Playlist::MasterPlaylist(parsed)) =
+            m3u8_rs::parse_playlist_res(&response.body)
+        {
+            if parsed.variants.len() == count {
+                return parsed;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no {count} variants: {}\n{}",
+            response.status,
+            response.text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// FFmpeg 9 publishing every track of `file` in real time to `url`.
@@ -202,4 +258,85 @@ fn hlsjs_switches_to_the_second_audio_track() {
     assert!(shown >= 0.95 * sent, "frames shown {shown} of {sent}");
     assert!(number(&report, "/window/mediaSeconds") >= 10.0);
     eprintln!("hls.js: {shown} of {sent} frames, audio {audio}");
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9 with libx264 (../shared/peers/install.sh)"]
+fn ffmpeg9_reads_each_video_track_of_a_multitrack_publish() {
+    let _one = lock();
+    let dir = common::scratch("multitrack-video-interop");
+    let source = two_video_tracks(&dir, 8);
+    let (bound, _server) = server();
+    let url = format!("rtmp://{}/live/sizes", bound.rtmp);
+    let publisher = publish_all_tracks(&source, &url);
+    let playlist = with_variants(&bound, "sizes", 2);
+    let variants: Vec<_> = (playlist.variants.iter())
+        .map(|v| (v.uri.as_str(), v.resolution.map(|r| (r.width, r.height))))
+        .collect();
+    assert_eq!(
+        variants,
+        [
+            ("sizes/video1/index.m3u8", Some((160, 120))),
+            ("sizes/video/index.m3u8", Some((320, 240))),
+        ],
+        "lowest bandwidth first"
+    );
+    let published = publisher.wait(Duration::from_secs(30));
+    assert!(published.status.success(), "{published:?}");
+    let (want, want_text) = common::decoded(&source);
+    assert_eq!(want.len(), 3, "two video tracks and audio:\n{want_text}");
+    let base = format!("http://{}/live/sizes", bound.http);
+    for (uri, index) in [("video", 0), ("video1", 1), ("audio0", 2)] {
+        let (got, got_text) = common::decoded(format!("{base}/{uri}/index.m3u8"));
+        assert_eq!(got.len(), 1, "{uri}: {got_text}");
+        assert_eq!(got[0].len(), want[index].len(), "{uri}: frames");
+        assert!(
+            got[0] == want[index],
+            "{uri}: the source's frames of track {index}"
+        );
+    }
+    eprintln!(
+        "multitrack video: {} and {} video frames and {} audio frames, each equal to the source's",
+        want[0].len(),
+        want[1].len(),
+        want[2].len()
+    );
+}
+
+#[test]
+#[ignore = "needs peers: ffmpeg9 with libx264, chromium, npm players (../shared/peers)"]
+fn hlsjs_switches_between_the_video_tracks() {
+    let _one = lock();
+    install_players();
+    let dir = common::scratch("multitrack-video-hlsjs");
+    let source = two_video_tracks(&dir, 30);
+    let (bound, _server) = server();
+    let url = format!("rtmp://{}/live/levels", bound.rtmp);
+    let _publisher = publish_all_tracks(&source, &url);
+    with_variants(&bound, "levels", 2);
+    let master = format!("http://{}/live/levels.m3u8", bound.http);
+    let played = players::run_harness("hlsjs", &master, 10.0, 30.0, "switchTo=other");
+    let report = report_of("hlsjs", &played);
+    let fatal = &report["fatal"];
+    assert!(
+        fatal.as_array().is_some_and(Vec::is_empty),
+        "fatal errors {fatal}"
+    );
+    let sizes: Vec<_> = (report["sizes"].as_array().expect("sizes").iter())
+        .map(|s| (s[1].as_u64().unwrap_or(0), s[2].as_u64().unwrap_or(0)))
+        .collect();
+    // hls.js starts where its bandwidth estimate puts it; 3 s in the page
+    // switches it to the other level (`switchTo=other`); its own ABR may
+    // switch too (it went 320, 160, 320, 160 in one run).
+    assert!(
+        sizes.contains(&(160, 120)) && sizes.contains(&(320, 240)),
+        "played both tracks: {sizes:?}"
+    );
+    let (shown, sent) = (
+        number(&report, "/frames/shown"),
+        number(&report, "/frames/sent"),
+    );
+    assert!(shown >= 0.95 * sent, "frames shown {shown} of {sent}");
+    assert!(number(&report, "/window/mediaSeconds") >= 10.0);
+    eprintln!("hls.js: {shown} of {sent} frames, sizes {sizes:?}");
 }

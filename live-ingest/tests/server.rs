@@ -1116,8 +1116,18 @@ fn dash_refuses_mpeg_ts_and_encryption() {
 /// The tag body `payload` (an audio message) as track `track` of an
 /// Enhanced RTMP multitrack stream.
 fn on_track(payload: &Bytes, track: u8) -> Bytes {
+    on_track_of(MediaKind::Audio, payload, track)
+}
+
+/// The tag body `payload` (a `kind` message) as track `track` of an
+/// Enhanced RTMP multitrack stream.
+fn on_track_of(kind: MediaKind, payload: &Bytes, track: u8) -> Bytes {
+    let tag_type = match kind {
+        MediaKind::Video => flv::TagType::Video,
+        _ => flv::TagType::Audio,
+    };
     let tag = flv::Tag {
-        tag_type: flv::TagType::Audio,
+        tag_type,
         timestamp: 0,
         raw_timestamp: 0,
         stream_id: 0,
@@ -1291,4 +1301,66 @@ async fn a_second_audio_track_is_an_alternative_rendition() {
     }
     let missing = get(bound.http, "/live/mt/audio2/index.m3u8").await;
     assert_eq!(missing.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_video_track_is_another_variant() {
+    let (bound, _server) = start(ephemeral(config())).await;
+    let mut publisher = Client::publish(bound.rtmp, "mv").await.expect("publish");
+    let both = |kind, payload: &Bytes| match kind {
+        MediaKind::Video => vec![payload.clone(), on_track_of(kind, payload, 1)],
+        _ => vec![payload.clone()],
+    };
+    publisher.send_loops_with(5, both).await;
+    let uris = ["mv/video/index.m3u8", "mv/video1/index.m3u8"];
+    let playlist = multivariant_until(&bound, "mv", &uris).await;
+    // Both variants take their audio from the one group: track 0 alone.
+    let audio: Vec<_> = (playlist.alternatives.iter())
+        .map(|a| a.uri.as_deref())
+        .collect();
+    assert_eq!(audio, [Some("mv/audio0/index.m3u8")]);
+    let group = &playlist.alternatives[0].group_id;
+    for variant in &playlist.variants {
+        assert_eq!(variant.audio.as_ref(), Some(group), "{}", variant.uri);
+        assert_eq!(
+            variant.resolution.map(|r| (r.width, r.height)),
+            Some((160, 120))
+        );
+        let codecs = variant.codecs.as_deref().unwrap_or("");
+        assert!(
+            codecs.starts_with("avc1.") && codecs.ends_with(",mp4a.40.2"),
+            "{codecs}"
+        );
+    }
+    publisher.close().await;
+    playlist_until(&bound, "mv", |t| t.contains("#EXT-X-ENDLIST")).await;
+    let deadline = Instant::now() + LIMIT;
+    let text = loop {
+        let response = get(bound.http, "/live/mv/video1/index.m3u8").await;
+        if response.text().contains("#EXT-X-ENDLIST") || Instant::now() > deadline {
+            break response.text();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Every video frame of track 1, in order: the same frames as track 0's.
+    let mut got = Vec::new();
+    for uri in text.lines().filter(|l| l.starts_with("seg")) {
+        let segment = get(bound.http, &format!("/live/mv/video1/{uri}"))
+            .await
+            .body;
+        for payload in mdat_payloads(&segment) {
+            got.extend_from_slice(payload);
+        }
+    }
+    let raw: Vec<u8> = fixture_tags()
+        .iter()
+        .filter(|(kind, _, p)| *kind == MediaKind::Video && p.len() > 5 && p[1] == 1)
+        .flat_map(|(_, _, p)| p[5..].to_vec())
+        .collect();
+    assert_eq!(
+        got.len(),
+        5 * raw.len(),
+        "five loops of the fixture's video frames"
+    );
+    assert!(got == raw.repeat(5), "the same frames");
 }

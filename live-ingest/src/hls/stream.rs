@@ -30,7 +30,7 @@ use tracing::{info, warn};
 use super::bucket::{Bucket, StoreHandle};
 use super::disk::StreamDir;
 use super::record::Recording;
-use super::tracks::{cut, track_of_dir, view_of, AudioTrack, MAX_AUDIO_TRACKS};
+use super::tracks::{cut, view_of, ExtraId, ExtraTrack, MAX_EXTRA_TRACKS};
 use super::variants::GroupClock;
 use crate::metrics::WriteFailures;
 use crate::{Config, ConfigError, Refused};
@@ -162,8 +162,8 @@ struct State {
     bucket: Option<Bucket>,
     /// With `--dash`: the DASH timeline of the segments in memory.
     dash: Option<Dash>,
-    /// The extra audio tracks of a multitrack publish, by track id.
-    audio_tracks: Vec<AudioTrack>,
+    /// The extra tracks of a multitrack publish.
+    extra_tracks: Vec<ExtraTrack>,
     /// The tracks of the latest init segments (for their single-track views).
     inits: VecDeque<(String, Tracks)>,
 }
@@ -245,7 +245,7 @@ impl Stream {
             keys_on_disk: 0,
             bucket: Bucket::new(&options.store, key, options.muxer.target_duration),
             dash: options.dash.then(Dash::new),
-            audio_tracks: Vec::new(),
+            extra_tracks: Vec::new(),
             inits: VecDeque::new(),
         };
         state.recording = open_recording(options, key);
@@ -306,9 +306,9 @@ impl Stream {
         state.publish_started = Instant::now();
         state.ended = None;
         state.muxer.restart();
-        for audio in &mut state.audio_tracks {
-            audio.muxer.restart();
-            audio.adapter = FlvAdapter::for_track(audio.track);
+        for extra in &mut state.extra_tracks {
+            extra.muxer.restart();
+            extra.adapter = FlvAdapter::for_track(extra.id.track);
         }
         state.adapter = FlvAdapter::new();
         state.probe = probe();
@@ -343,13 +343,13 @@ impl Stream {
             dash.finish();
         }
         let state_ref = &mut *state;
-        for audio in &mut state_ref.audio_tracks {
-            if let Err(error) = audio.muxer.finish() {
-                let error = format!("finishing audio track {}: {error}", audio.track);
+        for extra in &mut state_ref.extra_tracks {
+            if let Err(error) = extra.muxer.finish() {
+                let error = format!("finishing {}: {error}", extra.id.dir());
                 state_ref.errors += 1;
                 state_ref.last_error = Some(error);
             }
-            audio.drain(&mut state_ref.files, self.options.muxer.format);
+            extra.drain(&mut state_ref.files, self.options.muxer.format);
         }
         let arrival = state.publish_started.elapsed();
         state.probe.finish(Some(arrival));
@@ -410,8 +410,8 @@ impl Stream {
                 }
             };
             state.probe.push_event(&event, Some(arrival));
-            if let Some(track) = extra_audio_track(&event) {
-                self.push_extra_audio(state, track, event);
+            if let Some(id) = extra_track(&event) {
+                self.push_extra(state, id, event);
                 continue;
             }
             let inputs = match state.adapter.push(event) {
@@ -442,50 +442,52 @@ impl Stream {
         }
     }
 
-    /// An event of extra audio track `track`: into its own muxer, made on
-    /// the track's first event (at most [`MAX_AUDIO_TRACKS`]; none with
+    /// An event of extra track `id`: into its own muxer, made on the
+    /// track's first event (at most [`MAX_EXTRA_TRACKS`]; none with
     /// encryption, whose keys go with the stream's own media sequence).
-    fn push_extra_audio(&self, state: &mut State, track: u8, event: flv::MediaEvent) {
-        let index = match state.audio_tracks.iter().position(|a| a.track == track) {
+    fn push_extra(&self, state: &mut State, id: ExtraId, event: flv::MediaEvent) {
+        let index = match state.extra_tracks.iter().position(|e| e.id == id) {
             Some(index) => index,
             None if self.encryption.is_some() => {
-                let error = format!("audio track {track} is not packaged: the stream is encrypted");
+                let error = format!("{} is not packaged: the stream is encrypted", id.dir());
                 return note_error(state, &self.key, error);
             }
-            None if state.audio_tracks.len() >= MAX_AUDIO_TRACKS => {
-                let error =
-                    format!("audio track {track} is not packaged: {MAX_AUDIO_TRACKS} already are");
+            None if state.extra_tracks.len() >= MAX_EXTRA_TRACKS => {
+                let error = format!(
+                    "{} is not packaged: {MAX_EXTRA_TRACKS} extra tracks already are",
+                    id.dir()
+                );
                 return note_error(state, &self.key, error);
             }
-            None => match AudioTrack::new(track, &self.options.muxer) {
-                Ok(audio) => {
-                    info!(key = self.key, track, "an extra audio track");
-                    state.audio_tracks.push(audio);
-                    state.audio_tracks.len() - 1
+            None => match ExtraTrack::new(id, &self.options.muxer) {
+                Ok(extra) => {
+                    info!(key = self.key, track = id.dir(), "an extra track");
+                    state.extra_tracks.push(extra);
+                    state.extra_tracks.len() - 1
                 }
                 Err(error) => return note_error(state, &self.key, error.to_string()),
             },
         };
         let anchor = state.muxer.clock_anchor();
-        let audio = &mut state.audio_tracks[index];
-        audio.clock(SystemTime::now(), anchor);
+        let extra = &mut state.extra_tracks[index];
+        extra.clock(SystemTime::now(), anchor);
         let mut errors = Vec::new();
-        match audio.adapter.push(event) {
+        match extra.adapter.push(event) {
             Ok(inputs) => {
                 for input in inputs {
                     let result = match input {
-                        FlvInput::Config(config) => audio.muxer.set_config(config),
-                        FlvInput::Frame(frame) => audio.muxer.push(frame),
+                        FlvInput::Config(config) => extra.muxer.set_config(config),
+                        FlvInput::Frame(frame) => extra.muxer.push(frame),
                         _ => Ok(()),
                     };
                     if let Err(error) = result {
-                        errors.push(format!("audio track {track}: {error}"));
+                        errors.push(format!("{}: {error}", id.dir()));
                     }
                 }
             }
-            Err(error) => errors.push(format!("audio track {track}: {error}")),
+            Err(error) => errors.push(format!("{}: {error}", id.dir())),
         }
-        if audio.drain(&mut state.files, self.options.muxer.format) {
+        if extra.drain(&mut state.files, self.options.muxer.format) {
             self.notify();
         }
         for error in errors {
@@ -495,21 +497,70 @@ impl Stream {
 
     /// The audio tracks of a multitrack publish with a segment to play:
     /// track id and channel count (when known), by track id, track 0 (the
-    /// audio in the stream's own segments) first; empty when there is no
-    /// extra audio track.
+    /// audio in the stream's own segments) first; empty when the publish
+    /// has no extra track.
     pub fn audio_tracks(&self) -> Vec<(u8, Option<u8>)> {
         let state = self.lock();
-        let channels = |tracks: &Tracks| tracks.audio.as_ref().and_then(|c| c.channels());
-        let mut tracks: Vec<_> = (state.audio_tracks.iter())
-            .filter(|a| a.muxer.playlist().segments().next().is_some())
-            .map(|a| (a.track, channels(a.muxer.tracks())))
-            .collect();
-        if tracks.is_empty() {
-            return tracks;
+        if state.extra_tracks.is_empty() {
+            return Vec::new();
         }
-        tracks.push((0, channels(state.muxer.tracks())));
+        let channels = |tracks: &Tracks| tracks.audio.as_ref().and_then(|c| c.channels());
+        let main = state.muxer.tracks();
+        let mut tracks: Vec<_> = (main.audio.is_some())
+            .then(|| (0, channels(main)))
+            .into_iter()
+            .collect();
+        let extra = (state.extra_tracks.iter())
+            .filter(|e| e.id.media == flv::MediaType::Audio)
+            .filter(|e| e.muxer.playlist().segments().next().is_some())
+            .map(|e| (e.id.track, channels(e.muxer.tracks())));
+        tracks.extend(extra);
         tracks.sort_unstable();
         tracks
+    }
+
+    /// The extra video tracks of a multitrack publish as variants, their
+    /// playlists at `DIR/videoN/index.m3u8` (as [`Stream::variant`]: once
+    /// each holds [`VARIANT_SEGMENTS`] segments), by track id.
+    pub fn video_variants(&self, dir: &str) -> Vec<Variant> {
+        let state = self.lock();
+        if state.publisher.is_none() {
+            return Vec::new();
+        }
+        let audio = state.muxer.tracks().audio.clone();
+        let summary = state.probe.summary();
+        let mut out = Vec::new();
+        for extra in &state.extra_tracks {
+            if extra.id.media != flv::MediaType::Video {
+                continue;
+            }
+            let playlist = extra.muxer.playlist();
+            if playlist.segments().count() < VARIANT_SEGMENTS {
+                continue;
+            }
+            let Some(bandwidth) = playlist.bandwidth() else {
+                continue;
+            };
+            let uri = format!("{dir}/{}/index.m3u8", extra.id.dir());
+            let mut variant = Variant::measured(uri, bandwidth);
+            let tracks = Tracks {
+                video: extra.muxer.tracks().video.clone(),
+                audio: audio.clone(),
+            };
+            variant = variant.codecs(tracks.codecs());
+            if let Some((width, height)) = tracks.video.as_ref().and_then(|v| v.resolution()) {
+                variant = variant.resolution(width, height);
+            }
+            let fps = (summary.tracks.iter())
+                .find(|t| t.media == flv::MediaType::Video && t.track == extra.id.track)
+                .and_then(|t| t.fps())
+                .filter(|fps| fps.is_finite() && *fps > 0.0 && *fps < 1000.0);
+            if let Some(fps) = fps {
+                variant = variant.frame_rate(fps);
+            }
+            out.push(variant);
+        }
+        out
     }
 
     /// A data message: an ad cue (`onAdCue`, `onCuePoint`: [`hls_mux::Cue`])
@@ -576,20 +627,24 @@ impl Stream {
     }
 
     /// The answer to a media playlist request with this query string, for
-    /// the stream's playlist (`track` 0) or an extra audio track's; `None`
+    /// the stream's playlist (`extra` `None`) or an extra track's; `None`
     /// for a track it does not have.
-    pub fn answer(&self, track: u8, query: &str) -> Option<ReloadAnswer> {
-        self.with_playlist(track, |playlist| playlist.answer_query(query))
+    pub fn answer(&self, extra: Option<ExtraId>, query: &str) -> Option<ReloadAnswer> {
+        self.with_playlist(extra, |playlist| playlist.answer_query(query))
     }
 
-    /// `f` of the playlist of `track` (0: the stream's own).
-    fn with_playlist<T>(&self, track: u8, f: impl FnOnce(&MediaPlaylist) -> T) -> Option<T> {
+    /// `f` of the playlist of `extra` (`None`: the stream's own).
+    fn with_playlist<T>(
+        &self,
+        extra: Option<ExtraId>,
+        f: impl FnOnce(&MediaPlaylist) -> T,
+    ) -> Option<T> {
         let state = self.lock();
-        if track == 0 {
+        let Some(id) = extra else {
             return Some(f(state.muxer.playlist()));
-        }
-        let audio = state.audio_tracks.iter().find(|a| a.track == track)?;
-        Some(f(audio.muxer.playlist()))
+        };
+        let extra = state.extra_tracks.iter().find(|e| e.id == id)?;
+        Some(f(extra.muxer.playlist()))
     }
 
     /// The `Cache-Control` of the answer to a playlist request with this
@@ -598,12 +653,12 @@ impl Stream {
     /// parts for every cache, the plain LL-HLS playlist `no-cache`.
     ///
     /// [`MediaPlaylist::cache_max_age`]: hls_mux::playlist::MediaPlaylist::cache_max_age
-    pub fn cache_control(&self, track: u8, query: &str) -> String {
+    pub fn cache_control(&self, extra: Option<ExtraId>, query: &str) -> String {
         let Ok(request) = hls_mux::playlist::ReloadRequest::parse(query) else {
             return "no-cache".to_owned();
         };
         let age = self
-            .with_playlist(track, |playlist| playlist.cache_max_age(&request))
+            .with_playlist(extra, |playlist| playlist.cache_max_age(&request))
             .flatten();
         match (age, request.msn) {
             (None, _) => "no-cache".to_owned(),
@@ -768,15 +823,15 @@ impl Stream {
         if self.lock().publisher.is_none() {
             return false;
         }
-        let (track, name) = match (view_of(name), name.split_once('/')) {
-            (Some((_, name)), _) => (0, name),
-            (None, Some((dir, name))) => match track_of_dir(dir) {
-                Some(track) => (track, name),
+        let (extra, name) = match (view_of(name), name.split_once('/')) {
+            (Some((_, name)), _) => (None, name),
+            (None, Some((dir, name))) => match ExtraId::of_dir(dir) {
+                Some(id) => (Some(id), name),
                 None => return false,
             },
-            (None, None) => (0, name),
+            (None, None) => (None, name),
         };
-        let next = self.with_playlist(track, |p| (p.next_msn(), p.next_part()));
+        let next = self.with_playlist(extra, |p| (p.next_msn(), p.next_part()));
         let Some((next_msn, next_part)) = next else {
             return false;
         };
@@ -1008,15 +1063,15 @@ fn drain(
     (changed, dash_error)
 }
 
-/// The track of an event of an extra audio track (an audio track other than
-/// 0 of a multitrack publish), or `None`.
-fn extra_audio_track(event: &flv::MediaEvent) -> Option<u8> {
+/// The extra track an event is of (a track other than 0 of a multitrack
+/// publish), or `None`.
+fn extra_track(event: &flv::MediaEvent) -> Option<ExtraId> {
     let (media, track) = match event {
         flv::MediaEvent::Config(change) => (change.media, change.track),
         flv::MediaEvent::Frame(frame) => (frame.media, frame.track),
         _ => return None,
     };
-    (media == flv::MediaType::Audio && track != 0).then_some(track)
+    (track != 0).then_some(ExtraId { media, track })
 }
 
 /// The media sequence number of a part's URI (`part12.3.m4s`).

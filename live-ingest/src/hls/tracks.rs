@@ -1,9 +1,11 @@
-//! The extra audio tracks of an Enhanced RTMP multitrack publish (another
-//! language, commentary, OBS's separate VOD track): each one an audio-only
-//! rendition of its own, `audioN/index.m3u8` beside the stream's playlist,
-//! which the stream's multivariant playlist declares as an
+//! The extra tracks of an Enhanced RTMP multitrack publish: each audio track
+//! other than 0 (another language, commentary, OBS's separate VOD track) an
+//! audio-only rendition of its own, `audioN/index.m3u8` beside the stream's
+//! playlist, which the stream's multivariant playlist declares as an
 //! `EXT-X-MEDIA:TYPE=AUDIO` alternative to the audio of track 0 (muxed in
-//! the stream's own segments, as before).
+//! the stream's own segments, as before); each video track other than 0
+//! (another rendition of the picture) a video-only playlist,
+//! `videoN/index.m3u8`, which it lists as another variant.
 //!
 //! With fMP4 segments, hls.js does not switch between audio muxed in the
 //! variant's segments and an alternate rendition (it refuses to append
@@ -29,14 +31,47 @@ use hls_mux::{FlvAdapter, Format, MediaKind, Muxer, MuxerOptions, Output, Tracks
 
 use super::stream::{FileKind, Served, PART_SEGMENTS};
 
-/// Extra audio tracks a stream takes at most; more are counted as errors
-/// and not packaged (each one costs a muxer and its live window).
-pub const MAX_AUDIO_TRACKS: usize = 8;
+/// Extra tracks a stream takes at most; more are counted as errors and not
+/// packaged (each one costs a muxer and its live window).
+pub const MAX_EXTRA_TRACKS: usize = 8;
 
-/// One extra audio track: see the [module docs](self).
-pub(super) struct AudioTrack {
-    /// Its multitrack track id (1 to 255).
-    pub(super) track: u8,
+/// Which extra track: audio or video, and its multitrack track id (1 to 255).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExtraId {
+    /// Audio or video.
+    pub media: MediaKind,
+    /// The track id.
+    pub track: u8,
+}
+
+impl ExtraId {
+    /// The directory of its files, relative to the stream's: `audioN` or
+    /// `videoN`.
+    pub fn dir(self) -> String {
+        match self.media {
+            MediaKind::Audio => format!("audio{}", self.track),
+            MediaKind::Video => format!("video{}", self.track),
+        }
+    }
+
+    /// The track whose directory is `dir` (`audioN`, `videoN`, N from 1 to
+    /// 255).
+    pub fn of_dir(dir: &str) -> Option<ExtraId> {
+        let (media, digits) = match dir.strip_prefix("audio") {
+            Some(digits) => (MediaKind::Audio, digits),
+            None => (MediaKind::Video, dir.strip_prefix("video")?),
+        };
+        if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let track = digits.parse().ok().filter(|&n| n > 0)?;
+        Some(ExtraId { media, track })
+    }
+}
+
+/// One extra track: see the [module docs](self).
+pub(super) struct ExtraTrack {
+    pub(super) id: ExtraId,
     pub(super) muxer: Muxer,
     pub(super) adapter: FlvAdapter,
     /// Parts of the open segment, then of each recent segment.
@@ -44,28 +79,26 @@ pub(super) struct AudioTrack {
     parts: VecDeque<Vec<String>>,
 }
 
-impl AudioTrack {
-    /// Track `track`, packaged with `options` (the stream's, less encryption:
-    /// an extra track is served clear only if the stream is).
-    pub(super) fn new(track: u8, options: &MuxerOptions) -> Result<AudioTrack, hls_mux::MuxError> {
-        Ok(AudioTrack {
-            track,
+impl ExtraTrack {
+    /// Track `id`, packaged with `options` (the stream's, without
+    /// encryption: the stream refuses extra tracks when it encrypts).
+    pub(super) fn new(
+        id: ExtraId,
+        options: &MuxerOptions,
+    ) -> Result<ExtraTrack, hls_mux::MuxError> {
+        Ok(ExtraTrack {
+            id,
             muxer: Muxer::new(options.clone())?,
-            adapter: FlvAdapter::for_track(track),
+            adapter: FlvAdapter::for_track(id.track),
             open_parts: Vec::new(),
             parts: VecDeque::new(),
         })
     }
 
-    /// The directory of its files, relative to the stream's.
-    pub(super) fn dir(track: u8) -> String {
-        format!("audio{track}")
-    }
-
-    /// Takes the muxer's outputs into `files` under [`AudioTrack::dir`].
+    /// Takes the muxer's outputs into `files` under [`ExtraId::dir`].
     /// Returns whether anything changed.
     pub(super) fn drain(&mut self, files: &mut HashMap<String, Served>, format: Format) -> bool {
-        let dir = AudioTrack::dir(self.track);
+        let dir = self.id.dir();
         let mut changed = false;
         let store = |files: &mut HashMap<String, Served>, uri: &str, data: Vec<Bytes>, kind| {
             let served = Served {
@@ -157,29 +190,33 @@ pub(super) fn cut(served: &Served, tracks: &Tracks, media: MediaKind) -> Option<
     })
 }
 
-/// The track of an extra audio track's directory: `audioN` → N (1 to 255).
-pub fn track_of_dir(dir: &str) -> Option<u8> {
-    let digits = dir.strip_prefix("audio")?;
-    if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok().filter(|&n| n > 0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn directories_name_their_track() {
-        assert_eq!(track_of_dir("audio1"), Some(1));
-        assert_eq!(track_of_dir("audio255"), Some(255));
-        assert_eq!(track_of_dir("audio0"), None);
-        assert_eq!(track_of_dir("audio256"), None);
-        assert_eq!(track_of_dir("audio"), None);
-        assert_eq!(track_of_dir("audio+1"), None);
-        assert_eq!(track_of_dir("video1"), None);
-        assert_eq!(AudioTrack::dir(3), "audio3");
+        let audio = |track| {
+            Some(ExtraId {
+                media: MediaKind::Audio,
+                track,
+            })
+        };
+        assert_eq!(ExtraId::of_dir("audio1"), audio(1));
+        assert_eq!(ExtraId::of_dir("audio255"), audio(255));
+        assert_eq!(ExtraId::of_dir("audio0"), None);
+        assert_eq!(ExtraId::of_dir("audio256"), None);
+        assert_eq!(ExtraId::of_dir("audio"), None);
+        assert_eq!(ExtraId::of_dir("audio+1"), None);
+        assert_eq!(ExtraId::of_dir("subtitles1"), None);
+        let video = ExtraId {
+            media: MediaKind::Video,
+            track: 2,
+        };
+        assert_eq!(ExtraId::of_dir("video2"), Some(video));
+        assert_eq!(ExtraId::of_dir("video"), None, "the view, not a track");
+        assert_eq!(video.dir(), "video2");
+        assert_eq!(audio(3).map(ExtraId::dir).as_deref(), Some("audio3"));
         assert_eq!(
             view_of("video/seg1.m4s"),
             Some((MediaKind::Video, "seg1.m4s"))

@@ -84,27 +84,37 @@ pub fn multivariant(
     };
     let mut captions = Captions::NONE;
     let mut audio = Vec::new();
-    let mut variants: Vec<_> = suffixes
-        .iter()
-        .filter_map(|suffix| {
-            let stream = registry.get(&format!("{app}/{name}{suffix}"))?;
-            let mut variant = stream.variant(&format!("{name}{suffix}/index.m3u8"))?;
-            captions = captions.union(stream.captions());
-            let tracks = stream.audio_tracks();
-            if !tracks.is_empty() {
-                // A group per variant: its extra tracks are its own.
-                let group = format!("audio{}", audio.len());
-                let dir = format!("{name}{suffix}");
-                let split = stream.format() == hls_mux::Format::Fmp4;
-                audio.extend(audio_renditions(&group, &dir, &tracks, split));
-                variant = variant.audio(group);
-                if split {
-                    variant.uri = format!("{dir}/video/index.m3u8");
-                }
-            }
-            Some(variant)
-        })
-        .collect();
+    let mut variants = Vec::new();
+    for suffix in suffixes {
+        let Some(stream) = registry.get(&format!("{app}/{name}{suffix}")) else {
+            continue;
+        };
+        let Some(mut variant) = stream.variant(&format!("{name}{suffix}/index.m3u8")) else {
+            continue;
+        };
+        captions = captions.union(stream.captions());
+        let tracks = stream.audio_tracks();
+        if tracks.is_empty() {
+            variants.push(variant);
+            continue;
+        }
+        // A multitrack publish: a group per variant (its extra tracks are
+        // its own); with fMP4 the variants are its video tracks alone.
+        let group = format!("audio{}", audio.len());
+        let dir = format!("{name}{suffix}");
+        let split = stream.format() == hls_mux::Format::Fmp4;
+        audio.extend(audio_renditions(&group, &dir, &tracks, split));
+        if split {
+            variant.uri = format!("{dir}/video/index.m3u8");
+            variants.extend(
+                stream
+                    .video_variants(&dir)
+                    .into_iter()
+                    .map(|v| v.audio(&group)),
+            );
+        }
+        variants.push(variant.audio(group));
+    }
     if variants.is_empty() {
         return None;
     }

@@ -4,7 +4,7 @@
 //! | path | what |
 //! | --- | --- |
 //! | `/APP/KEY/index.m3u8` | the media playlist; `_HLS_msn`/`_HLS_part`/`_HLS_skip` are answered by [`hls_mux::playlist::MediaPlaylist::answer`]: at once, after waiting for the part (at most three target durations, then 503), or 400 |
-//! | `/APP/KEY/audioN/index.m3u8` and its files | an extra audio track of a multitrack publish ([`crate::hls::tracks`]) |
+//! | `/APP/KEY/audioN/…`, `/APP/KEY/videoN/…` | an extra audio or video track of a multitrack publish, its playlist and files ([`crate::hls::tracks`]) |
 //! | `/APP/KEY/video/…`, `/APP/KEY/audio0/…` | the stream's own fMP4 playlist and files cut to one track, for the multivariant playlist of a multitrack publish |
 //! | `/APP/KEY/init*.mp4`, `seg*`, `part*` | from memory; a part or segment about to be made (the preload hint) waits for it |
 //! | `/APP/KEY/manifest.mpd`, `dash-*` | with `--dash`: the stream as MPEG-DASH over the same segments, one representation per track ([`hls_mux::dash`]) |
@@ -48,6 +48,7 @@ use tokio::net::TcpListener;
 use tracing::{debug, warn};
 
 use crate::hls::stream::{FileKind, Served, Stream};
+use crate::hls::tracks::ExtraId;
 use crate::hls::variants;
 use crate::stall::WriteStall;
 use crate::{valid_name, Server};
@@ -368,13 +369,13 @@ async fn stream_path(
     };
     if file == "index.m3u8" {
         let reports = |text: &mut String| append_reports(server, app, name, text);
-        playlist(&stream, 0, peer, query, reports).await
+        playlist(&stream, None, peer, query, reports).await
     } else if matches!(file, "video/index.m3u8" | "audio0/index.m3u8") {
         // The single-track views of the stream's own playlist: its text,
         // its URIs resolved in the view's directory.
-        playlist(&stream, 0, peer, query, |_: &mut String| {}).await
-    } else if let Some(track) = audio_playlist(file) {
-        playlist(&stream, track, peer, query, |_: &mut String| {}).await
+        playlist(&stream, None, peer, query, |_: &mut String| {}).await
+    } else if let Some(extra) = extra_playlist(file) {
+        playlist(&stream, Some(extra), peer, query, |_: &mut String| {}).await
     } else if let Some(period) = key_period(file) {
         aes_key(server, &stream, period, peer, query).await
     } else if file == "manifest.mpd" || file.starts_with("dash-") {
@@ -474,17 +475,17 @@ fn append_reports(server: &Server, app: &str, name: &str, text: &mut String) {
     }
 }
 
-/// `audioN/index.m3u8` → N: the playlist of an extra audio track.
-fn audio_playlist(file: &str) -> Option<u8> {
-    let dir = file.strip_suffix("/index.m3u8")?;
-    crate::hls::tracks::track_of_dir(dir)
+/// `audioN/index.m3u8` or `videoN/index.m3u8`: the playlist of an extra
+/// track.
+fn extra_playlist(file: &str) -> Option<ExtraId> {
+    ExtraId::of_dir(file.strip_suffix("/index.m3u8")?)
 }
 
-/// The media playlist of `track` (0: the stream's own; else an extra audio
-/// track's), with blocking reloads.
+/// The media playlist of `extra` (`None`: the stream's own), with blocking
+/// reloads.
 async fn playlist(
     stream: &Stream,
-    track: u8,
+    extra: Option<ExtraId>,
     peer: Option<SocketAddr>,
     query: &str,
     reports: impl Fn(&mut String),
@@ -497,14 +498,14 @@ async fn playlist(
     loop {
         // Mark the current state seen before asking, so no change is missed.
         changes.borrow_and_update();
-        let Some(answer) = stream.answer(track, query) else {
+        let Some(answer) = stream.answer(extra, query) else {
             return not_found();
         };
         match answer {
             ReloadAnswer::Ready(mut text) => {
                 reports(&mut text);
                 let mut response = with_type(Body::full(text), "application/vnd.apple.mpegurl");
-                if let Ok(value) = HeaderValue::from_str(&stream.cache_control(track, query)) {
+                if let Ok(value) = HeaderValue::from_str(&stream.cache_control(extra, query)) {
                     response.headers_mut().insert(CACHE_CONTROL, value);
                 }
                 return response;
