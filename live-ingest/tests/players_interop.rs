@@ -443,32 +443,35 @@ fn hlsjs_plays_mpeg_ts_without_parts() {
 }
 
 /// An ABR ladder (issue 15) as an encoder sends one: a single FFmpeg 9
-/// process publishing two renditions (640x360 and 320x240 libx264 with key
-/// frames at the same instants, so hls.js does not merge them as redundant
-/// copies of one level) to `ladder_360` and `ladder_240` under
-/// `--variants _360,_240`. The player loads the multivariant URL
-/// `/live/ladder.m3u8`, makes two levels of it with the playlist's
-/// resolutions, starts on `first` (its own choice: hls.js takes the first
-/// listed, Shaka its bandwidth estimate's), is switched to the other level
-/// three seconds in (`switchTo`, as a throttled or freed network would), and
-/// plays on at that size without losing frames.
-fn play_ladder(player: &str, first: usize) {
+/// process publishing three renditions (640x360, 480x270 and 320x240
+/// libx264 with key frames at the same instants, so hls.js does not merge
+/// them as redundant copies of one level, and time-aligned, so a switch
+/// meets no gap) to `ladder_360`, `ladder_270` and `ladder_240` under
+/// `--variants _360,_270,_240`. The player loads the multivariant URL
+/// `/live/ladder.m3u8`, makes three levels of it with the playlist's
+/// resolutions, starts where it chooses (hls.js on the first listed, Shaka
+/// on its bandwidth estimate's), is switched to level `to` three seconds in
+/// (`switchTo`, as a throttled or freed network would), and plays on at that
+/// size without losing frames.
+fn play_ladder(player: &str, to: usize) {
     install_players();
     let dir = common::scratch("players-ladder");
     let high = common::encode_test_pattern(&dir, "high", "640x360", "800k", 30);
+    let middle = common::encode_test_pattern(&dir, "middle", "480x270", "450k", 30);
     let low = common::encode_test_pattern(&dir, "low", "320x240", "250k", 30);
     let (bound, _server) = common::start_server(Config {
-        variants: vec!["_360".into(), "_240".into()],
+        variants: vec!["_360".into(), "_270".into(), "_240".into()],
         ..Config::default()
     });
     let _encoder = common::publish_ladder(&[
         (&high, &format!("rtmp://{}/live/ladder_360", bound.rtmp)),
+        (&middle, &format!("rtmp://{}/live/ladder_270", bound.rtmp)),
         (&low, &format!("rtmp://{}/live/ladder_240", bound.rtmp)),
     ]);
     let start = Instant::now();
     loop {
         let response = common::http_get(bound.http, "/live/ladder.m3u8");
-        if response.text().matches("#EXT-X-STREAM-INF").count() == 2 {
+        if response.text().matches("#EXT-X-STREAM-INF").count() == 3 {
             break;
         }
         assert!(
@@ -479,7 +482,6 @@ fn play_ladder(player: &str, first: usize) {
         std::thread::sleep(Duration::from_millis(100));
     }
     let url = format!("http://{}/live/ladder.m3u8", bound.http);
-    let to = 1 - first;
     let query = format!("switchTo={to}");
     let report = report_of(player, &run_harness_with(player, &url, &query));
     // (width, height) of each entry of the list at `pointer`, by JSON pointers.
@@ -493,28 +495,33 @@ fn play_ladder(player: &str, first: usize) {
     let levels = pairs("/levels", "/width", "/height");
     assert_eq!(
         levels,
-        [(320, 240), (640, 360)],
+        [(320, 240), (480, 270), (640, 360)],
         "{player} levels: {report}"
     );
     // `sizes` holds [time, width, height] at each resize of the video.
     let sizes = pairs("/sizes", "/1", "/2");
-    assert_eq!(sizes.first(), Some(&levels[first]), "the start: {sizes:?}");
+    assert_ne!(
+        sizes.first(),
+        Some(&levels[to]),
+        "started elsewhere: {sizes:?}"
+    );
     assert_eq!(sizes.last(), Some(&levels[to]), "switched: {sizes:?}");
+    eprintln!("{player} (ladder): sizes {sizes:?}");
     assert_played_well(&format!("{player} (ladder)"), &report);
 }
 
 #[test]
 #[ignore = "needs peers: ffmpeg9 with libx264, chromium, npm players (../shared/peers)"]
-fn hlsjs_plays_a_two_publisher_ladder_and_switches_up() {
+fn hlsjs_plays_a_three_rung_ladder_and_switches_up() {
     let _one = lock();
-    play_ladder("hlsjs", 0);
+    play_ladder("hlsjs", 2);
 }
 
 #[test]
 #[ignore = "needs peers: ffmpeg9 with libx264, chromium, npm players (../shared/peers)"]
-fn shaka_plays_a_two_publisher_ladder_and_switches_down() {
+fn shaka_plays_a_three_rung_ladder_and_switches_down() {
     let _one = lock();
-    play_ladder("shaka", 1);
+    play_ladder("shaka", 0);
 }
 
 /// AES-128 (`--encrypt aes-128`, a new key every two segments) with the

@@ -1,13 +1,15 @@
-//! Interop: an ABR ladder from two FFmpeg 9 publishers (issue 15).
+//! Interop: an ABR ladder from three FFmpeg 9 publishers (issue 15).
 //!
-//! FFmpeg 9 encodes two renditions of the same test pattern with libx264 and
-//! AAC (640x360 at 800 kb/s and 320x240 at 250 kb/s, a key frame a second)
-//! and publishes each in real time as `live/ladder_360` and `live/ladder_240`
-//! to the server, started with `variants = ["_360", "_240"]`. While they are
-//! live, `/live/ladder.m3u8` lists both, lowest bandwidth first, with the
-//! resolutions and codecs of the sources; FFmpeg 9 reads that multivariant
-//! URL (its HLS demuxer opens every variant), follows both media playlists to
-//! their end, and decodes exactly the source files' video frames from each.
+//! FFmpeg 9 encodes three renditions of the same test pattern with libx264
+//! and AAC (640x360 at 800 kb/s, 480x270 at 450 kb/s and 320x240 at 250
+//! kb/s, a key frame a second) and three FFmpeg 9 processes publish them in
+//! real time as `live/ladder_360`, `live/ladder_270` and `live/ladder_240`
+//! to the server, started with `variants = ["_360", "_270", "_240"]`. While
+//! they are live, `/live/ladder.m3u8` lists all three, lowest bandwidth
+//! first, with the resolutions and codecs of the sources; FFmpeg 9 reads that
+//! multivariant URL (its HLS demuxer opens every variant), follows the media
+//! playlists to their end, and decodes exactly the source files' video
+//! frames from each.
 //! Published by one FFmpeg process with two outputs, as an encoder sends a
 //! ladder, the two renditions carry the same program date for each segment.
 
@@ -99,12 +101,13 @@ fn video_frames(input: &str) -> (Vec<Vec<String>>, String) {
 
 #[test]
 #[ignore = "needs peers: ffmpeg9 with libx264 (../shared/peers/install.sh)"]
-fn ffmpeg_reads_both_renditions_of_a_two_publisher_ladder() {
+fn ffmpeg_reads_every_rendition_of_a_three_publisher_ladder() {
     let dir = common::scratch("variants-interop");
     let high = common::encode_test_pattern(&dir, "high", "640x360", "800k", 12);
+    let middle = common::encode_test_pattern(&dir, "middle", "480x270", "450k", 12);
     let low = common::encode_test_pattern(&dir, "low", "320x240", "250k", 12);
     let (bound, _server) = common::start_server(Config {
-        variants: vec!["_360".into(), "_240".into()],
+        variants: vec!["_360".into(), "_270".into(), "_240".into()],
         target_duration: 1.0,
         part_duration: Some(0.5),
         window: 0,
@@ -112,23 +115,33 @@ fn ffmpeg_reads_both_renditions_of_a_two_publisher_ladder() {
     });
     let url = |key: &str| format!("rtmp://{}/live/{key}", bound.rtmp);
     let path = |p: &Path| p.to_str().expect("utf-8 path").to_owned();
-    let high_publisher = common::script(
-        "client-publish.sh",
-        &["ffmpeg9", &url("ladder_360"), &path(&high)],
-    );
-    let low_publisher = common::script(
-        "client-publish.sh",
-        &["ffmpeg9", &url("ladder_240"), &path(&low)],
-    );
-    let parsed = multivariant_with(&bound, 2, Duration::from_secs(20));
+    let publish = |key: &str, file: &Path| {
+        common::script("client-publish.sh", &["ffmpeg9", &url(key), &path(file)])
+    };
+    let publishers = [
+        publish("ladder_360", &high),
+        publish("ladder_270", &middle),
+        publish("ladder_240", &low),
+    ];
+    let parsed = multivariant_with(&bound, 3, Duration::from_secs(20));
     let uris: Vec<&str> = parsed.variants.iter().map(|v| v.uri.as_str()).collect();
-    assert_eq!(uris, ["ladder_240/index.m3u8", "ladder_360/index.m3u8"]);
+    assert_eq!(
+        uris,
+        [
+            "ladder_240/index.m3u8",
+            "ladder_270/index.m3u8",
+            "ladder_360/index.m3u8"
+        ]
+    );
     let sizes: Vec<_> = parsed
         .variants
         .iter()
         .map(|v| v.resolution.map(|r| (r.width, r.height)))
         .collect();
-    assert_eq!(sizes, [Some((320, 240)), Some((640, 360))]);
+    assert_eq!(
+        sizes,
+        [Some((320, 240)), Some((480, 270)), Some((640, 360))]
+    );
     for variant in &parsed.variants {
         let codecs = variant.codecs.as_deref().unwrap_or("");
         assert!(codecs.starts_with("avc1.4d") && codecs.ends_with(",mp4a.40.2"));
@@ -138,9 +151,9 @@ fn ffmpeg_reads_both_renditions_of_a_two_publisher_ladder() {
     // Several segments in, BANDWIDTH against the peak a player measures
     // (BANDWIDTH only grows: the measure lies between two loads of it).
     std::thread::sleep(Duration::from_secs(4));
-    let before = multivariant_with(&bound, 2, Duration::from_secs(1));
+    let before = multivariant_with(&bound, 3, Duration::from_secs(1));
     let served: Vec<_> = uris.iter().map(|uri| served_peak(&bound, uri)).collect();
-    let after = multivariant_with(&bound, 2, Duration::from_secs(1));
+    let after = multivariant_with(&bound, 3, Duration::from_secs(1));
     for (n, (peak, segments)) in served.iter().enumerate() {
         let (low, high) = (before.variants[n].bandwidth, after.variants[n].bandwidth);
         eprintln!(
@@ -157,18 +170,23 @@ fn ffmpeg_reads_both_renditions_of_a_two_publisher_ladder() {
             "within 10 %: {high}, {peak}"
         );
     }
-    let (low_bw, high_bw) = (after.variants[0].bandwidth, after.variants[1].bandwidth);
-    assert!(high_bw > low_bw * 2, "BANDWIDTH {low_bw} then {high_bw}");
-    // FFmpeg follows both renditions from their first segment to their end.
+    let bandwidths: Vec<u64> = after.variants.iter().map(|v| v.bandwidth).collect();
+    assert!(
+        bandwidths.windows(2).all(|w| w[1] > w[0] * 13 / 10),
+        "BANDWIDTH rises by rung: {bandwidths:?}"
+    );
+    // FFmpeg follows every rendition from its first segment to its end.
     let master = format!("http://{}/live/ladder.m3u8", bound.http);
     let (streams, text) = video_frames(&master);
-    for publisher in [high_publisher, low_publisher] {
+    for publisher in publishers {
         let ended = publisher.wait(Duration::from_secs(30));
         assert!(ended.status.success(), "{ended:?}");
     }
-    let (mut sources, _) = video_frames(&path(&low));
-    sources.extend(video_frames(&path(&high)).0);
-    assert_eq!(streams.len(), 2, "{text}");
+    let mut sources = Vec::new();
+    for file in [&low, &middle, &high] {
+        sources.extend(video_frames(&path(file)).0);
+    }
+    assert_eq!(streams.len(), 3, "{text}");
     for (n, (got, source)) in streams.iter().zip(&sources).enumerate() {
         assert_eq!(source.len(), 360, "12 s at 30 fps");
         assert_eq!(got.len(), source.len(), "rendition {n}: frames");
