@@ -1160,6 +1160,26 @@ async fn a_second_audio_track_is_an_alternative_rendition() {
     // An RTMP player waiting before the publisher gets both tracks as sent.
     let mut player = Client::play(bound.rtmp, "mt").await.expect("play");
     let mut publisher = Client::publish(bound.rtmp, "mt").await.expect("publish");
+    // What the publisher says of track 1 (Enhanced RTMP v2's per-track map).
+    let track = amf0::Object::from_iter([
+        ("language", amf0::Value::from("es")),
+        ("name", amf0::Value::from("Comentario")),
+    ]);
+    let map = amf0::Object::from_iter([("1", amf0::Value::Object(track))]);
+    let fields = amf0::Object::from_iter([("audioTrackIdInfoMap", amf0::Value::Object(map))]);
+    let mut metadata = bytes::BytesMut::new();
+    let values = [
+        amf0::Value::from("@setDataFrame"),
+        amf0::Value::from("onMetaData"),
+        amf0::Value::EcmaArray {
+            declared_len: 1,
+            properties: fields,
+        },
+    ];
+    amf0::encode_all(&values, &mut metadata);
+    publisher
+        .session
+        .send_media(MediaKind::Data, 0, metadata.freeze());
     let both = |kind, payload: &Bytes| match kind {
         MediaKind::Audio => vec![payload.clone(), on_track(payload, 1)],
         _ => vec![payload.clone()],
@@ -1218,11 +1238,12 @@ async fn a_second_audio_track_is_an_alternative_rendition() {
                 m3u8_rs::AlternativeMediaType::Audio,
                 Some("mt/audio1/index.m3u8".to_owned()),
                 false,
-                "Audio 2".to_owned()
+                "Comentario".to_owned()
             ),
         ],
         "{playlist:?}"
     );
+    assert_eq!(playlist.alternatives[1].language.as_deref(), Some("es"));
     let group = playlist.alternatives[0].group_id.clone();
     assert_eq!(playlist.variants[0].audio, Some(group));
     publisher.close().await;

@@ -30,7 +30,9 @@ use tracing::{info, warn};
 use super::bucket::{Bucket, StoreHandle};
 use super::disk::StreamDir;
 use super::record::Recording;
-use super::tracks::{cut, view_of, ExtraId, ExtraTrack, MAX_EXTRA_TRACKS};
+use super::tracks::{
+    audio_labels, cut, view_of, ExtraId, ExtraTrack, TrackLabel, MAX_EXTRA_TRACKS,
+};
 use super::variants::GroupClock;
 use crate::metrics::WriteFailures;
 use crate::{Config, ConfigError, Refused};
@@ -55,6 +57,17 @@ const KEPT_INITS: usize = 8;
 pub const KEPT_EVENTS: usize = 16;
 /// Viewers remembered at most (addresses that loaded the playlist lately).
 const MAX_VIEWERS: usize = 4096;
+
+/// An audio track of a multitrack publish ([`Stream::audio_tracks`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AudioInfo {
+    /// Its track id.
+    pub track: u8,
+    /// Its channel count, when known.
+    pub channels: Option<u8>,
+    /// Its name and language, where the publisher sends them.
+    pub label: TrackLabel,
+}
 
 /// What kind of file a URI holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,6 +179,8 @@ struct State {
     extra_tracks: Vec<ExtraTrack>,
     /// The tracks of the latest init segments (for their single-track views).
     inits: VecDeque<(String, Tracks)>,
+    /// What the publisher's `onMetaData` says of its audio tracks.
+    audio_labels: Vec<(u8, TrackLabel)>,
 }
 
 /// One stream (a key): see the [module docs](self).
@@ -247,6 +262,7 @@ impl Stream {
             dash: options.dash.then(Dash::new),
             extra_tracks: Vec::new(),
             inits: VecDeque::new(),
+            audio_labels: Vec::new(),
         };
         state.recording = open_recording(options, key);
         Ok(Stream {
@@ -495,27 +511,33 @@ impl Stream {
         }
     }
 
-    /// The audio tracks of a multitrack publish with a segment to play:
-    /// track id and channel count (when known), by track id, track 0 (the
-    /// audio in the stream's own segments) first; empty when the publish
-    /// has no extra track.
-    pub fn audio_tracks(&self) -> Vec<(u8, Option<u8>)> {
+    /// The audio tracks of a multitrack publish with a segment to play, by
+    /// track id, track 0 (the audio in the stream's own segments) first;
+    /// empty when the publish has no extra track.
+    pub fn audio_tracks(&self) -> Vec<AudioInfo> {
         let state = self.lock();
         if state.extra_tracks.is_empty() {
             return Vec::new();
         }
-        let channels = |tracks: &Tracks| tracks.audio.as_ref().and_then(|c| c.channels());
+        let info = |track: u8, tracks: &Tracks| AudioInfo {
+            track,
+            channels: tracks.audio.as_ref().and_then(|c| c.channels()),
+            label: (state.audio_labels.iter())
+                .find(|(id, _)| *id == track)
+                .map(|(_, label)| label.clone())
+                .unwrap_or_default(),
+        };
         let main = state.muxer.tracks();
         let mut tracks: Vec<_> = (main.audio.is_some())
-            .then(|| (0, channels(main)))
+            .then(|| info(0, main))
             .into_iter()
             .collect();
         let extra = (state.extra_tracks.iter())
             .filter(|e| e.id.media == flv::MediaType::Audio)
             .filter(|e| e.muxer.playlist().segments().next().is_some())
-            .map(|e| (e.id.track, channels(e.muxer.tracks())));
+            .map(|e| info(e.id.track, e.muxer.tracks()));
         tracks.extend(extra);
-        tracks.sort_unstable();
+        tracks.sort_unstable_by_key(|t| t.track);
         tracks
     }
 
@@ -570,6 +592,10 @@ impl Stream {
         let Ok(script) = flv::tag::ScriptData::parse(payload) else {
             return;
         };
+        if script.name.as_str() == Some("onMetaData") {
+            state.audio_labels = audio_labels(&script);
+            return;
+        }
         let timestamp = i64::try_from(timestamp).unwrap_or(i64::MAX);
         let cue = match hls_mux::Cue::from_script(&script, timestamp) {
             Ok(Some(cue)) => cue,

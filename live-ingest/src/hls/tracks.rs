@@ -146,6 +146,62 @@ impl ExtraTrack {
     }
 }
 
+/// What a publisher says of one of its audio tracks in `onMetaData`'s
+/// `audioTrackIdInfoMap` (Enhanced RTMP v2: an object per track id), where
+/// it says it: a `name` (or `title`, `label`) and a `language` (or `lang`,
+/// an RFC 5646 tag). The specification names no such field; these are read
+/// when present, and a player's menu shows `Audio N` without them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrackLabel {
+    /// What a player's menu shows.
+    pub name: Option<String>,
+    /// The language.
+    pub language: Option<String>,
+}
+
+/// The longest name taken (in characters).
+pub const MAX_NAME: usize = 64;
+
+/// The labels of the audio tracks an `onMetaData` describes, by track id.
+pub fn audio_labels(script: &flv::tag::ScriptData) -> Vec<(u8, TrackLabel)> {
+    if script.name.as_str() != Some("onMetaData") {
+        return Vec::new();
+    }
+    let Some(map) = script
+        .values
+        .first()
+        .and_then(|v| v.get("audioTrackIdInfoMap"))
+    else {
+        return Vec::new();
+    };
+    let Some(map) = map.as_object() else {
+        return Vec::new();
+    };
+    let text = |track: &amf0::Value, keys: &[&str]| {
+        keys.iter()
+            .find_map(|key| track.get(key).and_then(amf0::Value::as_str))
+            .map(str::to_owned)
+    };
+    let mut out = Vec::new();
+    for (id, track) in map.iter().take(256) {
+        let Some(id) = id.as_str().and_then(|id| id.parse::<u8>().ok()) else {
+            continue;
+        };
+        let name = text(track, &["name", "title", "label"]).filter(|n| {
+            !n.is_empty()
+                && n.chars().count() <= MAX_NAME
+                && !n.chars().any(|c| c.is_control() || c == '"')
+        });
+        let language = text(track, &["language", "lang"]).filter(|l| {
+            (2..=35).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+        if name.is_some() || language.is_some() {
+            out.push((id, TrackLabel { name, language }));
+        }
+    }
+    out
+}
+
 /// The single-track view a name is in (`video/NAME` or `audio0/NAME`), and
 /// the name in the stream's own files.
 pub fn view_of(name: &str) -> Option<(MediaKind, &str)> {
@@ -193,6 +249,52 @@ pub(super) fn cut(served: &Served, tracks: &Tracks, media: MediaKind) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn metadata(map: amf0::Value) -> flv::tag::ScriptData {
+        let fields = amf0::Object::from_iter([("audioTrackIdInfoMap", map)]);
+        let mut body = bytes::BytesMut::new();
+        let values = [
+            amf0::Value::from("onMetaData"),
+            amf0::Value::EcmaArray {
+                declared_len: 1,
+                properties: fields,
+            },
+        ];
+        amf0::encode_all(&values, &mut body);
+        flv::tag::ScriptData::parse(&body.freeze()).expect("a script body")
+    }
+
+    #[test]
+    fn labels_come_from_the_track_map_when_sent() {
+        let track = |pairs: &[(&str, &str)]| {
+            amf0::Value::Object(amf0::Object::from_iter(
+                pairs.iter().map(|(k, v)| (*k, amf0::Value::from(*v))),
+            ))
+        };
+        let map = amf0::Value::Object(amf0::Object::from_iter([
+            ("1", track(&[("name", "Commentary"), ("language", "es")])),
+            ("2", track(&[("title", "Director"), ("lang", "en-GB")])),
+            (
+                "3",
+                track(&[("name", "bad\"quote"), ("language", "not a tag")]),
+            ),
+            ("4", track(&[("audiodatarate", "128")])),
+            ("x", track(&[("name", "no id")])),
+        ]));
+        let labels = audio_labels(&metadata(map));
+        let label = |name: &str, language: &str| TrackLabel {
+            name: Some(name.into()),
+            language: Some(language.into()),
+        };
+        assert_eq!(
+            labels,
+            [
+                (1, label("Commentary", "es")),
+                (2, label("Director", "en-GB"))
+            ]
+        );
+        assert!(audio_labels(&metadata(amf0::Value::from(1.0))).is_empty());
+    }
 
     #[test]
     fn directories_name_their_track() {

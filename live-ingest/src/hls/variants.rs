@@ -31,27 +31,37 @@ use hls_mux::captions::Captions;
 use hls_mux::playlist::{AudioRendition, ClosedCaptions, MultivariantPlaylist, RenditionReport};
 use hls_mux::{ClockAnchor, Muxer};
 
+use super::stream::AudioInfo;
 use super::Registry;
 
 /// The audio renditions of a multitrack stream whose playlist is at
 /// `DIR/index.m3u8`: track 0 (the default) in the variant's segments, or
 /// with `split` (fMP4) in the single-track view `DIR/audio0/index.m3u8`
 /// (the variant is then `DIR/video/index.m3u8`); each extra track in
-/// `DIR/audioN/index.m3u8`; named `Audio 1`, `Audio 2`... (the track id
-/// plus one).
+/// `DIR/audioN/index.m3u8`; named as the publisher names them, or `Audio 1`,
+/// `Audio 2`... (the track id plus one).
 fn audio_renditions(
     group: &str,
     dir: &str,
-    tracks: &[(u8, Option<u8>)],
+    tracks: &[AudioInfo],
     split: bool,
 ) -> Vec<AudioRendition> {
     let mut out = Vec::new();
-    for &(track, channels) in tracks {
+    for info in tracks {
+        let track = info.track;
         let uri = (track != 0 || split).then(|| format!("{dir}/audio{track}/index.m3u8"));
-        let name = format!("Audio {}", u16::from(track) + 1);
+        let fallback = format!("Audio {}", u16::from(track) + 1);
+        let mut name = info.label.name.clone().unwrap_or_else(|| fallback.clone());
+        // NAME is unique in a group (RFC 8216 4.3.4.1.1).
+        if out.iter().any(|r: &AudioRendition| r.name == name) {
+            name = format!("{name} ({fallback})");
+        }
         let mut rendition = AudioRendition::new(group, name, uri).default(track == 0);
-        if let Some(channels) = channels {
+        if let Some(channels) = info.channels {
             rendition = rendition.channels(channels);
+        }
+        if let Some(language) = &info.label.language {
+            rendition = rendition.language(language.clone());
         }
         out.push(rendition);
     }
