@@ -1244,6 +1244,27 @@ async fn a_second_audio_track_is_an_alternative_rendition() {
         "{playlist:?}"
     );
     assert_eq!(playlist.alternatives[1].language.as_deref(), Some("es"));
+    // `/stats` shows both audio tracks as the probe saw them.
+    let stats: serde_json::Value =
+        serde_json::from_slice(&get(bound.http, "/stats").await.body).expect("JSON");
+    let tracks = stats["streams"][0]["tracks"].as_array().expect("tracks");
+    let audio: Vec<_> = (tracks.iter())
+        .filter(|t| t["media"] == "audio")
+        .map(|t| {
+            (
+                t["track"].as_u64(),
+                t["codec"].as_str(),
+                t["frames"].as_u64() > Some(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        audio,
+        [
+            (Some(0), Some("mp4a.40.2"), true),
+            (Some(1), Some("mp4a.40.2"), true)
+        ]
+    );
     let group = playlist.alternatives[0].group_id.clone();
     assert_eq!(playlist.variants[0].audio, Some(group));
     publisher.close().await;

@@ -1,5 +1,6 @@
 //! `/stats`: per stream, the codecs, resolution, frame rate, bit rate,
-//! viewers, uptime and the latest `media-probe` events, as JSON.
+//! every track (multitrack ones too) as the probe saw it, viewers, uptime and
+//! the latest `media-probe` events, as JSON.
 
 use serde_json::{json, Value};
 
@@ -53,6 +54,26 @@ pub fn stream_json(s: &Snapshot) -> Value {
     let video_summary = summary_track(flv::MediaType::Video);
     let audio_summary = summary_track(flv::MediaType::Audio);
     let bitrate: f64 = s.summary.tracks.iter().filter_map(|t| t.bitrate()).sum();
+    // Every track the probe saw, multitrack ones too.
+    let tracks: Vec<Value> = (s.summary.tracks.iter())
+        .map(|t| {
+            json!({
+                "media": match t.media {
+                    flv::MediaType::Video => "video",
+                    flv::MediaType::Audio => "audio",
+                },
+                "track": t.track,
+                "codec": t.codec_string,
+                "width": t.size.map(|size| size.0),
+                "height": t.size.map(|size| size.1),
+                "sample_rate": t.audio.map(|a| a.0),
+                "channels": t.audio.map(|a| a.1),
+                "fps": t.fps().map(round3),
+                "bitrate_bps": t.bitrate().map(f64::round),
+                "frames": t.frames,
+            })
+        })
+        .collect();
     let events: Vec<Value> = s
         .events
         .iter()
@@ -87,6 +108,7 @@ pub fn stream_json(s: &Snapshot) -> Value {
             "bitrate_bps": audio_summary.and_then(|t| t.bitrate()).map(f64::round),
         })),
         "bitrate_bps": bitrate.round(),
+        "tracks": tracks,
         "segment_bandwidth_bps": s.bandwidth,
         "viewers": s.viewers,
         "segments": s.segments,
