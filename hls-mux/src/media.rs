@@ -189,6 +189,22 @@ impl Tracks {
         }
     }
 
+    /// `media`'s track alone (a single-track rendition of these tracks);
+    /// `None` when there is no such track.
+    pub fn only(&self, media: MediaKind) -> Option<Tracks> {
+        let config = self.get(media)?.clone();
+        Some(match media {
+            MediaKind::Video => Tracks {
+                video: Some(config),
+                audio: None,
+            },
+            MediaKind::Audio => Tracks {
+                video: None,
+                audio: Some(config),
+            },
+        })
+    }
+
     /// The `CODECS` attribute value: the codec strings of the tracks present,
     /// video first, comma-separated.
     pub fn codecs(&self) -> String {

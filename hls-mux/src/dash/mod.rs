@@ -255,18 +255,10 @@ impl Dash {
             ("video", MediaKind::Video, &tracks.video),
             ("audio", MediaKind::Audio, &tracks.audio),
         ] {
-            let (Some(config), Some((track_id, timescale))) = (config, muxed.track(media)) else {
+            let (Some(config), Some((track_id, timescale)), Some(single)) =
+                (config, muxed.track(media), tracks.only(media))
+            else {
                 continue;
-            };
-            let single = match media {
-                MediaKind::Video => Tracks {
-                    video: Some(config.clone()),
-                    audio: None,
-                },
-                MediaKind::Audio => Tracks {
-                    video: None,
-                    audio: Some(config.clone()),
-                },
             };
             representations.push(Representation {
                 id,

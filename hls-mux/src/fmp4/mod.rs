@@ -155,6 +155,14 @@ impl Fmp4Writer {
     }
 }
 
+/// The track id the writer gives `media`'s track of `tracks` (video 1,
+/// audio 2 beside video, else 1), without building the init segment;
+/// `None` when there is no such track or the writer refuses `tracks`.
+pub fn track_id(tracks: &Tracks, media: MediaKind) -> Option<u32> {
+    let infos = init::track_infos(tracks).ok()?;
+    infos.iter().find(|t| t.media == media).map(|t| t.track_id)
+}
+
 /// The duration in 90 kHz ticks that the fragment writer turns into
 /// `track_ticks` ticks of `timescale` for a sample at `dts` (90 kHz): the
 /// writer takes durations as differences of rescaled times, so the 90 kHz

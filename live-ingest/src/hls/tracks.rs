@@ -215,27 +215,10 @@ pub fn view_of(name: &str) -> Option<(MediaKind, &str)> {
 /// `served` (a muxed fMP4 file of the stream, made with `tracks`) cut down to
 /// its `media` track; `None` when it has no such track.
 pub(super) fn cut(served: &Served, tracks: &Tracks, media: MediaKind) -> Option<Served> {
-    let config = tracks.get(media)?.clone();
     let data = match served.kind {
-        FileKind::Init => {
-            let single = match media {
-                MediaKind::Video => Tracks {
-                    video: Some(config),
-                    audio: None,
-                },
-                MediaKind::Audio => Tracks {
-                    video: None,
-                    audio: Some(config),
-                },
-            };
-            vec![Fmp4Writer::new(&single).ok()?.init_segment()]
-        }
-        // The fMP4 writer's track ids: video 1, audio 2 beside video.
+        FileKind::Init => vec![Fmp4Writer::new(&tracks.only(media)?).ok()?.init_segment()],
         _ => {
-            let track_id = match media {
-                MediaKind::Audio if tracks.video.is_some() => 2,
-                _ => 1,
-            };
+            let track_id = hls_mux::fmp4::track_id(tracks, media)?;
             hls_mux::dash::track_segment(&served.data, track_id).ok()?
         }
     };
