@@ -69,6 +69,32 @@ pub struct AudioInfo {
     pub label: TrackLabel,
 }
 
+/// The parts kept: those of the open segment, then of each of the latest
+/// [`PART_SEGMENTS`] segments.
+#[derive(Debug, Default)]
+pub(super) struct PartWindow {
+    open: Vec<String>,
+    recent: VecDeque<Vec<String>>,
+}
+
+impl PartWindow {
+    /// A part of the open segment.
+    pub(super) fn part(&mut self, uri: String) {
+        self.open.push(uri);
+    }
+
+    /// The open segment is complete: its parts join the recent ones, and
+    /// the parts that left the window are returned, to be deleted.
+    pub(super) fn segment(&mut self) -> Vec<String> {
+        self.recent.push_back(std::mem::take(&mut self.open));
+        let mut gone = Vec::new();
+        while self.recent.len() > PART_SEGMENTS {
+            gone.extend(self.recent.pop_front().unwrap_or_default());
+        }
+        gone
+    }
+}
+
 /// What kind of file a URI holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileKind {
@@ -155,8 +181,7 @@ struct State {
     adapter: FlvAdapter,
     files: HashMap<String, Served>,
     /// Parts of the open segment, then of each recent segment.
-    open_parts: Vec<String>,
-    parts: VecDeque<Vec<String>>,
+    parts: PartWindow,
     publisher: Option<u64>,
     publishes: u32,
     publish_started: Instant,
@@ -243,8 +268,7 @@ impl Stream {
             muxer,
             adapter: FlvAdapter::new(),
             files: HashMap::new(),
-            open_parts: Vec::new(),
-            parts: VecDeque::new(),
+            parts: PartWindow::default(),
             publisher: Some(publisher),
             publishes: 1,
             publish_started: now,
@@ -1030,7 +1054,7 @@ fn drain(
                 if let (Some(encryption), Some(msn)) = (encryption, part_msn(&uri)) {
                     keys_to_disk(state, encryption, msn);
                 }
-                state.open_parts.push(uri.clone());
+                state.parts.part(uri.clone());
                 store(state, uri, data, FileKind::Part, format);
             }
             Output::Segment {
@@ -1061,14 +1085,10 @@ fn drain(
                     dash_error = pushed.err().or(dash_error);
                 }
                 store(state, uri, data, FileKind::Segment, format);
-                let parts = std::mem::take(&mut state.open_parts);
-                state.parts.push_back(parts);
-                while state.parts.len() > PART_SEGMENTS {
-                    for uri in state.parts.pop_front().unwrap_or_default() {
-                        state.files.remove(&uri);
-                        if let Some(disk) = state.disk.as_mut() {
-                            disk.remove(&uri);
-                        }
+                for uri in state.parts.segment() {
+                    state.files.remove(&uri);
+                    if let Some(disk) = state.disk.as_mut() {
+                        disk.remove(&uri);
                     }
                 }
             }
@@ -1187,6 +1207,20 @@ fn number(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parts_leave_with_the_segment_that_leaves_the_window() {
+        let mut window = PartWindow::default();
+        for msn in 0..=PART_SEGMENTS {
+            window.part(format!("part{msn}.0.m4s"));
+            window.part(format!("part{msn}.1.m4s"));
+            let gone = window.segment();
+            match msn {
+                PART_SEGMENTS => assert_eq!(gone, ["part0.0.m4s", "part0.1.m4s"]),
+                _ => assert!(gone.is_empty(), "{msn}: {gone:?}"),
+            }
+        }
+    }
 
     #[test]
     fn names_of_what_is_coming() {

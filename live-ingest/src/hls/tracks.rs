@@ -22,14 +22,14 @@
 //! 0's do, and its program dates take the stream's clock anchor, so a player
 //! switching tracks finds the same times in both.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::time::SystemTime;
 
 use bytes::Bytes;
 use hls_mux::fmp4::Fmp4Writer;
 use hls_mux::{FlvAdapter, Format, MediaKind, Muxer, MuxerOptions, Output, Tracks};
 
-use super::stream::{FileKind, Served, PART_SEGMENTS};
+use super::stream::{FileKind, PartWindow, Served};
 
 /// Extra tracks a stream takes at most; more are counted as errors and not
 /// packaged (each one costs a muxer and its live window).
@@ -75,8 +75,7 @@ pub(super) struct ExtraTrack {
     pub(super) muxer: Muxer,
     pub(super) adapter: FlvAdapter,
     /// Parts of the open segment, then of each recent segment.
-    open_parts: Vec<String>,
-    parts: VecDeque<Vec<String>>,
+    parts: PartWindow,
 }
 
 impl ExtraTrack {
@@ -90,8 +89,7 @@ impl ExtraTrack {
             id,
             muxer: Muxer::new(options.clone())?,
             adapter: FlvAdapter::for_track(id.track),
-            open_parts: Vec::new(),
-            parts: VecDeque::new(),
+            parts: PartWindow::default(),
         })
     }
 
@@ -114,15 +112,12 @@ impl ExtraTrack {
                 Output::Init { uri, data } => store(files, &uri, vec![data], FileKind::Init),
                 Output::Part { uri, data, .. } => {
                     store(files, &uri, data, FileKind::Part);
-                    self.open_parts.push(uri);
+                    self.parts.part(uri);
                 }
                 Output::Segment { uri, data, .. } => {
                     store(files, &uri, data, FileKind::Segment);
-                    self.parts.push_back(std::mem::take(&mut self.open_parts));
-                    while self.parts.len() > PART_SEGMENTS {
-                        for uri in self.parts.pop_front().unwrap_or_default() {
-                            files.remove(&format!("{dir}/{uri}"));
-                        }
+                    for uri in self.parts.segment() {
+                        files.remove(&format!("{dir}/{uri}"));
                     }
                 }
                 Output::Removed { uris } => {
