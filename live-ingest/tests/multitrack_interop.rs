@@ -30,26 +30,19 @@ fn lock() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// `seconds` of the test pattern (320x240, 30 fps, a key frame a second)
-/// with two AAC tracks, 440 Hz and 880 Hz, in `DIR/two-audio.flv`.
-fn two_audio_tracks(dir: &Path, seconds: u32) -> PathBuf {
-    let out = dir.join("two-audio.flv");
-    let tone = |hz: u32| format!("sine=frequency={hz}:sample_rate=48000:duration={seconds}");
-    let status = Command::new(common::ffmpeg9())
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=size=320x240:rate=30:duration={seconds}"))
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            &tone(440),
-            "-f",
-            "lavfi",
-            "-i",
-            &tone(880),
-        ])
-        .args(["-map", "0", "-map", "1", "-map", "2"])
+/// Encodes the lavfi `inputs` (every one mapped, each a track) to
+/// `DIR/NAME.flv` with FFmpeg 9: libx264 with a key frame a second, AAC.
+fn encode_tracks(dir: &Path, name: &str, inputs: &[String]) -> PathBuf {
+    let out = dir.join(format!("{name}.flv"));
+    let mut ffmpeg = Command::new(common::ffmpeg9());
+    ffmpeg.args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"]);
+    for input in inputs {
+        ffmpeg.args(["-f", "lavfi", "-i", input]);
+    }
+    for index in 0..inputs.len() {
+        ffmpeg.args(["-map", &index.to_string()]);
+    }
+    let status = ffmpeg
         .args([
             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
         ])
@@ -58,63 +51,73 @@ fn two_audio_tracks(dir: &Path, seconds: u32) -> PathBuf {
         .arg(&out)
         .status()
         .expect("run ffmpeg9");
-    assert!(
-        status.success(),
-        "ffmpeg9 could not encode two audio tracks"
-    );
+    assert!(status.success(), "ffmpeg9 could not encode {name}");
     out
+}
+
+/// `seconds` of the test pattern at `size`, 30 fps.
+fn pattern(size: &str, seconds: u32) -> String {
+    format!("testsrc2=size={size}:rate=30:duration={seconds}")
+}
+
+/// `seconds` of a `hz` tone at 48 kHz.
+fn tone(hz: u32, seconds: u32) -> String {
+    format!("sine=frequency={hz}:sample_rate=48000:duration={seconds}")
+}
+
+/// `seconds` of the test pattern (320x240) with two AAC tracks, 440 Hz and
+/// 880 Hz, in `DIR/two-audio.flv`.
+fn two_audio_tracks(dir: &Path, seconds: u32) -> PathBuf {
+    let inputs = [
+        pattern("320x240", seconds),
+        tone(440, seconds),
+        tone(880, seconds),
+    ];
+    encode_tracks(dir, "two-audio", &inputs)
 }
 
 /// `seconds` of the test pattern at 320x240 and at 160x120 (two video
-/// tracks, a key frame a second on both) with one AAC track, in
+/// tracks, key frames at the same instants) with one AAC track, in
 /// `DIR/two-video.flv`.
 fn two_video_tracks(dir: &Path, seconds: u32) -> PathBuf {
-    let out = dir.join("two-video.flv");
-    let pattern = |size: &str| format!("testsrc2=size={size}:rate=30:duration={seconds}");
-    let status = Command::new(common::ffmpeg9())
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
-        .args(["-f", "lavfi", "-i", &pattern("320x240")])
-        .args(["-f", "lavfi", "-i", &pattern("160x120")])
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!(
-            "sine=frequency=440:sample_rate=48000:duration={seconds}"
-        ))
-        .args(["-map", "0", "-map", "1", "-map", "2"])
-        .args([
-            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-        ])
-        .args(["-g", "30", "-keyint_min", "30", "-sc_threshold", "0"])
-        .args(["-c:a", "aac", "-b:a", "96k", "-f", "flv"])
-        .arg(&out)
-        .status()
-        .expect("run ffmpeg9");
-    assert!(
-        status.success(),
-        "ffmpeg9 could not encode two video tracks"
-    );
-    out
+    let inputs = [
+        pattern("320x240", seconds),
+        pattern("160x120", seconds),
+        tone(440, seconds),
+    ];
+    encode_tracks(dir, "two-video", &inputs)
 }
 
-/// The multivariant playlist of `live/KEY` once it lists `count` variants.
-fn with_variants(bound: &Bound, key: &str, count: usize) -> m3u8_rs::MasterPlaylist {
+/// The multivariant playlist of `live/KEY` once `done` holds for it (20 s
+/// at most).
+fn multivariant_when(
+    bound: &Bound,
+    key: &str,
+    done: impl Fn(&m3u8_rs::MasterPlaylist) -> bool,
+) -> m3u8_rs::MasterPlaylist {
     let start = Instant::now();
     loop {
         let response = common::http_get(bound.http, &format!("/live/{key}.m3u8"));
         if let Ok(m3u8_rs::Playlist::MasterPlaylist(parsed)) =
             m3u8_rs::parse_playlist_res(&response.body)
         {
-            if parsed.variants.len() == count {
+            if done(&parsed) {
                 return parsed;
             }
         }
         assert!(
             start.elapsed() < Duration::from_secs(20),
-            "no {count} variants: {}\n{}",
+            "{key}: {}\n{}",
             response.status,
             response.text()
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The multivariant playlist of `live/KEY` once it lists `count` variants.
+fn with_variants(bound: &Bound, key: &str, count: usize) -> m3u8_rs::MasterPlaylist {
+    multivariant_when(bound, key, |p| p.variants.len() == count)
 }
 
 /// FFmpeg 9 publishing every track of `file` in real time to `url`.
@@ -141,24 +144,7 @@ fn publish_all_tracks(file: &Path, url: &str) -> common::Process {
 /// The multivariant playlist of `live/KEY` once it declares two audio
 /// renditions.
 fn with_two_audio_tracks(bound: &Bound, key: &str) -> m3u8_rs::MasterPlaylist {
-    let start = Instant::now();
-    loop {
-        let response = common::http_get(bound.http, &format!("/live/{key}.m3u8"));
-        if let Ok(m3u8_rs::Playlist::MasterPlaylist(parsed)) =
-            m3u8_rs::parse_playlist_res(&response.body)
-        {
-            if parsed.alternatives.len() == 2 {
-                return parsed;
-            }
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "no two audio renditions: {}\n{}",
-            response.status,
-            response.text()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    multivariant_when(bound, key, |p| p.alternatives.len() == 2)
 }
 
 fn server() -> (Bound, std::sync::Arc<live_ingest::Server>) {

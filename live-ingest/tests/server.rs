@@ -1002,6 +1002,32 @@ fn mdat_payloads(data: &[u8]) -> Vec<&[u8]> {
     out
 }
 
+/// The media playlist at `path` once it ends (`EXT-X-ENDLIST`; the last
+/// text after [`LIMIT`]).
+async fn ended_playlist(bound: &Bound, path: &str) -> String {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let text = get(bound.http, path).await.text();
+        if text.contains("#EXT-X-ENDLIST") || Instant::now() > deadline {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The `mdat` payloads of every segment the playlist `text` at `dir` lists,
+/// one after the other.
+async fn media_of(bound: &Bound, dir: &str, text: &str) -> Vec<u8> {
+    let mut got = Vec::new();
+    for uri in text.lines().filter(|l| l.starts_with("seg")) {
+        let segment = get(bound.http, &format!("{dir}/{uri}")).await.body;
+        for payload in mdat_payloads(&segment) {
+            got.extend_from_slice(payload);
+        }
+    }
+    got
+}
+
 /// Each representation of an MPD: its id and its segments' start times.
 fn dash_timelines(mpd: &str) -> Vec<(String, Vec<u64>)> {
     let doc = roxmltree::Document::parse(mpd).expect("the MPD is XML");
@@ -1269,14 +1295,7 @@ async fn a_second_audio_track_is_an_alternative_rendition() {
     assert_eq!(playlist.variants[0].audio, Some(group));
     publisher.close().await;
     let main = playlist_until(&bound, "mt", |t| t.contains("#EXT-X-ENDLIST")).await;
-    let deadline = Instant::now() + LIMIT;
-    let text = loop {
-        let response = get(bound.http, "/live/mt/audio1/index.m3u8").await;
-        if response.text().contains("#EXT-X-ENDLIST") || Instant::now() > deadline {
-            break response.text();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let text = ended_playlist(&bound, "/live/mt/audio1/index.m3u8").await;
     assert!(text.contains("#EXT-X-ENDLIST"), "{text}");
     assert!(text.contains("#EXT-X-PART:"), "LL-HLS parts too:\n{text}");
     // Its init segment holds the audio track only.
@@ -1291,15 +1310,7 @@ async fn a_second_audio_track_is_an_alternative_rendition() {
     let has = |kind: &[u8]| init.windows(4).any(|w| w == kind);
     assert!(has(b"mp4a") && !has(b"avc1"), "an audio-only init segment");
     // Every AAC frame of track 1, in order, and nothing else.
-    let mut got = Vec::new();
-    for uri in text.lines().filter(|l| l.starts_with("seg")) {
-        let segment = get(bound.http, &format!("/live/mt/audio1/{uri}"))
-            .await
-            .body;
-        for payload in mdat_payloads(&segment) {
-            got.extend_from_slice(payload);
-        }
-    }
+    let got = media_of(&bound, "/live/mt/audio1", &text).await;
     let raw: Vec<u8> = fixture_tags()
         .iter()
         .filter(|(kind, _, p)| *kind == MediaKind::Audio && p.len() > 2 && p[1] == 1)
@@ -1376,24 +1387,9 @@ async fn a_second_video_track_is_another_variant() {
     }
     publisher.close().await;
     playlist_until(&bound, "mv", |t| t.contains("#EXT-X-ENDLIST")).await;
-    let deadline = Instant::now() + LIMIT;
-    let text = loop {
-        let response = get(bound.http, "/live/mv/video1/index.m3u8").await;
-        if response.text().contains("#EXT-X-ENDLIST") || Instant::now() > deadline {
-            break response.text();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let text = ended_playlist(&bound, "/live/mv/video1/index.m3u8").await;
     // Every video frame of track 1, in order: the same frames as track 0's.
-    let mut got = Vec::new();
-    for uri in text.lines().filter(|l| l.starts_with("seg")) {
-        let segment = get(bound.http, &format!("/live/mv/video1/{uri}"))
-            .await
-            .body;
-        for payload in mdat_payloads(&segment) {
-            got.extend_from_slice(payload);
-        }
-    }
+    let got = media_of(&bound, "/live/mv/video1", &text).await;
     let raw: Vec<u8> = fixture_tags()
         .iter()
         .filter(|(kind, _, p)| *kind == MediaKind::Video && p.len() > 5 && p[1] == 1)
