@@ -9,6 +9,9 @@
 //! [`PART_SEGMENTS`] segments (the playlist lists them for three target
 //! durations only). The HTTP side waits on [`Stream::subscribe`] for changes.
 
+mod extra;
+mod output;
+
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,23 +19,21 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use flv::{MediaEvents, Tag, TagType};
-use hls_mux::dash::{Dash, DashError, DashFile};
+use hls_mux::dash::{Dash, DashFile};
 use hls_mux::encryption::Encryption;
-use hls_mux::playlist::{
-    MediaPlaylist, ReloadAnswer, RenditionReport, Segment, SegmentHead, Variant,
-};
-use hls_mux::{FlvAdapter, FlvInput, Format, Muxer, MuxerOptions, Output, Tracks};
+use hls_mux::playlist::{MediaPlaylist, ReloadAnswer, RenditionReport, Variant};
+use hls_mux::{FlvAdapter, FlvInput, Format, Muxer, MuxerOptions, Tracks};
 use media_probe::{Probe, ProbeConfig};
 use rtmp_core::MediaKind;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+pub(crate) use self::output::PartWindow;
+use self::output::{drain, drain_probe, write_playlist};
 use super::bucket::{Bucket, StoreHandle};
 use super::disk::StreamDir;
 use super::record::Recording;
-use super::tracks::{
-    audio_labels, cut, view_of, ExtraId, ExtraTrack, TrackLabel, MAX_EXTRA_TRACKS,
-};
+use super::tracks::{audio_labels, cut, view_of, ExtraId, ExtraTrack, TrackLabel};
 use super::variants::GroupClock;
 use crate::metrics::WriteFailures;
 use crate::{Config, ConfigError, Refused};
@@ -67,32 +68,6 @@ pub struct AudioInfo {
     pub channels: Option<u8>,
     /// Its name and language, where the publisher sends them.
     pub label: TrackLabel,
-}
-
-/// The parts kept: those of the open segment, then of each of the latest
-/// [`PART_SEGMENTS`] segments.
-#[derive(Debug, Default)]
-pub(super) struct PartWindow {
-    open: Vec<String>,
-    recent: VecDeque<Vec<String>>,
-}
-
-impl PartWindow {
-    /// A part of the open segment.
-    pub(super) fn part(&mut self, uri: String) {
-        self.open.push(uri);
-    }
-
-    /// The open segment is complete: its parts join the recent ones, and
-    /// the parts that left the window are returned, to be deleted.
-    pub(super) fn segment(&mut self) -> Vec<String> {
-        self.recent.push_back(std::mem::take(&mut self.open));
-        let mut gone = Vec::new();
-        while self.recent.len() > PART_SEGMENTS {
-            gone.extend(self.recent.pop_front().unwrap_or_default());
-        }
-        gone
-    }
 }
 
 /// What kind of file a URI holds.
@@ -480,133 +455,6 @@ impl Stream {
             write_playlist(state);
             self.notify();
         }
-    }
-
-    /// An event of extra track `id`: into its own muxer, made on the
-    /// track's first event (at most [`MAX_EXTRA_TRACKS`]; none with
-    /// encryption, whose keys go with the stream's own media sequence).
-    fn push_extra(&self, state: &mut State, id: ExtraId, event: flv::MediaEvent) {
-        let index = match state.extra_tracks.iter().position(|e| e.id == id) {
-            Some(index) => index,
-            None if self.encryption.is_some() => {
-                let error = format!("{} is not packaged: the stream is encrypted", id.dir());
-                return note_error(state, &self.key, error);
-            }
-            None if state.extra_tracks.len() >= MAX_EXTRA_TRACKS => {
-                let error = format!(
-                    "{} is not packaged: {MAX_EXTRA_TRACKS} extra tracks already are",
-                    id.dir()
-                );
-                return note_error(state, &self.key, error);
-            }
-            None => match ExtraTrack::new(id, &self.options.muxer) {
-                Ok(extra) => {
-                    info!(key = self.key, track = id.dir(), "an extra track");
-                    state.extra_tracks.push(extra);
-                    state.extra_tracks.len() - 1
-                }
-                Err(error) => return note_error(state, &self.key, error.to_string()),
-            },
-        };
-        let anchor = state.muxer.clock_anchor();
-        let extra = &mut state.extra_tracks[index];
-        extra.clock(SystemTime::now(), anchor);
-        let mut errors = Vec::new();
-        match extra.adapter.push(event) {
-            Ok(inputs) => {
-                for input in inputs {
-                    let result = match input {
-                        FlvInput::Config(config) => extra.muxer.set_config(config),
-                        FlvInput::Frame(frame) => extra.muxer.push(frame),
-                        _ => Ok(()),
-                    };
-                    if let Err(error) = result {
-                        errors.push(format!("{}: {error}", id.dir()));
-                    }
-                }
-            }
-            Err(error) => errors.push(format!("{}: {error}", id.dir())),
-        }
-        if extra.drain(&mut state.files, self.options.muxer.format) {
-            self.notify();
-        }
-        for error in errors {
-            note_error(state, &self.key, error);
-        }
-    }
-
-    /// The audio tracks of a multitrack publish with a segment to play, by
-    /// track id, track 0 (the audio in the stream's own segments) first;
-    /// empty when the publish has no extra track.
-    pub fn audio_tracks(&self) -> Vec<AudioInfo> {
-        let state = self.lock();
-        if state.extra_tracks.is_empty() {
-            return Vec::new();
-        }
-        let info = |track: u8, tracks: &Tracks| AudioInfo {
-            track,
-            channels: tracks.audio.as_ref().and_then(|c| c.channels()),
-            label: (state.audio_labels.iter())
-                .find(|(id, _)| *id == track)
-                .map(|(_, label)| label.clone())
-                .unwrap_or_default(),
-        };
-        let main = state.muxer.tracks();
-        let mut tracks: Vec<_> = (main.audio.is_some())
-            .then(|| info(0, main))
-            .into_iter()
-            .collect();
-        let extra = (state.extra_tracks.iter())
-            .filter(|e| e.id.media == flv::MediaType::Audio)
-            .filter(|e| e.muxer.playlist().segments().next().is_some())
-            .map(|e| info(e.id.track, e.muxer.tracks()));
-        tracks.extend(extra);
-        tracks.sort_unstable_by_key(|t| t.track);
-        tracks
-    }
-
-    /// The extra video tracks of a multitrack publish as variants, their
-    /// playlists at `DIR/videoN/index.m3u8` (as [`Stream::variant`]: once
-    /// each holds [`VARIANT_SEGMENTS`] segments), by track id.
-    pub fn video_variants(&self, dir: &str) -> Vec<Variant> {
-        let state = self.lock();
-        if state.publisher.is_none() {
-            return Vec::new();
-        }
-        let audio = state.muxer.tracks().audio.clone();
-        let summary = state.probe.summary();
-        let mut out = Vec::new();
-        for extra in &state.extra_tracks {
-            if extra.id.media != flv::MediaType::Video {
-                continue;
-            }
-            let playlist = extra.muxer.playlist();
-            if playlist.segments().count() < VARIANT_SEGMENTS {
-                continue;
-            }
-            let Some(bandwidth) = playlist.bandwidth() else {
-                continue;
-            };
-            let uri = format!("{dir}/{}/index.m3u8", extra.id.dir());
-            let mut variant = Variant::measured(uri, bandwidth);
-            let tracks = Tracks {
-                video: extra.muxer.tracks().video.clone(),
-                audio: audio.clone(),
-            };
-            variant = variant.codecs(tracks.codecs());
-            if let Some((width, height)) = tracks.video.as_ref().and_then(|v| v.resolution()) {
-                variant = variant.resolution(width, height);
-            }
-            let fps = (summary.tracks.iter())
-                .find(|t| t.media == flv::MediaType::Video && t.track == extra.id.track)
-                .and_then(|t| t.fps())
-                .filter(|fps| fps.is_finite() && *fps > 0.0 && *fps < 1000.0);
-            if let Some(fps) = fps {
-                variant = variant.frame_rate(fps);
-            }
-            out.push(variant);
-        }
-        out
     }
 
     /// A data message: an ad cue (`onAdCue`, `onCuePoint`: [`hls_mux::Cue`])
@@ -1022,93 +870,6 @@ fn open_recording(options: &StreamOptions, key: &str) -> Option<Recording> {
     }
 }
 
-/// Takes the muxer's outputs into the file map (and onto disk, and into the
-/// DASH timeline). Returns whether anything changed, and the last segment
-/// DASH could not read.
-fn drain(
-    state: &mut State,
-    format: Format,
-    encryption: Option<&Encryption>,
-) -> (bool, Option<DashError>) {
-    let mut changed = false;
-    let mut dash_error = None;
-    while let Some(output) = state.muxer.poll_output() {
-        changed = true;
-        match output {
-            Output::Init { uri, data } => {
-                if let Some(bucket) = &state.bucket {
-                    bucket.init(&uri, &data);
-                }
-                if let Some(dash) = state.dash.as_mut() {
-                    dash_error = dash.set_tracks(state.muxer.tracks()).err().or(dash_error);
-                }
-                if state.inits.len() >= KEPT_INITS {
-                    state.inits.pop_front();
-                }
-                state
-                    .inits
-                    .push_back((uri.clone(), state.muxer.tracks().clone()));
-                store(state, uri, vec![data], FileKind::Init, format);
-            }
-            Output::Part { uri, data, .. } => {
-                if let (Some(encryption), Some(msn)) = (encryption, part_msn(&uri)) {
-                    keys_to_disk(state, encryption, msn);
-                }
-                state.parts.part(uri.clone());
-                store(state, uri, data, FileKind::Part, format);
-            }
-            Output::Segment {
-                uri,
-                data,
-                msn,
-                duration,
-                discontinuity,
-            } => {
-                if let Some(encryption) = encryption {
-                    keys_to_disk(state, encryption, msn);
-                }
-                if let Some(bucket) = state.bucket.as_mut() {
-                    // As the live playlist lists it (date, init, key).
-                    let listed = state.muxer.playlist().segments().find(|(m, _)| *m == msn);
-                    let segment = listed.map_or_else(
-                        || {
-                            let head = SegmentHead::new().discontinuity(discontinuity);
-                            Segment::new(uri.clone(), duration).head(head)
-                        },
-                        |(_, s)| s.clone(),
-                    );
-                    bucket.segment(segment, &data);
-                }
-                if let Some(dash) = state.dash.as_mut() {
-                    let now = SystemTime::now();
-                    let pushed = dash.push_segment(&uri, &data, discontinuity, now);
-                    dash_error = pushed.err().or(dash_error);
-                }
-                store(state, uri, data, FileKind::Segment, format);
-                for uri in state.parts.segment() {
-                    state.files.remove(&uri);
-                    if let Some(disk) = state.disk.as_mut() {
-                        disk.remove(&uri);
-                    }
-                }
-            }
-            Output::Removed { uris } => {
-                if let Some(dash) = state.dash.as_mut() {
-                    dash.remove(&uris);
-                }
-                for uri in uris {
-                    state.files.remove(&uri);
-                    if let Some(disk) = state.disk.as_mut() {
-                        disk.remove(&uri);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    (changed, dash_error)
-}
-
 /// The extra track an event is of (a track other than 0 of a multitrack
 /// publish), or `None`.
 fn extra_track(event: &flv::MediaEvent) -> Option<ExtraId> {
@@ -1118,67 +879,6 @@ fn extra_track(event: &flv::MediaEvent) -> Option<ExtraId> {
         _ => return None,
     };
     (track != 0).then_some(ExtraId { media, track })
-}
-
-/// The media sequence number of a part's URI (`part12.3.m4s`).
-fn part_msn(uri: &str) -> Option<u64> {
-    uri.strip_prefix("part")?.split('.').next()?.parse().ok()
-}
-
-/// With `--out`, writes the keys up to segment `msn`'s period beside the
-/// media (as nginx-rtmp's `hls_keys` does): whoever serves the directory
-/// must guard them. Written before the media that needs them.
-fn keys_to_disk(state: &mut State, encryption: &Encryption, msn: u64) {
-    let Some(disk) = state.disk.as_mut() else {
-        return;
-    };
-    let period = encryption.period(msn);
-    while state.keys_on_disk <= period {
-        let key = encryption.key(state.keys_on_disk);
-        disk.write(
-            &Encryption::key_uri(state.keys_on_disk),
-            &[Bytes::copy_from_slice(&key)],
-        );
-        state.keys_on_disk += 1;
-    }
-}
-
-fn store(state: &mut State, uri: String, data: Vec<Bytes>, kind: FileKind, format: Format) {
-    if let Some(disk) = state.disk.as_mut() {
-        disk.write(&uri, &data);
-    }
-    state.files.insert(
-        uri,
-        Served {
-            data: data.into(),
-            kind,
-            format,
-        },
-    );
-}
-
-fn write_playlist(state: &mut State) {
-    if let Some(disk) = state.disk.as_mut() {
-        let text = state.muxer.playlist().render();
-        let files = &state.files;
-        disk.write_playlist(text, |name| files.get(name).map(|f| &f.data[..]));
-    }
-}
-
-fn drain_probe(state: &mut State, arrival: Duration) {
-    while let Some(output) = state.probe.poll_output() {
-        if let media_probe::Output::Event(event) = output {
-            if state.events.len() >= KEPT_EVENTS {
-                state.events.pop_front();
-            }
-            state.events.push_back(EventInfo {
-                kind: event.kind.name(),
-                detail: format!("{:?}", event.kind),
-                dts: event.dts,
-                at: event.arrival.unwrap_or(arrival).as_secs_f64(),
-            });
-        }
-    }
 }
 
 /// `partMSN.N.m4s` → (MSN, N).
