@@ -214,6 +214,10 @@ struct Fragment {
     ends_segment: bool,
 }
 
+/// The largest buffer made ahead for an MPEG-TS segment: 16 MiB, a 6 s
+/// segment at about 20 Mbit/s. A larger one grows as it is written.
+const MAX_TS_SIZE_HINT: usize = 16 << 20;
+
 /// The segment being built.
 #[derive(Debug)]
 struct OpenSegment {
@@ -335,6 +339,10 @@ pub struct Muxer {
     /// Segments in the window with their part counts, for [`Output::Removed`].
     live: VecDeque<(u64, u32)>,
     next_msn: u64,
+    /// MPEG-TS: the last segment's size, so the next one's buffer is made
+    /// that size once instead of doubling (a copy of all it holds at each
+    /// step, and on average a quarter of it left unused in the window).
+    ts_size_hint: usize,
     /// [`Muxer::continue_from`] was called: the first segment is discontinuous.
     continuing: bool,
     finished: bool,
@@ -466,6 +474,7 @@ impl Muxer {
             segment: None,
             fragments: VecDeque::new(),
             fragment_sequence: 1,
+            ts_size_hint: 0,
             last: [Last::default(); 2],
             clock: None,
             dates: ProgramDate::default(),
@@ -872,7 +881,7 @@ impl Muxer {
             discontinuity,
             head,
             data: Vec::new(),
-            ts: BytesMut::new(),
+            ts: BytesMut::with_capacity(self.ts_size_hint),
             parts: 0,
             duration: None,
             origin: dts,
@@ -1246,6 +1255,11 @@ impl Muxer {
             return Ok(());
         };
         if !segment.ts.is_empty() {
+            let len = segment.ts.len();
+            // A little over the last size, so a slightly larger segment
+            // still fits; bounded, so one huge segment does not make every
+            // later buffer huge.
+            self.ts_size_hint = (len + len / 16).min(MAX_TS_SIZE_HINT);
             segment.data.push(segment.ts.split().freeze());
         }
         let extension = match self.options.format {

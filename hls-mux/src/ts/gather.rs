@@ -64,7 +64,7 @@ impl<'a, I: Iterator<Item = &'a [u8]>> Gather<'a, I> {
                 continue;
             }
             let take = n.min(self.current.len());
-            out.put_slice(&self.current[..take]);
+            out.extend_from_slice(&self.current[..take]);
             self.current = &self.current[take..];
             n -= take;
         }

@@ -62,7 +62,7 @@ pub(crate) fn write_pes_packets<'a>(
         if !is_first && rest > BODY {
             // A full packet in the middle: no adaptation field.
             *cc = (*cc + 1) & 0x0F;
-            out.put_slice(&[SYNC_BYTE, pid_hi, pid_lo, 0x10 | *cc]);
+            out.extend_from_slice(&[SYNC_BYTE, pid_hi, pid_lo, 0x10 | *cc]);
             pes.copy_to(out, BODY);
             rest -= BODY;
             continue;
@@ -90,14 +90,14 @@ pub(crate) fn write_pes_packets<'a>(
         *cc = (*cc + 1) & 0x0F;
         let pusi = if is_first { 0x40 } else { 0 };
         let control = if af_len.is_some() { 0x30 } else { 0x10 };
-        out.put_slice(&[SYNC_BYTE, pusi | pid_hi, pid_lo, control | *cc]);
+        out.extend_from_slice(&[SYNC_BYTE, pusi | pid_hi, pid_lo, control | *cc]);
         if let Some(len) = af_len {
             out.put_u8(len as u8);
             if len > 0 {
                 out.put_u8(flags);
                 let mut used = 1;
                 if let Some(base) = pcr {
-                    out.put_slice(&pcr_bytes(base));
+                    out.extend_from_slice(&pcr_bytes(base));
                     used += 6;
                 }
                 out.put_bytes(0xFF, len - used);
