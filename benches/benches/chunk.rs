@@ -142,6 +142,17 @@ fn at_chunk_size(msgs: &[RawMessage], size: u32) -> Vec<RawMessage> {
 /// A decoder under test: feeds the bytes, calls back with (type, stream id, timestamp, payload).
 type DecodeFn = fn(&[u8], &mut dyn FnMut(u8, u32, u64, &Bytes));
 
+/// The reference walker's messages, each payload hashed over its chunk bodies.
+fn walker_records(data: &[u8]) -> Vec<Rec> {
+    let mut v = Vec::new();
+    let read = common::walker::walk(data, |type_id, stream_id, timestamp, pieces| {
+        let joined: Vec<u8> = pieces.concat();
+        v.push(rec(type_id, stream_id, timestamp, &joined));
+    });
+    assert_eq!(read, data.len(), "the reference walker stopped early");
+    v
+}
+
 fn records(decode: DecodeFn, data: &[u8]) -> Vec<Rec> {
     let mut v = Vec::new();
     decode(data, &mut |t, s, ts, p| v.push(rec(t, s, ts, p)));
@@ -481,6 +492,17 @@ fn main() {
                 &theirs,
             );
         }
+        let walked = walker_records(&inp.data);
+        println!(
+            "check @{}: reference walker: {} messages, {}",
+            inp.name,
+            walked.len(),
+            if walked == ours {
+                "the same as rtmp_core's"
+            } else {
+                "DIFFERENT from rtmp_core's"
+            }
+        );
         match &reference {
             None => reference = Some(ours),
             Some(r) => println!(
@@ -546,6 +568,16 @@ fn main() {
                     })
                 });
             }
+            g.bench_function("reference/walk", |b| {
+                b.iter(|| {
+                    let mut n = 0u32;
+                    common::walker::walk(black_box(data), |_, _, ts, p| {
+                        n += 1;
+                        black_box((ts, p));
+                    });
+                    assert_eq!(u64::from(n), n_msgs);
+                })
+            });
             for (name, dec) in DECODERS {
                 g.bench_function(name, |b| {
                     b.iter(|| {
@@ -593,6 +625,7 @@ fn main() {
         let g = format!("chunk_{}_bytes", inp.name);
         for b in [
             "memcpy",
+            "reference/walk",
             "rtmp_core/decode",
             "rml_rtmp/decode",
             "scuffle_rtmp/decode",
@@ -640,6 +673,14 @@ fn main() {
             "scuffle_rtmp/decode",
             &format!("decode {at}"),
             None,
+        );
+        // Issue 14: ours within 1.2x of the walker's time at 128-byte chunks.
+        common::print_ratio(
+            &g,
+            "rtmp_core/decode",
+            "reference/walk",
+            &format!("{at} (walker time / ours; within 1.2x is >= 0.83x)"),
+            (inp.chunk_size == 128).then_some(0.83),
         );
         common::print_ratio(
             &g,

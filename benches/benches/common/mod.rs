@@ -5,6 +5,7 @@
 
 pub(crate) mod alloc;
 pub(crate) mod ffmpeg;
+pub(crate) mod walker;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

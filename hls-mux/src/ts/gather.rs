@@ -3,7 +3,7 @@
 //! parameter sets, small headers), so that splitting it into transport
 //! packets is the only copy of the frame data.
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 
 /// Where a piece of the PES packet is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
