@@ -48,6 +48,21 @@ if need "$SRC"; then
   rm -f "$D/publish_4096.bin" "$D/publish_128.bin"   # derived from the old file
 fi
 
+# ---- 1b. the ramp's 600 kbit/s stream (issue 14: SRS's published benchmark bit rate) ---------
+# 640x360 30 fps H.264 (x264 veryfast, ABR 500k, key frame every 2 s) + AAC 96k: ~600 kbit/s,
+# 60 s, ~4.5 MB. `benches/scale.py --file benches/data/bench_360p_600k.flv` ramps with it.
+SRC600=$D/bench_360p_600k.flv
+if need "$SRC600"; then
+  log "encoding $SRC600 (1 min 640x360 at 600 kbit/s)"
+  timeout 600 "$FF" -hide_banner -nostdin -loglevel error -y \
+    -f lavfi -i testsrc2=size=640x360:rate=30 \
+    -f lavfi -i sine=frequency=440:beep_factor=4:sample_rate=44100 -t 60 \
+    -c:v libx264 -preset veryfast -profile:v high -pix_fmt yuv420p -g 60 \
+    -b:v 500k -maxrate 500k -bufsize 1000k -threads 2 \
+    -c:a aac -b:a 96k -ac 2 -f flv "$SRC600.tmp"
+  mv "$SRC600.tmp" "$SRC600"
+fi
+
 # ---- 2. capture FFmpeg publishing it to a server that announces chunk size 4096 ------------
 # FFmpeg as a publisher adopts the server's chunk size: libavformat/rtmpproto.c handle_chunk_size
 # echoes the server's Set Chunk Size back and sets out_chunk_size to it. ffmpeg -listen announces

@@ -324,6 +324,41 @@ async fn a_player_that_never_reads_holds_its_byte_bound_not_more() {
     publisher.close().await;
 }
 
+/// A metric's value in the exposition text.
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part_latency_is_counted_from_the_read_to_the_part() {
+    let (bound, _server) = start(ephemeral(config())).await;
+    let mut publisher = Client::publish(bound.rtmp, "lat").await.expect("publish");
+    publisher.send_loops(2).await;
+    let playlist = playlist_until(&bound, "lat", |t| t.contains("seg1.m4s")).await;
+    let parts = playlist.matches("#EXT-X-PART:").count() as f64;
+    let text = get(bound.http, "/metrics").await.text();
+    let count = metric(&text, "live_ingest_part_latency_seconds_count").expect("the count");
+    let sum = metric(&text, "live_ingest_part_latency_seconds_sum").expect("the sum");
+    // Every part listed was counted once (and the segments and the init).
+    assert!(
+        count >= parts && parts > 0.0,
+        "{count} for {parts} parts:\n{text}"
+    );
+    // Read to part is packaging in memory: far below a second each.
+    assert!(sum / count < 0.1, "mean {} s", sum / count);
+    let buckets: Vec<f64> = text
+        .lines()
+        .filter(|l| l.starts_with("live_ingest_part_latency_seconds_bucket"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+        .collect();
+    assert_eq!(buckets.len(), 11, "10 bounds and +Inf:\n{text}");
+    assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "{buckets:?}");
+    assert_eq!(buckets.last().copied(), Some(count));
+    publisher.close().await;
+}
+
 /// A raw request from a blocking thread.
 async fn request(addr: SocketAddr, head: String) -> common::HttpResponse {
     tokio::task::spawn_blocking(move || common::http_request(addr, &head))

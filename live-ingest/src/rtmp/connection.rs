@@ -59,6 +59,9 @@ struct Connection {
     /// A publisher in a cluster: becomes true when this node lost the key's
     /// lease to another one.
     evicted: Option<tokio::sync::watch::Receiver<bool>>,
+    /// When the last socket read returned: the start of the part latency
+    /// (`Metrics::part_published`) of the messages it brought.
+    read_at: Instant,
 }
 
 /// How long a closing connection may take to say goodbye (TLS `close_notify`).
@@ -89,6 +92,7 @@ where
         role: Role::None,
         tc_url: String::new(),
         evicted: None,
+        read_at: accepted,
     };
     // A player whose network vanished fills its socket and would hold this task
     // in a write for good, where the session's idle timer never runs: a write
@@ -131,7 +135,8 @@ impl Connection {
                         return Ok(());
                     }
                     self.server.metrics.bytes_in(read);
-                    self.session.handle_input(&mut input, Instant::now())?;
+                    self.read_at = Instant::now();
+                    self.session.handle_input(&mut input, self.read_at)?;
                 }
                 delivery = next_delivery(&mut self.role) => {
                     let Some(delivery) = delivery else { return Ok(()) };
@@ -332,7 +337,9 @@ impl Connection {
             payload: payload.clone(),
         });
         if let Some(stream) = hls {
-            stream.media(self.id, message.kind, message.timestamp, payload);
+            if stream.media(self.id, message.kind, message.timestamp, payload) {
+                self.server.metrics.part_published(self.read_at.elapsed());
+            }
         }
     }
 

@@ -384,11 +384,12 @@ impl Stream {
     /// One audio, video or data message of the live publisher `publisher`
     /// (timestamps in ms on the RTMP session's 64-bit timeline). The payload is
     /// kept for the live window: pass it through [`crate::hub::compact`] first if
-    /// it is a slice of a larger read buffer.
-    pub fn media(&self, publisher: u64, kind: MediaKind, timestamp: u64, payload: Bytes) {
+    /// it is a slice of a larger read buffer. Returns whether the message made
+    /// a part, a segment or an init segment available (waiters were woken).
+    pub fn media(&self, publisher: u64, kind: MediaKind, timestamp: u64, payload: Bytes) -> bool {
         let mut state = self.lock();
         if state.publisher != Some(publisher) {
-            return;
+            return false;
         }
         state.messages += 1;
         state.bytes += payload.len() as u64;
@@ -401,7 +402,10 @@ impl Stream {
         let tag_type = match kind {
             MediaKind::Audio => TagType::Audio,
             MediaKind::Video => TagType::Video,
-            MediaKind::Data => return self.data(&mut state, timestamp, &payload),
+            MediaKind::Data => {
+                self.data(&mut state, timestamp, &payload);
+                return false;
+            }
         };
         let tag = Tag {
             tag_type,
@@ -451,10 +455,12 @@ impl Stream {
         // siblings before their own first segment.
         self.share_clock(&mut state.muxer);
         drain_probe(state, arrival);
-        if self.drain(state) {
+        let changed = self.drain(state);
+        if changed {
             write_playlist(state);
             self.notify();
         }
+        changed
     }
 
     /// A data message: an ad cue (`onAdCue`, `onCuePoint`: [`hls_mux::Cue`])
