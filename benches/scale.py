@@ -15,8 +15,11 @@ more than 1 s late) or fails (or the next step would need more than half the mem
 halfway back, until the bracket is within an eighth. Each step starts a server of its own, so
 the streams of the step before (in their grace period) do not count against it. Reported per
 step: the server's CPU share, the generator's apart from it, streams per core (N / cores
-busy), and memory per stream (server RSS growth / N). With --pin the server runs on CPU 0 and
-the generator on CPU 1, so the generator never takes the server's core.
+busy), memory per stream (server RSS growth / N) and, for live-ingest, the part latency from
+/metrics (p50, p99: from the socket read of a message to the part it completed being served).
+With --pin the server runs on CPU 0 and the generator on CPU 1, so the generator never takes
+the server's core. --ramp-server nginx (or both) ramps nginx-rtmp `hls on` the same way (one
+worker, its connection limit raised), for the ratio on the same load.
 
 Input: benches/data/bench_720p30.flv (benches/setup.sh makes it: 720p30 H.264 + AAC,
 4.4 Mbit/s, key frame every 2 s), or --file. Loopback only; every process it starts is stopped
@@ -109,6 +112,37 @@ def http_ok(url):
         return False, str(e)
 
 
+def part_latency(http):
+    """p50 and p99 of live_ingest_part_latency_seconds (ms), interpolated
+    linearly inside the histogram bucket that holds them; None without parts."""
+    ok, text = http_ok(f"http://127.0.0.1:{http}/metrics")
+    if not ok:
+        return None
+    buckets = []
+    for line in text.splitlines():
+        if line.startswith("live_ingest_part_latency_seconds_bucket"):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets.append((float("inf") if bound == "+Inf" else float(bound),
+                            float(line.rsplit(" ", 1)[1])))
+    total = buckets[-1][1] if buckets else 0
+    if not total:
+        return None
+
+    def quantile(q):
+        want, low, below = q * total, 0.0, 0.0
+        for bound, count in buckets:
+            if count >= want:
+                if bound == float("inf"):
+                    return None  # beyond the last bound: unknown
+                share = (want - below) / (count - below) if count > below else 1
+                return round((low + (bound - low) * share) * 1000, 2)
+            low, below = bound, count
+        return None
+
+    return {"parts": int(total), "p50_ms": quantile(0.5), "p99_ms": quantile(0.99),
+            "within_5ms": round(dict(buckets).get(0.005, 0) / total, 4)}
+
+
 def stop(proc):
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
@@ -187,6 +221,101 @@ def run_ours(bin_dir, extra, logdir, tag, cpu=None):
     return proc, rtmp, http
 
 
+NGINX_RAMP_CONF = """load_module {module};
+{user}
+worker_processes 1;
+worker_rlimit_nofile 65536;
+daemon on;
+pid {dir}/nginx.pid;
+error_log {dir}/logs/error.log warn;
+events {{ worker_connections 32768; }}
+rtmp {{
+  server {{
+    listen 127.0.0.1:{rtmp};
+    chunk_size 4096;
+    application live {{
+      live on;
+      record off;
+      hls on;
+      hls_path {dir}/hls;
+      hls_fragment 2s;
+      hls_playlist_length 10s;
+    }}
+  }}
+}}
+http {{
+  access_log off;
+  client_body_temp_path {dir}/tmp/body;
+  proxy_temp_path {dir}/tmp/proxy;
+  fastcgi_temp_path {dir}/tmp/fastcgi;
+  uwsgi_temp_path {dir}/tmp/uwsgi;
+  scgi_temp_path {dir}/tmp/scgi;
+  server {{
+    listen 127.0.0.1:{http};
+    location / {{ root {dir}/hls; }}
+  }}
+}}
+"""
+
+
+class RampServer:
+    """One server for one ramp step: `live-ingest` (defaults, --grace 2) or
+    nginx-rtmp with `hls on` as ../shared/peers/nginx-rtmp.sh configures it
+    (2 s fragments, one worker), its connection limit raised for the ramp."""
+
+    def __init__(self, kind, bin_dir, work, n, cpu):
+        self.kind, self.n = kind, n
+        if kind == "live-ingest":
+            self.proc, self.rtmp, self.http = run_ours(
+                bin_dir, ["--grace", "2"], work, f"ramp-{n}", cpu)
+            self.master = self.proc.pid
+            return
+        self.dir = os.path.join(work, f"nginx-{n}")
+        for sub in ("hls", "logs", "tmp"):
+            os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
+        self.rtmp, self.http = free_port(), free_port()
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_RAMP_CONF.format(
+                module=os.environ.get("NGINX_RTMP_MODULE",
+                                      "/usr/lib/nginx/modules/ngx_rtmp_module.so"),
+                user="user root;" if os.geteuid() == 0 else "", dir=self.dir,
+                rtmp=self.rtmp, http=self.http))
+        subprocess.run(pinned(cpu, ["nginx", "-p", self.dir, "-c", conf]), check=True)
+        if not (wait_port(self.rtmp) and wait_port(self.http)):
+            raise SystemExit(f"nginx did not start; see {self.dir}/logs/error.log")
+        with open(os.path.join(self.dir, "nginx.pid")) as f:
+            self.master = int(f.read().strip())
+
+    def pids(self):
+        return [self.master, *children(self.master)]
+
+    def url(self):
+        return f"rtmp://127.0.0.1:{self.rtmp}/live/n{self.n}-"
+
+    def playlist(self, i):
+        if self.kind == "live-ingest":
+            return f"http://127.0.0.1:{self.http}/live/n{self.n}-{i}/index.m3u8"
+        return f"http://127.0.0.1:{self.http}/n{self.n}-{i}.m3u8"
+
+    def part_latency(self):
+        return part_latency(self.http) if self.kind == "live-ingest" else None
+
+    def stop(self):
+        if self.kind == "live-ingest":
+            stop(self.proc)
+            return
+        try:
+            os.kill(self.master, signal.SIGQUIT)
+        except OSError:
+            pass
+        for _ in range(50):
+            if not os.path.exists(f"/proc/{self.master}"):
+                break
+            time.sleep(0.1)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def pinned(cpu, command):
     """`command` on CPU `cpu` alone (taskset), when pinning is asked for."""
     return ["taskset", "-c", str(cpu), *command] if cpu is not None else command
@@ -200,36 +329,39 @@ def memory_total():
     return 0
 
 
-def ramp_step(bin_dir, n, args, work):
+def ramp_step(bin_dir, n, args, work, kind="live-ingest"):
     """N rtmp_load streams into a server started for this step alone (so the
     previous step's streams in their grace period do not count), the
     generator's CPU measured apart from the server's."""
     server_cpu = 0 if args.pin else None
     load_cpu = 1 if args.pin else None
-    proc, rtmp, http = run_ours(bin_dir, ["--grace", "2"], work, f"ramp-{n}", server_cpu)
+    server = RampServer(kind, bin_dir, work, n, server_cpu)
+    latency = None
     try:
-        base_rss = rss_bytes([proc.pid])
-        c0, t0 = cpu_seconds([proc.pid]), time.time()
+        base_rss = rss_bytes(server.pids())
+        c0, t0 = cpu_seconds(server.pids()), time.time()
         load = subprocess.Popen(
             pinned(load_cpu, [
                 os.path.join(bin_dir, "rtmp_load"), "--streams", str(n), "--url",
-                f"rtmp://127.0.0.1:{rtmp}/live/n{n}-", "--file", args.file,
+                server.url(), "--file", args.file,
                 "--duration", str(args.load_seconds), "--report", "10"]),
             stdout=subprocess.PIPE, text=True,
             stderr=open(os.path.join(work, f"rtmp_load-{n}.log"), "w"))
         # Memory and CPU while every stream is live, near the end of the step.
         time.sleep(max(args.load_seconds - 3, 1))
-        rss = rss_bytes([proc.pid])
-        c1, t1 = cpu_seconds([proc.pid]), time.time()
+        pids = server.pids()
+        rss = rss_bytes(pids)
+        c1, t1 = cpu_seconds(pids), time.time()
         generator = cpu_seconds([load.pid, *children(load.pid)])
-        ok, _ = http_ok(f"http://127.0.0.1:{http}/live/n{n}-{n - 1}/index.m3u8")
+        ok, _ = http_ok(server.playlist(n - 1))
+        latency = server.part_latency()
         try:
             stdout, _ = load.communicate(timeout=120)
         except subprocess.TimeoutExpired:
             load.kill()
             stdout, _ = load.communicate()
     finally:
-        stop(proc)
+        server.stop()
     with open(os.path.join(work, f"rtmp_load-{n}.log")) as f:
         stderr = f.read()
     try:
@@ -237,7 +369,7 @@ def ramp_step(bin_dir, n, args, work):
     except (IndexError, ValueError):
         report = {"failed": n, "ever_behind": 0, "error": stderr[-2000:]}
     share = (c1 - c0) / (t1 - t0)
-    step = {"streams": n, "kept_up": report.get("failed", 1) == 0
+    step = {"server": kind, "streams": n, "kept_up": report.get("failed", 1) == 0
             and report.get("ever_behind", 1) == 0 and ok,
             "max_lag_ms": report.get("max_lag_ms"), "failed": report.get("failed"),
             "behind": report.get("ever_behind"),
@@ -245,19 +377,20 @@ def ramp_step(bin_dir, n, args, work):
             "generator_cpu_share_of_one_core": round(generator / (t1 - t0), 3),
             "streams_per_core": round(n / share, 1) if share > 0 else None,
             "rss_mb": round(rss / 2**20, 1),
-            "mb_per_stream": round((rss - base_rss) / n / 2**20, 2)}
+            "mb_per_stream": round((rss - base_rss) / n / 2**20, 2),
+            "part_latency": latency}
     log(json.dumps(step))
     return step, rss
 
 
-def ramp(bin_dir, args, work, steps):
+def ramp(bin_dir, args, work, steps, kind="live-ingest"):
     """Doubles N until a step falls behind or fails, then bisects; returns
     the most streams a step kept up with."""
     n, best, worst = args.load_start, None, None
     tried = set()
     while n and n not in tried and n <= args.load_max:
         tried.add(n)
-        step, rss = ramp_step(bin_dir, n, args, work)
+        step, rss = ramp_step(bin_dir, n, args, work, kind)
         steps.append(step)
         if step["kept_up"] and rss * 2 * 2 > memory_total():
             log("stopping: the next step would hold more than half the machine's memory")
@@ -285,6 +418,9 @@ def main():
     ap.add_argument("--load-seconds", type=float, default=30)
     ap.add_argument("--pin", action="store_true",
                     help="ramp: the server on CPU 0, rtmp_load on CPU 1 (taskset)")
+    ap.add_argument("--ramp-server", choices=["live-ingest", "nginx", "both"],
+                    default="live-ingest",
+                    help="whose ramp: ours, nginx-rtmp `hls on` (one worker), or both in turn")
     ap.add_argument("--skip-ffmpeg", action="store_true", help="only the rtmp_load ramp")
     ap.add_argument("--skip-load", action="store_true", help="only the side-by-side part")
     ap.add_argument("--json", default=os.path.join(HERE, "data", "scale.json"))
@@ -333,7 +469,9 @@ def main():
             r["ratio_to_nginx"] = round(r["cpu_ms_per_stream_per_s"] / nginx, 3) if nginx else None
 
     if not args.skip_load:
-        results["max_streams_kept_up"] = ramp(bin_dir, args, work, results["ramp"])
+        kinds = ["live-ingest", "nginx"] if args.ramp_server == "both" else [args.ramp_server]
+        results["max_streams_kept_up"] = {
+            kind: ramp(bin_dir, args, work, results["ramp"], kind) for kind in kinds}
 
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
