@@ -16,11 +16,36 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Starts jemalloc's background thread, which purges freed pages on its decay
 /// timer even when no thread allocates (without it, pages freed by a thread
-/// that then sleeps stay resident). `_RJEM_MALLOC_CONF` tunes it further.
+/// that then sleeps stay resident), and shortens the decay: dirty pages go back
+/// after 1 s instead of 10, muzzy ones at once. After 10,000 LL-HLS waiters
+/// were answered that left 15.3 MB more than at the start instead of 22.0, at
+/// the same CPU (benches/README.md). `_RJEM_MALLOC_CONF`, when set, is the
+/// operator's choice and the decay is left to it.
 fn purge_in_the_background() {
     #[cfg(feature = "jemalloc")]
-    if let Err(error) = tikv_jemalloc_ctl::background_thread::write(true) {
-        tracing::warn!(%error, "jemalloc's background thread did not start: freed memory stays resident");
+    {
+        if std::env::var_os("_RJEM_MALLOC_CONF").is_none() {
+            shorten_decay();
+        }
+        if let Err(error) = tikv_jemalloc_ctl::background_thread::write(true) {
+            tracing::warn!(%error, "jemalloc's background thread did not start: freed memory stays resident");
+        }
+    }
+}
+
+/// Sets the decay times of the arenas to come and of those made so far.
+#[cfg(feature = "jemalloc")]
+fn shorten_decay() {
+    use tikv_jemalloc_ctl::{Access, AsName};
+    let arenas = tikv_jemalloc_ctl::arenas::narenas::read().unwrap_or(0);
+    for (key, ms) in [("dirty_decay_ms", 1000isize), ("muzzy_decay_ms", 0)] {
+        if let Err(error) = format!("arenas.{key}\0").name().write(ms) {
+            tracing::warn!(%error, key, "jemalloc's decay time was not set");
+        }
+        // Arenas not made yet answer an error: they take the default above.
+        for arena in 0..arenas {
+            let _ = format!("arena.{arena}.{key}\0").name().write(ms);
+        }
     }
 }
 
