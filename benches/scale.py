@@ -424,12 +424,17 @@ def main():
     ap.add_argument("--skip-ffmpeg", action="store_true", help="only the rtmp_load ramp")
     ap.add_argument("--skip-load", action="store_true", help="only the side-by-side part")
     ap.add_argument("--json", default=os.path.join(HERE, "data", "scale.json"))
+    ap.add_argument("--bin-dir", help="use the live-ingest and examples/rtmp_load binaries in "
+                    "this directory (e.g. target/debug) instead of building release ones")
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 unless every ramped server kept up --load-start streams and "
+                    "live-ingest's part latency was read (CI's short run)")
     args = ap.parse_args()
     if not os.path.exists(args.file):
         raise SystemExit(f"{args.file} is missing: run benches/setup.sh (or pass --file)")
-    if not os.access(FFMPEG9, os.X_OK):
+    if not args.skip_ffmpeg and not os.access(FFMPEG9, os.X_OK):
         raise SystemExit(f"FFmpeg 9 not found at {FFMPEG9} (../shared/peers/install.sh)")
-    bin_dir = build()
+    bin_dir = os.path.join(os.path.abspath(args.bin_dir), "examples") if args.bin_dir else build()
     work = os.path.join("/tmp", f"scale-bench-{os.getpid()}")
     os.makedirs(work, exist_ok=True)
     results = {"file": args.file, "cores": CORES, "side_by_side": [], "ramp": []}
@@ -478,6 +483,24 @@ def main():
     with open(args.json, "w") as f:
         json.dump(results, f, indent=1)
     print(json.dumps(results, indent=1))
+    if args.check:
+        check(results, args.load_start)
+
+
+def check(results, wanted):
+    """CI's short run: every ramped server kept up `wanted` streams, and
+    live-ingest's steps all carried a part latency."""
+    failures = [f"{kind} kept up {best} streams, not {wanted}"
+                for kind, best in results.get("max_streams_kept_up", {}).items()
+                if not best or best < wanted]
+    failures += [f"live-ingest at {s['streams']} streams: no part latency on /metrics"
+                 for s in results["ramp"] if s["server"] == "live-ingest"
+                 and not (s["part_latency"] or {}).get("parts")]
+    for failure in failures:
+        log("check failed:", failure)
+    if failures:
+        raise SystemExit(1)
+    log("check: ok")
 
 
 if __name__ == "__main__":
