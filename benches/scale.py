@@ -24,7 +24,8 @@ worker, its connection limit raised), for the ratio on the same load.
 Input: benches/data/bench_720p30.flv (benches/setup.sh makes it: 720p30 H.264 + AAC,
 4.4 Mbit/s, key frame every 2 s), or --file. Loopback only; every process it starts is stopped
 by its PID. Prints a table and writes the figures as JSON (--json, default
-benches/data/scale.json). Takes about 7 min with the defaults.
+benches/data/scale.json). Takes about 7 min with the defaults. --bin-dir uses built binaries
+(CI: target/debug) and --check fails unless every ramped server kept up --load-start streams.
 """
 import argparse
 import json
