@@ -7,6 +7,7 @@ use bytes::Bytes;
 use flv::config::{AacConfig, AvcConfig};
 
 use super::*;
+use crate::playlist::PlaylistKind;
 
 /// The AVCDecoderConfigurationRecords of the corpus's resolution change
 /// (FFmpeg's libx264): 320x240 (`small`) and 640x360.
