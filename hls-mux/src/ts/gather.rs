@@ -53,6 +53,15 @@ impl<'a, I: Iterator<Item = &'a [u8]>> Gather<'a, I> {
         }
     }
 
+    /// The next `N` bytes, when the current piece holds them all: the common
+    /// case of a packet's body inside one NAL unit or payload, copied with a
+    /// length the compiler knows (inline moves instead of a `memcpy` call).
+    pub(crate) fn next_array<const N: usize>(&mut self) -> Option<&'a [u8; N]> {
+        let (head, rest) = self.current.split_first_chunk::<N>()?;
+        self.current = rest;
+        Some(head)
+    }
+
     /// Appends the next `n` bytes to `out` (fewer if the pieces run out).
     pub(crate) fn copy_to(&mut self, out: &mut BytesMut, mut n: usize) {
         while n > 0 {
