@@ -101,6 +101,15 @@ pub struct Args {
     /// [default: 20; 0 reads at once].
     #[arg(long, value_name = "MS")]
     pub read_pacing: Option<u64>,
+    /// Under load the read beat grows, in whole beats, up to MS milliseconds
+    /// [default: 100].
+    #[arg(long, value_name = "MS")]
+    pub read_pacing_max: Option<u64>,
+    /// Publisher reads per second and core before the beat grows: with the
+    /// defaults 500 publishers per core are read every 20 ms, 1,000 every 40 ms
+    /// [default: 25000].
+    #[arg(long, value_name = "N")]
+    pub reads_per_second: Option<u32>,
     /// Tell RTMP players NetStream.Play.UnpublishNotify when the publisher leaves
     /// (FFmpeg and rtmpdump then stop) instead of only StreamEOF.
     #[arg(long)]
@@ -293,6 +302,10 @@ impl Args {
         if let Some(ms) = self.read_pacing {
             config.read_pacing = std::time::Duration::from_millis(ms);
         }
+        if let Some(ms) = self.read_pacing_max {
+            config.read_pacing_max = std::time::Duration::from_millis(ms);
+        }
+        set(&mut config.reads_per_second, self.reads_per_second);
         config.notify_unpublish |= self.notify_unpublish;
         config.source_timestamps |= self.source_timestamps;
         if let Some(seconds) = self.drain_timeout {
@@ -436,6 +449,10 @@ mod tests {
             "rtmp://127.0.0.1:1936/up",
             "--read-pacing",
             "0",
+            "--read-pacing-max",
+            "250",
+            "--reads-per-second",
+            "4000",
         ])
         .unwrap();
         assert_eq!(config.format, SegmentFormat::Ts);
@@ -446,6 +463,11 @@ mod tests {
         assert_eq!(config.on_publish.unwrap().port, 9);
         assert_eq!(config.push[0].app, "up");
         assert!(config.read_pacing.is_zero());
+        assert_eq!(
+            config.read_pacing_max,
+            std::time::Duration::from_millis(250)
+        );
+        assert_eq!(config.reads_per_second, 4000);
         let tls = parse(&[
             "--rtmps",
             "0.0.0.0:443",
@@ -487,6 +509,10 @@ mod tests {
         let error = parse(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).unwrap_err();
         assert!(error.to_string().starts_with("rtmps:"), "{error}");
         assert!(parse(&["--read-pacing", "5000"]).is_err());
+        let error = parse(&["--read-pacing-max", "5000"]).unwrap_err();
+        assert!(error.to_string().contains("read_pacing_max"), "{error}");
+        let error = parse(&["--reads-per-second", "0"]).unwrap_err();
+        assert!(error.to_string().contains("reads_per_second"), "{error}");
         let error = parse(&["--variants", "_720,0_720"]).unwrap_err();
         assert!(error.to_string().contains("ends another"), "{error}");
         assert!(parse(&["--variants", "_hi,a/b"]).is_err());

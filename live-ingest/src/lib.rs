@@ -45,7 +45,8 @@
 //!    are accepted or rejected; media goes to the [`hub`] and the [`hls`] stream;
 //! 3. write `output()` with vectored writes;
 //! 4. a publisher then sleeps to the next point of the shared read beat
-//!    ([`beat`], `read_pacing`), so one wake-up reads many streams.
+//!    ([`beat`], `read_pacing`, longer under load: [`Server::read_beat`]), so
+//!    one wake-up reads many streams.
 //!
 //! Time is read once per step (`Instant::now()`) and passed in; nothing in the
 //! sans-IO crates reads a clock.

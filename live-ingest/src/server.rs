@@ -38,12 +38,23 @@ pub struct Server {
     next_id: AtomicU64,
     /// Set by [`Server::drain`]: every publisher connection watches it.
     drain: tokio::sync::watch::Sender<Option<DrainOrder>>,
+    /// The runtime's worker threads, which share the publishers' reads.
+    workers: usize,
     /// The RTMPS listener's certificate (with `config.rtmps`).
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::Certificates>,
     /// What `rtmps://` pushes trust (with such a push in the config, or `push_ca`).
     #[cfg(feature = "tls")]
     push_tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// The worker threads of the runtime the server is made in (outside one, the
+/// threads the process may run on).
+fn worker_threads() -> usize {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => runtime.metrics().num_workers(),
+        Err(_) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    }
 }
 
 /// What [`Server::drain`] asks of publishers.
@@ -102,6 +113,7 @@ impl Server {
             config,
             next_id: AtomicU64::new(1),
             drain: tokio::sync::watch::Sender::new(None),
+            workers: worker_threads(),
         }))
     }
 
@@ -153,6 +165,18 @@ impl Server {
     /// How many publishers are live now.
     pub fn live_publishers(&self) -> usize {
         self.metrics.live_publishers()
+    }
+
+    /// How long a publisher's task waits between reads now: the configured beat,
+    /// grown with the number of live publishers per worker thread (see
+    /// [`crate::beat::Pacing`]).
+    pub fn read_beat(&self) -> Duration {
+        let pacing = crate::beat::Pacing {
+            base: self.config.read_pacing,
+            max: self.config.read_pacing_max,
+            reads_per_second: self.config.reads_per_second,
+        };
+        pacing.beat(self.live_publishers(), self.workers)
     }
 
     /// The drain order, for a connection to watch.

@@ -580,6 +580,41 @@ async fn draining_asks_publishers_to_reconnect_and_refuses_new_ones() {
     player.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_read_beat_grows_with_live_publishers_and_media_still_flows() {
+    // 1 read per second and worker: one publisher on two workers wants a
+    // 500 ms beat, two want one second; the beat stops at read_pacing_max.
+    let (bound, server) = start(ephemeral(Config {
+        read_pacing: Duration::from_millis(20),
+        read_pacing_max: Duration::from_millis(60),
+        reads_per_second: 1,
+        ..config()
+    }))
+    .await;
+    assert_eq!(server.read_beat(), Duration::from_millis(20));
+    let mut player = Client::play(bound.rtmp, "a").await.expect("play");
+    let mut publisher = Client::publish(bound.rtmp, "a").await.expect("publish");
+    assert_eq!(server.live_publishers(), 1);
+    assert_eq!(server.read_beat(), Duration::from_millis(60));
+    // Everything sent is read and delivered on the longer beat.
+    publisher.send_loops(1).await;
+    let sent: Vec<_> = fixture_tags()
+        .into_iter()
+        .filter(|(_, _, p)| !is_end(p))
+        .map(|(k, _, p)| (k, p))
+        .collect();
+    player.collect(sent.len()).await;
+    assert_eq!(payloads(&player.media), sent);
+    publisher.close().await;
+    player.close().await;
+    let deadline = Instant::now() + LIMIT;
+    while server.live_publishers() > 0 {
+        assert!(Instant::now() < deadline, "the publisher is still counted");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.read_beat(), Duration::from_millis(20));
+}
+
 /// Refuses every key request without `?token=ok`.
 struct KeyGate;
 

@@ -180,9 +180,12 @@ impl Connection {
     /// A publisher's socket is read on the shared beat: what arrives meanwhile
     /// is read and packaged in one go, one wake-up for many streams.
     async fn pace(&self) {
-        let pacing = self.server.config.read_pacing;
-        if matches!(self.role, Role::Publisher { .. }) && !pacing.is_zero() {
-            tokio::time::sleep_until(crate::beat::next(pacing, Instant::now())).await;
+        if !matches!(self.role, Role::Publisher { .. }) {
+            return;
+        }
+        let beat = self.server.read_beat();
+        if !beat.is_zero() {
+            tokio::time::sleep_until(crate::beat::next(beat, Instant::now())).await;
         }
     }
 
