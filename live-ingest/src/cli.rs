@@ -102,7 +102,7 @@ pub struct Args {
     #[arg(long, value_name = "MS")]
     pub read_pacing: Option<u64>,
     /// Under load the read beat grows, in whole beats, up to MS milliseconds
-    /// [default: 100].
+    /// [default: 60].
     #[arg(long, value_name = "MS")]
     pub read_pacing_max: Option<u64>,
     /// Publisher reads per second and core before the beat grows: with the

@@ -173,7 +173,9 @@ pub struct Config {
     /// grows from `read_pacing` (in whole beats) up to `read_pacing_max`, so
     /// that each read brings more (see [`crate::beat::Pacing`]). With the
     /// defaults, up to 500 publishers per core are read every 20 ms, 1,000 every
-    /// 40 ms, 2,500 and more every 100 ms.
+    /// 40 ms, 1,500 and more every 60 ms. Longer beats cost less still, but at
+    /// 2,500 publishers on one core a 100 ms one twice let streams fall behind
+    /// (benches/README.md).
     pub reads_per_second: u32,
     /// Send RTMP players `NetStream.Play.UnpublishNotify` when their publisher leaves
     /// (FFmpeg and rtmpdump then end at once). Off by default, as in nginx-rtmp:
@@ -273,7 +275,7 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(60),
             max_streams: 10_000,
             read_pacing: Duration::from_millis(20),
-            read_pacing_max: Duration::from_millis(100),
+            read_pacing_max: Duration::from_millis(60),
             reads_per_second: 25_000,
             notify_unpublish: false,
             source_timestamps: false,
