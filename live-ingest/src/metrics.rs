@@ -82,6 +82,8 @@ pub struct Metrics {
     write_failures: WriteFailures,
     store: StoreCounters,
     part_latency: PartLatency,
+    /// The publishers' read beat now (it grows with the load).
+    read_beat: Gauge<f64, std::sync::atomic::AtomicU64>,
 }
 
 /// From the socket read that brought a media message to the moment the part
@@ -178,6 +180,10 @@ impl Metrics {
     pub(crate) fn tls_reload_failed(&self) {
         self.tls_reload_failures.inc();
     }
+    /// The publishers' read beat changed (a publisher came or went).
+    pub(crate) fn read_beat(&self, beat: std::time::Duration) {
+        self.read_beat.set(beat.as_secs_f64());
+    }
     /// A media message read `since` ago completed a part or a segment.
     pub(crate) fn part_published(&self, since: std::time::Duration) {
         self.part_latency.0.observe(since.as_secs_f64());
@@ -271,6 +277,11 @@ impl Metrics {
             "part_latency_seconds",
             "From the socket read of a media message to its part (or segment) being served",
             self.part_latency.0.clone(),
+        );
+        registry.register(
+            "read_beat_seconds",
+            "How long a publisher's socket waits between reads now (longer under load: --reads-per-second)",
+            self.read_beat.clone(),
         );
         let skipped = Counter::<u64>::default();
         skipped.inc_by(dropped);

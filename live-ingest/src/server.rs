@@ -95,7 +95,7 @@ impl Server {
         let (tls, push_tls) = tls_setup(&config)?;
         #[cfg(feature = "cluster")]
         let cluster = crate::cluster::Cluster::new(&config)?;
-        Ok(Arc::new(Server {
+        let server = Arc::new(Server {
             #[cfg(feature = "cluster")]
             cluster,
             #[cfg(feature = "cluster")]
@@ -114,7 +114,9 @@ impl Server {
             next_id: AtomicU64::new(1),
             drain: tokio::sync::watch::Sender::new(None),
             workers: worker_threads(),
-        }))
+        });
+        server.metrics.read_beat(server.read_beat());
+        Ok(server)
     }
 
     /// Drains the server before a planned shutdown: new publishes are refused

@@ -592,10 +592,24 @@ async fn the_read_beat_grows_with_live_publishers_and_media_still_flows() {
     }))
     .await;
     assert_eq!(server.read_beat(), Duration::from_millis(20));
+    let metrics = get(bound.http, "/metrics").await;
+    let text = String::from_utf8_lossy(&metrics.body);
+    assert!(
+        text.lines()
+            .any(|l| l == "live_ingest_read_beat_seconds 0.02"),
+        "{text}"
+    );
     let mut player = Client::play(bound.rtmp, "a").await.expect("play");
     let mut publisher = Client::publish(bound.rtmp, "a").await.expect("publish");
     assert_eq!(server.live_publishers(), 1);
     assert_eq!(server.read_beat(), Duration::from_millis(60));
+    let metrics = get(bound.http, "/metrics").await;
+    let text = String::from_utf8_lossy(&metrics.body);
+    assert!(
+        text.lines()
+            .any(|l| l == "live_ingest_read_beat_seconds 0.06"),
+        "{text}"
+    );
     // Everything sent is read and delivered on the longer beat.
     publisher.send_loops(1).await;
     let sent: Vec<_> = fixture_tags()

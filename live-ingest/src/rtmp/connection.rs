@@ -281,6 +281,7 @@ impl Connection {
         };
         self.evicted = cluster::attach(&server, &key, lease, hls.as_ref());
         server.metrics.publisher_started();
+        server.metrics.read_beat(server.read_beat());
         self.role = Role::Publisher {
             key: key.clone(),
             hub,
@@ -358,6 +359,7 @@ impl Connection {
                 self.evicted = None;
                 self.server.hub.end_publish(&key, self.id);
                 self.server.metrics.publisher_ended();
+                self.server.metrics.read_beat(self.server.read_beat());
                 self.server.event(Event::PublishEnded { key });
             }
             Role::Player { key, .. } => {
