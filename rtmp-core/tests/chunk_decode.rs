@@ -475,3 +475,30 @@ fn empty_messages() {
     assert_eq!(ts, [0, 0, 7]);
     assert!(got.iter().all(|m| m.payload.is_empty()));
 }
+
+#[test]
+fn small_single_chunk_messages_are_copied_out_when_asked() {
+    let (small, large) = (body(100, 3), body(120, 4));
+    let mut w = Wire::default();
+    w.fmt0(4, 0, 100, 9, 1).payload(&small);
+    w.fmt0(4, 10, 120, 9, 1).payload(&large);
+    let wire = w.take();
+    for copy_below in [0, 100] {
+        let mut dec = ChunkDecoder::new();
+        dec.set_copy_below(copy_below);
+        let mut input = BytesMut::from(&wire[..]);
+        let buffer = input.as_ptr() as usize..input.as_ptr() as usize + input.capacity();
+        let first = dec.decode(&mut input).expect("decode").expect("a message");
+        let second = dec.decode(&mut input).expect("decode").expect("a message");
+        assert_eq!(first, msg(4, 9, 1, 0, &small));
+        assert_eq!(second, msg(4, 9, 1, 10, &large));
+        // Up to the bound a copy of its own; past it (and with 0) a slice of
+        // the input's buffer.
+        let sliced = |m: &RawMessage| buffer.contains(&(m.payload.as_ptr() as usize));
+        assert_eq!(
+            (sliced(&first), sliced(&second)),
+            (copy_below == 0, true),
+            "copy_below {copy_below}"
+        );
+    }
+}

@@ -126,6 +126,8 @@ impl Publishing {
 /// it would keep that whole buffer (64 KiB or more) alive for as long as the
 /// message is kept: with many streams that doubles the memory held. Larger messages
 /// were assembled from several chunks into an allocation of their own already.
+/// Publishers' sessions have their decoder make the copy
+/// (`ServerConfig::copy_payloads_below`); pulled streams go through [`compact`].
 pub const COMPACT_BELOW: usize = 8192;
 
 /// `payload` in an allocation of its own if it is small (see [`COMPACT_BELOW`]).

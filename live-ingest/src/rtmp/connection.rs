@@ -28,7 +28,7 @@ use rtmp_core::io::{read_into, sleep_until, write_output};
 use super::{cluster, nanos_now, push, session_config, ConnectionError};
 use crate::auth::{Event, PlayAttempt, PublishAttempt};
 use crate::hls::Stream;
-use crate::hub::{compact, queue, strip_set_data_frame, Delivery, Packet, Publishing};
+use crate::hub::{queue, strip_set_data_frame, Delivery, Packet, Publishing};
 use crate::stall::WriteStall;
 use crate::{DrainOrder, Refused, Server};
 
@@ -333,8 +333,9 @@ impl Connection {
         let Role::Publisher { hub, hls, .. } = &self.role else {
             return;
         };
-        // One copy of a small payload, shared by the hub and HLS (see `compact`).
-        let payload = compact(message.payload);
+        // Small payloads are already copies of their own (`session_config`), so
+        // the hub and HLS share them without pinning the read buffer.
+        let payload = message.payload;
         hub.publish(Packet {
             kind: message.kind,
             timestamp: message.timestamp,

@@ -47,6 +47,9 @@ pub fn session_config(
     config.idle_timeout = idle_timeout;
     config.ping_interval = idle_timeout / 2;
     config.seed = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ entropy;
+    // Small messages come out of the decoder as copies of their own, made once:
+    // they are kept (GOP cache, HLS), and a slice would pin the read buffer.
+    config.copy_payloads_below = crate::hub::COMPACT_BELOW;
     config
 }
 

@@ -87,6 +87,9 @@ pub struct ChunkDecoder {
     high: HashMap<u32, Stream>,
     live: usize,
     budget: Budget,
+    /// Single-chunk messages up to this many bytes are copied out (see
+    /// [`ChunkDecoder::set_copy_below`]).
+    copy_below: usize,
 }
 
 impl Default for ChunkDecoder {
@@ -116,7 +119,22 @@ impl ChunkDecoder {
                 reserved: 0,
                 max: limits.max_buffered,
             },
+            copy_below: 0,
         }
+    }
+
+    /// Copies a message that fits one chunk and has at most `bytes` bytes into
+    /// an allocation of its own instead of handing out a slice of the input's
+    /// buffer (0, the default: never).
+    ///
+    /// A slice is free to make, but while it is kept it keeps the whole input
+    /// buffer alive, and every slice made and dropped updates the buffer's
+    /// shared reference count. An application that keeps small messages (a
+    /// server's caches and segments) wants its own copy of them anyway:
+    /// copying here makes it once, and the input buffer stays unshared, so it
+    /// is reused in place from read to read.
+    pub fn set_copy_below(&mut self, bytes: usize) {
+        self.copy_below = bytes;
     }
 
     /// The limits in force.
@@ -161,7 +179,8 @@ impl ChunkDecoder {
     /// decoder at once, so the chunks after it parse right, and still returned.
     ///
     /// A message that fits one chunk is returned as a slice of `input`'s
-    /// buffer (no copy); a larger one is assembled once.
+    /// buffer (no copy; a copy up to [`set_copy_below`](Self::set_copy_below)
+    /// bytes); a larger one is assembled once.
     pub fn decode(&mut self, input: &mut BytesMut) -> Result<Option<RawMessage>, ChunkError> {
         let (consumed, csid, payload) = match self.run(input) {
             Ok(Step::Need { consumed }) => {
@@ -170,7 +189,15 @@ impl ChunkDecoder {
             }
             Ok(Step::Single { start, len, csid }) => {
                 input.advance(start);
-                (0, csid, input.split_to(len).freeze())
+                let payload = match len <= self.copy_below {
+                    true => {
+                        let copy = Bytes::copy_from_slice(input.get(..len).unwrap_or_default());
+                        input.advance(len);
+                        copy
+                    }
+                    false => input.split_to(len).freeze(),
+                };
+                (0, csid, payload)
             }
             Ok(Step::Assembled {
                 consumed,

@@ -109,6 +109,10 @@ pub struct ServerConfig {
     pub seed: u64,
     /// `fmsVer` sent in the `connect` answer.
     pub fms_version: String,
+    /// Messages that fit one chunk and have at most this many bytes are handed
+    /// out as copies of their own rather than slices of the read buffer (0, the
+    /// default: never); see [`ChunkDecoder::set_copy_below`](crate::ChunkDecoder::set_copy_below).
+    pub copy_payloads_below: usize,
 }
 
 impl Default for ServerConfig {
@@ -126,6 +130,7 @@ impl Default for ServerConfig {
             enhanced: Some(EnhancedCapabilities::forwarding()),
             seed: 0x5EED_CAFE_F00D_D00D,
             fms_version: "FMS/3,0,1,123".to_string(),
+            copy_payloads_below: 0,
         }
     }
 }

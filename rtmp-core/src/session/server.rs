@@ -137,7 +137,8 @@ pub struct ServerSession {
 impl ServerSession {
     /// A session for a freshly accepted connection.
     pub fn new(config: ServerConfig, now: Instant) -> ServerSession {
-        let transport = Transport::new(config.chunk_limits, config.amf_limits);
+        let mut transport = Transport::new(config.chunk_limits, config.amf_limits);
+        transport.decoder.set_copy_below(config.copy_payloads_below);
         ServerSession {
             handshake: ServerHandshake::new(config.seed, 0),
             transport,

@@ -176,6 +176,36 @@ fn publish_end_to_end_delivers_payloads_and_timestamps() {
 }
 
 #[test]
+fn small_media_payloads_are_copies_of_their_own_when_configured() {
+    for copy_below in [0, 64] {
+        let config = ServerConfig {
+            copy_payloads_below: copy_below,
+            ..ServerConfig::default()
+        };
+        let mut pair = Pair::new(
+            config,
+            ClientConfig::new("live", "rtmp://127.0.0.1:1935/live"),
+        );
+        pair.client.publish("cam1", "live");
+        pair.pump(ACCEPT_ALL);
+        let audio = Bytes::from_static(&[0xAF, 0x01, 0x21, 0x10]);
+        let video = Bytes::from(vec![0x27; 100]);
+        assert!(pair.client.send_media(MediaKind::Audio, 1, audio.clone()));
+        assert!(pair.client.send_media(MediaKind::Video, 2, video.clone()));
+        pair.pump(ACCEPT_ALL);
+        let got = media(&pair.server_events);
+        assert_eq!(got.len(), 2);
+        assert_eq!((&got[0].payload, &got[1].payload), (&audio, &video));
+        // A copy is the only owner of its bytes; a slice shares the read buffer.
+        assert_eq!(
+            (got[0].payload.is_unique(), got[1].payload.is_unique()),
+            (copy_below > 0, false),
+            "copy_payloads_below {copy_below}"
+        );
+    }
+}
+
+#[test]
 fn play_end_to_end() {
     let mut pair = Pair::default_pair();
     pair.client.play("cam1");
