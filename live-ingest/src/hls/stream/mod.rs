@@ -10,7 +10,9 @@
 //! durations only). The HTTP side waits on [`Stream::subscribe`] for changes.
 
 mod extra;
+mod files;
 mod output;
+mod snapshot;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -19,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use flv::{MediaEvents, Tag, TagType};
-use hls_mux::dash::{Dash, DashFile};
+use hls_mux::dash::Dash;
 use hls_mux::encryption::Encryption;
 use hls_mux::playlist::{MediaPlaylist, ReloadAnswer, RenditionReport, Variant};
 use hls_mux::{FlvAdapter, FlvInput, Format, Muxer, MuxerOptions, Tracks};
@@ -30,10 +32,11 @@ use tracing::{info, warn};
 
 pub(crate) use self::output::PartWindow;
 use self::output::{drain, drain_probe, write_playlist};
+pub use self::snapshot::Snapshot;
 use super::bucket::{Bucket, StoreHandle};
 use super::disk::StreamDir;
 use super::record::Recording;
-use super::tracks::{audio_labels, cut, view_of, ExtraId, ExtraTrack, TrackLabel};
+use super::tracks::{audio_labels, ExtraId, ExtraTrack, TrackLabel};
 use super::variants::GroupClock;
 use crate::metrics::WriteFailures;
 use crate::{Config, ConfigError, Refused};
@@ -663,195 +666,6 @@ impl Stream {
         }
         changed
     }
-
-    /// The DASH MPD at `now` (`--dash`); `None` without DASH or before the
-    /// first segment.
-    pub fn dash_manifest(&self, now: SystemTime) -> Option<String> {
-        self.lock().dash.as_ref()?.manifest(now)
-    }
-
-    /// The DASH file `name` (`dash-ID-P.mp4` or `dash-ID-P-TIME.m4s`), if it
-    /// is one of the current period's: a track's segment is cut out of the
-    /// muxed one here, outside the stream's lock.
-    pub fn dash_file(&self, name: &str) -> Option<Served> {
-        let (file, segment) = {
-            let state = self.lock();
-            let file = state.dash.as_ref()?.file(name)?;
-            let segment = match &file {
-                DashFile::Media { segment, .. } => state.files.get(segment).cloned(),
-                _ => None,
-            };
-            (file, segment)
-        };
-        let (data, kind) = match file {
-            DashFile::Init(init) => (vec![init], FileKind::Init),
-            DashFile::Media { track_id, .. } => {
-                let data = hls_mux::dash::track_segment(&segment?.data, track_id).ok()?;
-                (data, FileKind::Segment)
-            }
-            _ => return None,
-        };
-        Some(Served {
-            data: data.into(),
-            kind,
-            format: Format::Fmp4,
-        })
-    }
-
-    /// The file `name` (init segment, segment or part), if it is here.
-    /// Names in `video/` and `audio0/` are the single-track views of the
-    /// stream's own fMP4 files ([`super::tracks`]), cut outside the lock.
-    pub fn file(&self, name: &str) -> Option<Served> {
-        let Some((media, name)) = view_of(name) else {
-            return self.lock().files.get(name).cloned();
-        };
-        if self.options.muxer.format != Format::Fmp4 {
-            return None;
-        }
-        let (served, tracks) = {
-            let state = self.lock();
-            let served = state.files.get(name).cloned()?;
-            let tracks = match served.kind {
-                FileKind::Init => state.inits.iter().find(|(uri, _)| uri == name)?.1.clone(),
-                _ => state.muxer.tracks().clone(),
-            };
-            (served, tracks)
-        };
-        cut(&served, &tracks, media)
-    }
-
-    /// Whether `name` is a part or segment the live stream has not made yet
-    /// but soon will (the preload hint, or a little ahead of it): a request
-    /// for it waits rather than fail (rfc8216bis 6.2.6).
-    pub fn is_coming(&self, name: &str) -> bool {
-        if self.lock().publisher.is_none() {
-            return false;
-        }
-        let (extra, name) = match (view_of(name), name.split_once('/')) {
-            (Some((_, name)), _) => (None, name),
-            (None, Some((dir, name))) => match ExtraId::of_dir(dir) {
-                Some(id) => (Some(id), name),
-                None => return false,
-            },
-            (None, None) => (None, name),
-        };
-        let next = self.with_playlist(extra, |p| (p.next_msn(), p.next_part()));
-        let Some((next_msn, next_part)) = next else {
-            return false;
-        };
-        if let Some((msn, part)) = parse_part(name) {
-            return (msn == next_msn && part >= next_part && part < next_part + 16)
-                || (msn == next_msn + 1 && part < 16);
-        }
-        match parse_segment(name) {
-            Some(msn) => msn == next_msn || msn == next_msn + 1,
-            None => false,
-        }
-    }
-
-    /// Notes that `peer` loaded the playlist (for the viewer count).
-    pub fn saw_viewer(&self, peer: SocketAddr) {
-        let now = Instant::now();
-        let horizon = self.viewer_horizon();
-        let mut viewers = self.viewers.lock().unwrap_or_else(|p| p.into_inner());
-        if viewers.len() >= MAX_VIEWERS && !viewers.contains_key(&peer) {
-            viewers.retain(|_, seen| now.duration_since(*seen) < horizon);
-            if viewers.len() >= MAX_VIEWERS {
-                return;
-            }
-        }
-        viewers.insert(peer, now);
-    }
-
-    fn viewer_horizon(&self) -> Duration {
-        Duration::from_secs_f64(3.0 * self.options.muxer.target_duration.max(1.0))
-    }
-
-    /// Connections that loaded the playlist within the last three target
-    /// durations: an estimate of the viewers (players reload that often).
-    pub fn viewers(&self) -> usize {
-        let now = Instant::now();
-        let horizon = self.viewer_horizon();
-        let viewers = self.viewers.lock().unwrap_or_else(|p| p.into_inner());
-        viewers
-            .values()
-            .filter(|seen| now.duration_since(**seen) < horizon)
-            .count()
-    }
-
-    /// A snapshot for `/stats` and the page.
-    pub fn snapshot(&self) -> Snapshot {
-        let state = self.lock();
-        let playlist = state.muxer.playlist();
-        let summary = state.probe.summary();
-        Snapshot {
-            key: self.key.clone(),
-            live: state.publisher.is_some(),
-            publishes: state.publishes,
-            uptime: state
-                .publisher
-                .map(|_| state.publish_started.elapsed())
-                .unwrap_or_default(),
-            age: self.created.elapsed(),
-            tracks: state.muxer.tracks().clone(),
-            summary,
-            events: state.events.iter().cloned().collect(),
-            segments: playlist.segments().count(),
-            media_sequence: playlist.media_sequence(),
-            next_msn: playlist.next_msn(),
-            ended: playlist.is_ended(),
-            bandwidth: playlist.bandwidth().map(|b| b.average),
-            messages: state.messages,
-            bytes: state.bytes,
-            errors: state.errors,
-            last_error: state.last_error.clone(),
-            files: state.files.len(),
-            viewers: 0,
-        }
-    }
-}
-
-/// What `/stats` shows of a stream.
-#[derive(Clone, Debug)]
-pub struct Snapshot {
-    /// `APP/NAME`.
-    pub key: String,
-    /// A publisher is live.
-    pub live: bool,
-    /// Publishes so far under this key (this stream's life).
-    pub publishes: u32,
-    /// Time since the current publish started (zero when not live).
-    pub uptime: Duration,
-    /// Time since the stream was created.
-    pub age: Duration,
-    /// The tracks being packaged.
-    pub tracks: Tracks,
-    /// The probe's summary of the current (or last) publish.
-    pub summary: media_probe::Summary,
-    /// The latest probe events.
-    pub events: Vec<EventInfo>,
-    /// Segments in the playlist.
-    pub segments: usize,
-    /// `EXT-X-MEDIA-SEQUENCE`.
-    pub media_sequence: u64,
-    /// The next segment's media sequence number.
-    pub next_msn: u64,
-    /// The playlist has `EXT-X-ENDLIST`.
-    pub ended: bool,
-    /// Average bit rate of the segments, bits/s.
-    pub bandwidth: Option<u64>,
-    /// RTMP messages received.
-    pub messages: u64,
-    /// Payload bytes received.
-    pub bytes: u64,
-    /// Messages that could not be packaged.
-    pub errors: u64,
-    /// The last such error.
-    pub last_error: Option<String>,
-    /// Files held in memory.
-    pub files: usize,
-    /// Estimated viewers (filled by the caller).
-    pub viewers: usize,
 }
 
 fn note_error(state: &mut State, key: &str, error: String) {
@@ -887,29 +701,6 @@ fn extra_track(event: &flv::MediaEvent) -> Option<ExtraId> {
     (track != 0).then_some(ExtraId { media, track })
 }
 
-/// `partMSN.N.m4s` → (MSN, N).
-fn parse_part(name: &str) -> Option<(u64, u64)> {
-    let rest = name.strip_prefix("part")?.strip_suffix(".m4s")?;
-    let (msn, part) = rest.split_once('.')?;
-    Some((number(msn)?, number(part)?))
-}
-
-/// `segMSN.ts` or `segMSN.m4s` → MSN.
-fn parse_segment(name: &str) -> Option<u64> {
-    let rest = name.strip_prefix("seg")?;
-    let digits = rest
-        .strip_suffix(".m4s")
-        .or_else(|| rest.strip_suffix(".ts"))?;
-    number(digits)
-}
-
-fn number(text: &str) -> Option<u64> {
-    if text.is_empty() || text.len() > 19 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -926,17 +717,5 @@ mod tests {
                 _ => assert!(gone.is_empty(), "{msn}: {gone:?}"),
             }
         }
-    }
-
-    #[test]
-    fn names_of_what_is_coming() {
-        assert_eq!(parse_part("part12.3.m4s"), Some((12, 3)));
-        assert_eq!(parse_part("part12.m4s"), None);
-        assert_eq!(parse_part("part1.2.ts"), None);
-        assert_eq!(parse_part("part+1.2.m4s"), None);
-        assert_eq!(parse_segment("seg7.ts"), Some(7));
-        assert_eq!(parse_segment("seg7.m4s"), Some(7));
-        assert_eq!(parse_segment("seg.m4s"), None);
-        assert_eq!(parse_segment("init0.mp4"), None);
     }
 }
