@@ -47,7 +47,7 @@ impl Stream {
 
     /// The file `name` (init segment, segment or part), if it is here.
     /// Names in `video/` and `audio0/` are the single-track views of the
-    /// stream's own fMP4 files ([`super::tracks`]), cut outside the lock.
+    /// stream's own fMP4 files ([`crate::hls::tracks`]), cut outside the lock.
     pub fn file(&self, name: &str) -> Option<Served> {
         let Some((media, name)) = view_of(name) else {
             return self.lock().files.get(name).cloned();
