@@ -580,6 +580,15 @@ async fn draining_asks_publishers_to_reconnect_and_refuses_new_ones() {
     player.close().await;
 }
 
+/// The value of `live_ingest_read_beat_seconds` on `/metrics`.
+async fn read_beat_metric(bound: &Bound) -> Option<String> {
+    let metrics = get(bound.http, "/metrics").await;
+    String::from_utf8_lossy(&metrics.body)
+        .lines()
+        .find_map(|l| l.strip_prefix("live_ingest_read_beat_seconds "))
+        .map(str::to_owned)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_read_beat_grows_with_live_publishers_and_media_still_flows() {
     // 1 read per second and worker: one publisher on two workers wants a
@@ -592,24 +601,12 @@ async fn the_read_beat_grows_with_live_publishers_and_media_still_flows() {
     }))
     .await;
     assert_eq!(server.read_beat(), Duration::from_millis(20));
-    let metrics = get(bound.http, "/metrics").await;
-    let text = String::from_utf8_lossy(&metrics.body);
-    assert!(
-        text.lines()
-            .any(|l| l == "live_ingest_read_beat_seconds 0.02"),
-        "{text}"
-    );
+    assert_eq!(read_beat_metric(&bound).await.as_deref(), Some("0.02"));
     let mut player = Client::play(bound.rtmp, "a").await.expect("play");
     let mut publisher = Client::publish(bound.rtmp, "a").await.expect("publish");
     assert_eq!(server.live_publishers(), 1);
     assert_eq!(server.read_beat(), Duration::from_millis(60));
-    let metrics = get(bound.http, "/metrics").await;
-    let text = String::from_utf8_lossy(&metrics.body);
-    assert!(
-        text.lines()
-            .any(|l| l == "live_ingest_read_beat_seconds 0.06"),
-        "{text}"
-    );
+    assert_eq!(read_beat_metric(&bound).await.as_deref(), Some("0.06"));
     // Everything sent is read and delivered on the longer beat.
     publisher.send_loops(1).await;
     let sent: Vec<_> = fixture_tags()
