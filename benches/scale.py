@@ -264,11 +264,11 @@ class RampServer:
     nginx-rtmp with `hls on` as ../shared/peers/nginx-rtmp.sh configures it
     (2 s fragments, one worker), its connection limit raised for the ramp."""
 
-    def __init__(self, kind, bin_dir, work, n, cpu):
+    def __init__(self, kind, bin_dir, work, n, cpu, extra=()):
         self.kind, self.n = kind, n
         if kind == "live-ingest":
             self.proc, self.rtmp, self.http = run_ours(
-                bin_dir, ["--grace", "2"], work, f"ramp-{n}", cpu)
+                bin_dir, ["--grace", "2", *extra], work, f"ramp-{n}", cpu)
             self.master = self.proc.pid
             return
         self.dir = os.path.join(work, f"nginx-{n}")
@@ -336,7 +336,7 @@ def ramp_step(bin_dir, n, args, work, kind="live-ingest"):
     generator's CPU measured apart from the server's."""
     server_cpu = 0 if args.pin else None
     load_cpu = 1 if args.pin else None
-    server = RampServer(kind, bin_dir, work, n, server_cpu)
+    server = RampServer(kind, bin_dir, work, n, server_cpu, args.server_arg)
     latency = None
     try:
         base_rss = rss_bytes(server.pids())
@@ -380,6 +380,8 @@ def ramp_step(bin_dir, n, args, work, kind="live-ingest"):
             "rss_mb": round(rss / 2**20, 1),
             "mb_per_stream": round((rss - base_rss) / n / 2**20, 2),
             "part_latency": latency}
+    if kind == "live-ingest" and args.server_arg:
+        step["server_args"] = args.server_arg
     log(json.dumps(step))
     return step, rss
 
@@ -427,6 +429,9 @@ def main():
     ap.add_argument("--json", default=os.path.join(HERE, "data", "scale.json"))
     ap.add_argument("--bin-dir", help="use the live-ingest and examples/rtmp_load binaries in "
                     "this directory (e.g. target/debug) instead of building release ones")
+    ap.add_argument("--server-arg", action="append", default=[], metavar="ARG",
+                    help="one more argument for live-ingest in the ramp, repeatable "
+                    "(--server-arg=--reads-per-second --server-arg=1000000: the fixed 20 ms beat)")
     ap.add_argument("--check", action="store_true",
                     help="exit 1 unless every ramped server kept up --load-start streams and "
                     "live-ingest's part latency was read (CI's short run)")
