@@ -62,16 +62,10 @@ pub(crate) fn write_pes_packets<'a>(
         if !is_first && rest > BODY {
             // A full packet in the middle: no adaptation field.
             *cc = (*cc + 1) & 0x0F;
-            let header = [SYNC_BYTE, pid_hi, pid_lo, 0x10 | *cc];
+            out.extend_from_slice(&[SYNC_BYTE, pid_hi, pid_lo, 0x10 | *cc]);
             match pes.next_array::<BODY>() {
-                Some(body) => {
-                    out.extend_from_slice(&header);
-                    out.extend_from_slice(body);
-                }
-                None => {
-                    out.extend_from_slice(&header);
-                    pes.copy_to(out, BODY);
-                }
+                Some(body) => out.extend_from_slice(body),
+                None => pes.copy_to(out, BODY),
             }
             rest -= BODY;
             continue;
