@@ -41,6 +41,16 @@ impl Pacing {
     }
 }
 
+/// Bytes a publisher may bring in one beat before it waits for the next.
+///
+/// Within a beat its socket is read until it is empty or this much came: a
+/// read that fills the input buffer is followed by another at once. One read
+/// per beat would cap a publisher at what one read holds (about 110 KB per
+/// 60 ms beat, 15 Mbit/s: 4K ingest falls behind, and a backlog after a stall
+/// is never made up); this bound keeps one flooding publisher from holding a
+/// worker for long. 1 MiB per 60 ms beat is 140 Mbit/s.
+pub const BURST: usize = 1 << 20;
+
 /// The first point of the grid of `period` steps at or after `at`.
 pub fn next(period: Duration, at: Instant) -> tokio::time::Instant {
     static EPOCH: OnceLock<Instant> = OnceLock::new();

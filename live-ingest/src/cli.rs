@@ -97,8 +97,8 @@ pub struct Args {
     /// Streams at most [default: 10000].
     #[arg(long, value_name = "N")]
     pub max_streams: Option<usize>,
-    /// Read publishers' sockets at most every MS milliseconds, all on one beat
-    /// [default: 20; 0 reads at once].
+    /// Read publishers' sockets every MS milliseconds, all on one beat, each
+    /// until empty or 1 MiB came [default: 20; 0 reads at once].
     #[arg(long, value_name = "MS")]
     pub read_pacing: Option<u64>,
     /// Under load the read beat grows, in whole beats, up to MS milliseconds

@@ -626,6 +626,45 @@ async fn the_read_beat_grows_with_live_publishers_and_media_still_flows() {
     assert_eq!(server.read_beat(), Duration::from_millis(20));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_is_read_in_one_beat_not_one_read_per_beat() {
+    // A 250 ms beat. One read per beat brings at most what the input buffer
+    // holds (about 100 KB here), so the 2.9 MB sent took 8 s; reading on while
+    // reads come back full takes what the socket holds, up to 1 MiB a beat,
+    // and took 1.3 s.
+    let (bound, _server) = start(ephemeral(Config {
+        read_pacing: Duration::from_millis(250),
+        read_pacing_max: Duration::from_millis(250),
+        ..config()
+    }))
+    .await;
+    let mut player = Client::play(bound.rtmp, "big").await.expect("play");
+    let mut publisher = Client::publish(bound.rtmp, "big").await.expect("publish");
+    let loops = 120;
+    let started = Instant::now();
+    let sender = tokio::spawn(async move {
+        publisher.send_loops(loops).await;
+        publisher
+    });
+    let tags = fixture_tags();
+    let first = tags.iter().filter(|(_, _, p)| !is_end(p)).count();
+    let rest = tags.iter().filter(|(_, _, p)| !is_header_or_end(p)).count();
+    let expected = first + rest * (loops as usize - 1);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while player.media.len() < expected && Instant::now() < deadline {
+        player.step(Duration::from_millis(100)).await;
+        // Only the media: the server opens a play with |RtmpSampleAccess.
+        player.media.retain(|m| m.kind != MediaKind::Data);
+    }
+    let took = started.elapsed();
+    let bytes: usize = player.media.iter().map(|m| m.payload.len()).sum();
+    assert_eq!(player.media.len(), expected, "{bytes} bytes in {took:?}");
+    assert!(bytes > 2_500_000, "{bytes}");
+    assert!(took < Duration::from_secs(4), "{bytes} bytes took {took:?}");
+    sender.await.expect("sent").close().await;
+    player.close().await;
+}
+
 /// Refuses every key request without `?token=ok`.
 struct KeyGate;
 

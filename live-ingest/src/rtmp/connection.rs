@@ -110,6 +110,31 @@ where
     }
 }
 
+/// A publisher's reads within one beat.
+#[derive(Default)]
+struct Burst {
+    bytes: usize,
+    full: bool,
+}
+
+impl Burst {
+    /// A read of `bytes`; `full` when it filled the input buffer.
+    fn read(&mut self, bytes: usize, full: bool) {
+        self.bytes += bytes;
+        self.full = full;
+    }
+
+    /// Whether to read again before the next beat: the last read filled the
+    /// buffer and the beat's bound is not reached.
+    fn goes_on(&self) -> bool {
+        self.full && self.bytes < crate::beat::BURST
+    }
+
+    fn reset(&mut self) {
+        *self = Burst::default();
+    }
+}
+
 impl Connection {
     async fn serve<S>(&mut self, socket: &mut S) -> Result<(), ConnectionError>
     where
@@ -118,6 +143,9 @@ impl Connection {
         let mut input = BytesMut::with_capacity(64 * 1024);
         let mut drain = self.server.drain_orders();
         let mut drained = false;
+        // What this beat has read so far, and whether the last read filled the
+        // buffer (so the socket likely holds more): see `beat::BURST`.
+        let mut burst = Burst::default();
         loop {
             let deadline = self.session.poll_timeout();
             tokio::select! {
@@ -134,6 +162,7 @@ impl Connection {
                     if read == 0 {
                         return Ok(());
                     }
+                    burst.read(read, input.len() == input.capacity());
                     self.server.metrics.bytes_in(read);
                     self.read_at = Instant::now();
                     self.session.handle_input(&mut input, self.read_at)?;
@@ -155,7 +184,7 @@ impl Connection {
             if self.session.is_closed() {
                 return Ok(());
             }
-            self.pace().await;
+            self.pace(&mut burst).await;
         }
     }
 
@@ -178,11 +207,13 @@ impl Connection {
     }
 
     /// A publisher's socket is read on the shared beat: what arrives meanwhile
-    /// is read and packaged in one go, one wake-up for many streams.
-    async fn pace(&self) {
-        if !matches!(self.role, Role::Publisher { .. }) {
+    /// is read and packaged in one go, one wake-up for many streams. Within a
+    /// beat it is read until empty, up to [`crate::beat::BURST`] bytes.
+    async fn pace(&self, burst: &mut Burst) {
+        if !matches!(self.role, Role::Publisher { .. }) || burst.goes_on() {
             return;
         }
+        burst.reset();
         let beat = self.server.read_beat();
         if !beat.is_zero() {
             tokio::time::sleep_until(crate::beat::next(beat, Instant::now())).await;
