@@ -28,7 +28,7 @@ use rtmp_core::io::write_output;
 /// The usage text.
 pub const USAGE: &str =
     "usage: rtmp_load --streams N --url rtmp://HOST[:PORT]/APP[/PREFIX] --file F.flv \
-[--duration S] [--ramp S] [--behind-ms MS] [--report S]
+[--duration S] [--ramp S] [--behind-ms MS] [--send-beat MS] [--report S]
 
   --streams N      concurrent publishers
   --url URL        server and application; stream i publishes PREFIXi (PREFIX defaults to load)
@@ -36,6 +36,8 @@ pub const USAGE: &str =
   --duration S     stop after S seconds (default: run until interrupted)
   --ramp S         spread the publishers' starts over S seconds (default N x 20 ms, at most 5 s)
   --behind-ms MS   a send later than its time by more than MS is behind real time (1000)
+  --send-beat MS   every publisher sends what is due on a shared MS beat, in one write (10);
+                   longer beats cost this process less (fewer TCP segments)
   --report S       print a report every S seconds (5)";
 
 /// What to run.
@@ -55,6 +57,8 @@ pub struct LoadArgs {
     pub behind: Duration,
     /// Report interval.
     pub report: Duration,
+    /// The shared beat on which publishers send what is due.
+    pub send_beat: Duration,
 }
 
 /// Parses the arguments after the program name.
@@ -66,6 +70,7 @@ pub fn parse_args(args: &[String]) -> Result<LoadArgs, String> {
     let mut ramp = None;
     let mut behind = Duration::from_millis(1000);
     let mut report = Duration::from_secs(5);
+    let mut send_beat = Duration::from_millis(10);
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         let mut value = |name: &str| {
@@ -108,6 +113,15 @@ pub fn parse_args(args: &[String]) -> Result<LoadArgs, String> {
                         .map_err(|_| "--behind-ms takes milliseconds")?,
                 )
             }
+            "--send-beat" => {
+                send_beat = Duration::from_millis(
+                    value("--send-beat")?
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|ms| (1..=1000).contains(ms))
+                        .ok_or("--send-beat takes milliseconds from 1 to 1000")?,
+                )
+            }
             "--report" => {
                 report = seconds("--report", value("--report")?)?.max(Duration::from_millis(100))
             }
@@ -130,6 +144,7 @@ pub fn parse_args(args: &[String]) -> Result<LoadArgs, String> {
         }),
         behind,
         report,
+        send_beat,
     })
 }
 
@@ -306,9 +321,10 @@ pub async fn run(args: &LoadArgs, mut on_report: impl FnMut(&Report)) -> Result<
         let name = format!("{}{i}", url.key);
         let media = media.clone();
         let counters = counters.clone();
+        let beat = args.send_beat;
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep_until(start_at.into()).await;
-            let result = publish(&url, &name, &media, &counters, stop).await;
+            let result = publish(&url, &name, &media, &counters, stop, beat).await;
             counters.state.store(
                 if result.is_ok() {
                     state::DONE
@@ -352,6 +368,7 @@ async fn publish(
     media: &Media,
     counters: &Counters,
     stop: Option<Instant>,
+    beat: Duration,
 ) -> Result<(), String> {
     let socket = tokio::time::timeout(
         Duration::from_secs(10),
@@ -418,7 +435,7 @@ async fn publish(
                 client.handle_input(&mut input, Instant::now()).map_err(|e| e.to_string())?;
                 check_events(&mut client)?;
             }
-            () = tokio::time::sleep_until(live_ingest::beat::next(BEAT, due)) => {
+            () = tokio::time::sleep_until(live_ingest::beat::next(beat, due)) => {
                 // Everything due now goes out in one write.
                 let mut sent = 0u64;
                 while index < media.items.len() {
@@ -449,12 +466,6 @@ async fn publish(
         }
     }
 }
-
-/// Every publisher wakes on a shared 10 ms beat, so one wake-up of this
-/// process sends for many streams: the load generator must cost much less
-/// than the server it measures. Sends are at most 10 ms late for it, far
-/// below any threshold of falling behind.
-const BEAT: Duration = Duration::from_millis(10);
 
 fn check_events(client: &mut ClientSession) -> Result<(), String> {
     while let Some(event) = client.poll_event() {
@@ -552,6 +563,12 @@ mod tests {
             .contains("--streams"));
         let tls = ["--streams", "1", "--url", "rtmps://h/a", "--file", "f"];
         assert!(parse_args(&list(&tls)).unwrap_err().contains("rtmps://"));
+        assert_eq!(args.send_beat, Duration::from_millis(10));
+        let beat = ["--streams", "1", "--url", "rtmp://h/a", "--file", "f"];
+        let with = |ms: &str| parse_args(&list(&[&beat[..], &["--send-beat", ms]].concat()));
+        assert_eq!(with("40").unwrap().send_beat, Duration::from_millis(40));
+        assert!(with("0").unwrap_err().contains("--send-beat"));
+        assert!(with("1001").is_err());
     }
 
     #[test]
