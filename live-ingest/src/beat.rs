@@ -43,13 +43,24 @@ impl Pacing {
 
 /// Bytes a publisher may bring in one beat before it waits for the next.
 ///
-/// Within a beat its socket is read until it is empty or this much came: a
-/// read that fills the input buffer is followed by another at once. One read
-/// per beat would cap a publisher at what one read holds (about 110 KB per
-/// 60 ms beat, 15 Mbit/s: 4K ingest falls behind, and a backlog after a stall
-/// is never made up); this bound keeps one flooding publisher from holding a
-/// worker for long. 1 MiB per 60 ms beat is 140 Mbit/s.
+/// Within a beat its socket is read until nothing more is ready or this much
+/// came. One read per beat would cap a publisher at what one read holds (over
+/// TCP about 110 KB per 60 ms beat, 15 Mbit/s; over TLS one record or a few,
+/// 12 Mbit/s), so 4K ingest fell behind and a backlog after a stall was never
+/// made up; this bound keeps one flooding publisher from holding a worker for
+/// long. 1 MiB per 60 ms beat is 140 Mbit/s.
 pub const BURST: usize = 1 << 20;
+
+/// Bytes since the last beat from which a publisher is read on the shortest
+/// beat (`read_pacing`) rather than the longer one the load asks for.
+///
+/// A beat brings what the socket's receive window held, which need not be
+/// more than about 130 KB (measured over TLS on loopback, where the kernel did
+/// not grow the window for a reader that reads in bursts): 17 Mbit/s on a
+/// 60 ms beat. Publishers that bring 64 KiB a beat (8.7 Mbit/s on 60 ms) are
+/// few, so reading them three times as often costs little and lifts that
+/// ceiling threefold.
+pub const BUSY: usize = 64 * 1024;
 
 /// The first point of the grid of `period` steps at or after `at`.
 pub fn next(period: Duration, at: Instant) -> tokio::time::Instant {

@@ -46,8 +46,8 @@
 //! 3. write `output()` with vectored writes;
 //! 4. a publisher then sleeps to the next point of the shared read beat
 //!    ([`beat`], `read_pacing`, longer under load: [`Server::read_beat`]), so
-//!    one wake-up reads many streams; while reads come back full it reads on
-//!    at once, up to [`beat::BURST`] bytes a beat.
+//!    one wake-up reads many streams; a publisher's socket is read while it
+//!    has bytes ready, up to [`beat::BURST`] bytes a beat.
 //!
 //! Time is read once per step (`Instant::now()`) and passed in; nothing in the
 //! sans-IO crates reads a clock.

@@ -626,18 +626,11 @@ async fn the_read_beat_grows_with_live_publishers_and_media_still_flows() {
     assert_eq!(server.read_beat(), Duration::from_millis(20));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backlog_is_read_in_one_beat_not_one_read_per_beat() {
-    // A 250 ms beat. One read per beat brings at most what the input buffer
-    // holds (about 100 KB here), so the 2.9 MB sent took 8 s; reading on while
-    // reads come back full takes what the socket holds, up to 1 MiB a beat,
-    // and took 1.3 s.
-    let (bound, _server) = start(ephemeral(Config {
-        read_pacing: Duration::from_millis(250),
-        read_pacing_max: Duration::from_millis(250),
-        ..config()
-    }))
-    .await;
+/// Publishes 120 loops of the fixture (2.9 MB) as fast as the server reads
+/// them to a server with `config`, while a player plays: how long until the
+/// player had every media message.
+async fn backlog_time(config: Config) -> Duration {
+    let (bound, _server) = start(ephemeral(config)).await;
     let mut player = Client::play(bound.rtmp, "big").await.expect("play");
     let mut publisher = Client::publish(bound.rtmp, "big").await.expect("publish");
     let loops = 120;
@@ -660,8 +653,64 @@ async fn a_backlog_is_read_in_one_beat_not_one_read_per_beat() {
     let bytes: usize = player.media.iter().map(|m| m.payload.len()).sum();
     assert_eq!(player.media.len(), expected, "{bytes} bytes in {took:?}");
     assert!(bytes > 2_500_000, "{bytes}");
-    assert!(took < Duration::from_secs(4), "{bytes} bytes took {took:?}");
     sender.await.expect("sent").close().await;
+    player.close().await;
+    took
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_is_read_in_one_beat_not_one_read_per_beat() {
+    // A 250 ms beat. One read per beat brings at most what the input buffer
+    // holds (about 100 KB here), so the 2.9 MB took 8 s; reading on while the
+    // socket has bytes ready takes up to 1 MiB a beat, and took 1.3 s.
+    let took = backlog_time(Config {
+        read_pacing: Duration::from_millis(250),
+        read_pacing_max: Duration::from_millis(250),
+        ..config()
+    })
+    .await;
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_publisher_is_read_on_the_shortest_beat() {
+    // One read per second and worker: the load's beat is 1 s for this one
+    // publisher, which would take 3 s or more for the 2.9 MB at 1 MiB a beat.
+    // A beat that brought 64 KiB or more puts it on the 20 ms beat.
+    let took = backlog_time(Config {
+        read_pacing: Duration::from_millis(20),
+        read_pacing_max: Duration::from_secs(1),
+        reads_per_second: 1,
+        ..config()
+    })
+    .await;
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_read_with_the_end_of_the_stream_are_all_delivered() {
+    // The media and the publisher's close arrive within one 250 ms beat, so
+    // one beat reads both: every message before the end still goes out.
+    let (bound, _server) = start(ephemeral(Config {
+        read_pacing: Duration::from_millis(250),
+        read_pacing_max: Duration::from_millis(250),
+        ..config()
+    }))
+    .await;
+    let mut player = Client::play(bound.rtmp, "end").await.expect("play");
+    let mut publisher = Client::publish(bound.rtmp, "end").await.expect("publish");
+    publisher.send_loops(3).await;
+    publisher.close().await;
+    let tags = fixture_tags();
+    let first = tags.iter().filter(|(_, _, p)| !is_end(p)).count();
+    let rest = tags.iter().filter(|(_, _, p)| !is_header_or_end(p)).count();
+    let expected = first + rest * 2;
+    let deadline = Instant::now() + LIMIT;
+    while player.media.len() < expected && Instant::now() < deadline {
+        player.step(Duration::from_millis(100)).await;
+        player.media.retain(|m| m.kind != MediaKind::Data);
+    }
+    assert_eq!(player.media.len(), expected);
     player.close().await;
 }
 

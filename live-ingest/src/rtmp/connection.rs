@@ -11,8 +11,11 @@
 //! at the same time (a `select!` arm runs after the other arms' futures are
 //! dropped), so one `&mut` does for both, with no lock between them.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use bytes::BytesMut;
@@ -62,6 +65,9 @@ struct Connection {
     /// When the last socket read returned: the start of the part latency
     /// (`Metrics::part_published`) of the messages it brought.
     read_at: Instant,
+    /// Bytes read since the last beat: a publisher that brought
+    /// [`crate::beat::BUSY`] or more is read again on the shortest beat.
+    beat_bytes: usize,
 }
 
 /// How long a closing connection may take to say goodbye (TLS `close_notify`).
@@ -93,6 +99,7 @@ where
         tc_url: String::new(),
         evicted: None,
         read_at: accepted,
+        beat_bytes: 0,
     };
     // A player whose network vanished fills its socket and would hold this task
     // in a write for good, where the session's idle timer never runs: a write
@@ -110,28 +117,17 @@ where
     }
 }
 
-/// A publisher's reads within one beat.
-#[derive(Default)]
-struct Burst {
-    bytes: usize,
-    full: bool,
-}
-
-impl Burst {
-    /// A read of `bytes`; `full` when it filled the input buffer.
-    fn read(&mut self, bytes: usize, full: bool) {
-        self.bytes += bytes;
-        self.full = full;
-    }
-
-    /// Whether to read again before the next beat: the last read filled the
-    /// buffer and the beat's bound is not reached.
-    fn goes_on(&self) -> bool {
-        self.full && self.bytes < crate::beat::BURST
-    }
-
-    fn reset(&mut self) {
-        *self = Burst::default();
+/// Reads what `socket` has ready now into `input`, without waiting: `None`
+/// when nothing is. The poll's waker does nothing, so bytes that come later do
+/// not wake the task before its beat (the next real poll registers its own).
+fn read_ready<S: AsyncRead + Unpin>(
+    socket: &mut S,
+    input: &mut BytesMut,
+) -> Option<std::io::Result<usize>> {
+    let mut context = Context::from_waker(Waker::noop());
+    match pin!(read_into(socket, input)).poll(&mut context) {
+        Poll::Ready(read) => Some(read),
+        Poll::Pending => None,
     }
 }
 
@@ -143,9 +139,6 @@ impl Connection {
         let mut input = BytesMut::with_capacity(64 * 1024);
         let mut drain = self.server.drain_orders();
         let mut drained = false;
-        // What this beat has read so far, and whether the last read filled the
-        // buffer (so the socket likely holds more): see `beat::BURST`.
-        let mut burst = Burst::default();
         loop {
             let deadline = self.session.poll_timeout();
             tokio::select! {
@@ -158,14 +151,9 @@ impl Connection {
                     }
                 }
                 read = read_into(socket, &mut input) => {
-                    let read = read?;
-                    if read == 0 {
+                    if !self.take_input(read?, socket, &mut input)? {
                         return Ok(());
                     }
-                    burst.read(read, input.len() == input.capacity());
-                    self.server.metrics.bytes_in(read);
-                    self.read_at = Instant::now();
-                    self.session.handle_input(&mut input, self.read_at)?;
                 }
                 delivery = next_delivery(&mut self.role) => {
                     let Some(delivery) = delivery else { return Ok(()) };
@@ -184,7 +172,40 @@ impl Connection {
             if self.session.is_closed() {
                 return Ok(());
             }
-            self.pace(&mut burst).await;
+            self.pace().await;
+        }
+    }
+
+    /// Hands `read` bytes of `input` to the session. A publisher's socket is
+    /// then read on, as long as it has bytes ready now, up to
+    /// [`crate::beat::BURST`] bytes in all: one read per beat would cap a
+    /// publisher at one buffer a beat (a TLS read brings one record). `false`
+    /// when the peer closed the connection.
+    fn take_input<S: AsyncRead + Unpin>(
+        &mut self,
+        mut read: usize,
+        socket: &mut S,
+        input: &mut BytesMut,
+    ) -> Result<bool, ConnectionError> {
+        if read == 0 {
+            return Ok(false);
+        }
+        let mut total = 0;
+        loop {
+            total += read;
+            self.beat_bytes += read;
+            self.server.metrics.bytes_in(read);
+            self.read_at = Instant::now();
+            self.session.handle_input(input, self.read_at)?;
+            if !matches!(self.role, Role::Publisher { .. }) || total >= crate::beat::BURST {
+                return Ok(true);
+            }
+            // The end of the stream or an error waits for the next read, so
+            // that the messages read before it are handled first.
+            match read_ready(socket, input) {
+                Some(Ok(more)) if more > 0 => read = more,
+                _ => return Ok(true),
+            }
         }
     }
 
@@ -207,14 +228,19 @@ impl Connection {
     }
 
     /// A publisher's socket is read on the shared beat: what arrives meanwhile
-    /// is read and packaged in one go, one wake-up for many streams. Within a
-    /// beat it is read until empty, up to [`crate::beat::BURST`] bytes.
-    async fn pace(&self, burst: &mut Burst) {
-        if !matches!(self.role, Role::Publisher { .. }) || burst.goes_on() {
+    /// is read and packaged in one go, one wake-up for many streams. One that
+    /// brought [`crate::beat::BUSY`] bytes or more since the last beat is read
+    /// on the shortest beat (`read_pacing`) instead of the load's: what one
+    /// beat can bring is what the socket's receive window holds.
+    async fn pace(&mut self) {
+        if !matches!(self.role, Role::Publisher { .. }) {
             return;
         }
-        burst.reset();
-        let beat = self.server.read_beat();
+        let busy = std::mem::take(&mut self.beat_bytes) >= crate::beat::BUSY;
+        let beat = match busy {
+            true => self.server.config.read_pacing,
+            false => self.server.read_beat(),
+        };
         if !beat.is_zero() {
             tokio::time::sleep_until(crate::beat::next(beat, Instant::now())).await;
         }
