@@ -160,12 +160,11 @@ pub struct Config {
     /// Streams at most (live or in their grace period); publishes past it are refused.
     pub max_streams: usize,
     /// A publisher's socket is read once per this period (on a grid shared by every
-    /// connection), until nothing more is ready or [`crate::beat::BURST`] bytes came
-    /// (a publisher that brought [`crate::beat::BUSY`] is read on this beat even when
-    /// the load asks for a longer one), so what
-    /// arrives meanwhile is read and packaged in one go: far fewer wake-ups and system
-    /// calls per stream, for at most this much more latency. Zero reads as soon as
-    /// anything arrives.
+    /// connection), until nothing more is ready or [`crate::beat::BURST`] bytes came,
+    /// so what arrives meanwhile is read and packaged in one go: far fewer wake-ups and
+    /// system calls per stream, for at most this much more latency. A publisher that
+    /// brought [`crate::beat::BUSY`] is read on this beat even when the load asks for a
+    /// longer one. Zero reads as soon as anything arrives.
     #[serde(deserialize_with = "seconds")]
     pub read_pacing: Duration,
     /// The longest the read beat grows to under load (see `reads_per_second`):

@@ -626,6 +626,25 @@ async fn the_read_beat_grows_with_live_publishers_and_media_still_flows() {
     assert_eq!(server.read_beat(), Duration::from_millis(20));
 }
 
+/// Media messages in `loops` loops of the fixture as `send_loops` sends them
+/// (the sequence headers once, no end of sequence).
+fn media_in_loops(loops: u64) -> usize {
+    let tags = fixture_tags();
+    let first = tags.iter().filter(|(_, _, p)| !is_end(p)).count();
+    let rest = tags.iter().filter(|(_, _, p)| !is_header_or_end(p)).count();
+    first + rest * (loops as usize).saturating_sub(1)
+}
+
+/// Reads until the player has `count` media messages or `limit` passed; only
+/// the media is kept (the server opens a play with |RtmpSampleAccess).
+async fn collect_media(player: &mut Client, count: usize, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while player.media.len() < count && Instant::now() < deadline {
+        player.step(Duration::from_millis(100)).await;
+        player.media.retain(|m| m.kind != MediaKind::Data);
+    }
+}
+
 /// Publishes 120 loops of the fixture (2.9 MB) as fast as the server reads
 /// them to a server with `config`, while a player plays: how long until the
 /// player had every media message.
@@ -639,16 +658,8 @@ async fn backlog_time(config: Config) -> Duration {
         publisher.send_loops(loops).await;
         publisher
     });
-    let tags = fixture_tags();
-    let first = tags.iter().filter(|(_, _, p)| !is_end(p)).count();
-    let rest = tags.iter().filter(|(_, _, p)| !is_header_or_end(p)).count();
-    let expected = first + rest * (loops as usize - 1);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while player.media.len() < expected && Instant::now() < deadline {
-        player.step(Duration::from_millis(100)).await;
-        // Only the media: the server opens a play with |RtmpSampleAccess.
-        player.media.retain(|m| m.kind != MediaKind::Data);
-    }
+    let expected = media_in_loops(loops);
+    collect_media(&mut player, expected, Duration::from_secs(30)).await;
     let took = started.elapsed();
     let bytes: usize = player.media.iter().map(|m| m.payload.len()).sum();
     assert_eq!(player.media.len(), expected, "{bytes} bytes in {took:?}");
@@ -701,15 +712,8 @@ async fn messages_read_with_the_end_of_the_stream_are_all_delivered() {
     let mut publisher = Client::publish(bound.rtmp, "end").await.expect("publish");
     publisher.send_loops(3).await;
     publisher.close().await;
-    let tags = fixture_tags();
-    let first = tags.iter().filter(|(_, _, p)| !is_end(p)).count();
-    let rest = tags.iter().filter(|(_, _, p)| !is_header_or_end(p)).count();
-    let expected = first + rest * 2;
-    let deadline = Instant::now() + LIMIT;
-    while player.media.len() < expected && Instant::now() < deadline {
-        player.step(Duration::from_millis(100)).await;
-        player.media.retain(|m| m.kind != MediaKind::Data);
-    }
+    let expected = media_in_loops(3);
+    collect_media(&mut player, expected, LIMIT).await;
     assert_eq!(player.media.len(), expected);
     player.close().await;
 }

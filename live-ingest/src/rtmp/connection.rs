@@ -65,7 +65,8 @@ struct Connection {
     /// When the last socket read returned: the start of the part latency
     /// (`Metrics::part_published`) of the messages it brought.
     read_at: Instant,
-    /// Bytes read since the last beat: a publisher that brought
+    /// Bytes read since the last turn of the loop (`pace` takes them): at most
+    /// [`crate::beat::BURST`] a beat, and a publisher that brought
     /// [`crate::beat::BUSY`] or more is read again on the shortest beat.
     beat_bytes: usize,
 }
@@ -178,7 +179,7 @@ impl Connection {
 
     /// Hands `read` bytes of `input` to the session. A publisher's socket is
     /// then read on, as long as it has bytes ready now, up to
-    /// [`crate::beat::BURST`] bytes in all: one read per beat would cap a
+    /// [`crate::beat::BURST`] bytes in the beat: one read per beat would cap a
     /// publisher at one buffer a beat (a TLS read brings one record). `false`
     /// when the peer closed the connection.
     fn take_input<S: AsyncRead + Unpin>(
@@ -190,14 +191,13 @@ impl Connection {
         if read == 0 {
             return Ok(false);
         }
-        let mut total = 0;
         loop {
-            total += read;
             self.beat_bytes += read;
             self.server.metrics.bytes_in(read);
             self.read_at = Instant::now();
             self.session.handle_input(input, self.read_at)?;
-            if !matches!(self.role, Role::Publisher { .. }) || total >= crate::beat::BURST {
+            if !matches!(self.role, Role::Publisher { .. }) || self.beat_bytes >= crate::beat::BURST
+            {
                 return Ok(true);
             }
             // The end of the stream or an error waits for the next read, so
@@ -233,11 +233,11 @@ impl Connection {
     /// on the shortest beat (`read_pacing`) instead of the load's: what one
     /// beat can bring is what the socket's receive window holds.
     async fn pace(&mut self) {
+        let brought = std::mem::take(&mut self.beat_bytes);
         if !matches!(self.role, Role::Publisher { .. }) {
             return;
         }
-        let busy = std::mem::take(&mut self.beat_bytes) >= crate::beat::BUSY;
-        let beat = match busy {
+        let beat = match brought >= crate::beat::BUSY {
             true => self.server.config.read_pacing,
             false => self.server.read_beat(),
         };
