@@ -745,7 +745,12 @@ fn check_out_dir(dir: &std::path::Path) {
     for entry in std::fs::read_dir(dir).expect("the stream's directory") {
         let path = entry.expect("an entry").path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let bytes = std::fs::read(&path).expect("readable");
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            // The live window moved on and removed it since the listing.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(error) => panic!("{name}: {error}"),
+        };
         match path.extension().and_then(|e| e.to_str()) {
             Some("m3u8") => {
                 let parsed = m3u8_rs::parse_media_playlist_res(&bytes);
