@@ -739,6 +739,37 @@ fn segments_on_disk(dir: &std::path::Path) -> Vec<u64> {
         .collect()
 }
 
+/// Waits until the server has written what it was sent: two listings of
+/// `dir` 200 ms apart are the same (a publisher's backlog is read in one go,
+/// so the writes can still be going on when the first failures are counted).
+async fn at_rest(dir: &std::path::Path) {
+    let listing = || {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let deadline = Instant::now() + LIMIT;
+    let mut before = listing();
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = listing();
+        if now == before {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} still changing",
+            dir.display()
+        );
+        before = now;
+    }
+}
+
 /// Every file under a final name in `dir` is whole: playlists parse, init
 /// segments, segments and parts are whole boxes; no temporary is left.
 fn check_out_dir(dir: &std::path::Path) {
@@ -949,6 +980,7 @@ async fn a_full_disk_is_counted_the_stream_goes_on_and_writing_resumes() {
     .await;
     let missing = served_from_memory_only(&bound, &dir).await;
     eprintln!("segments served from memory only: {missing:?}");
+    at_rest(&dir).await;
     check_out_dir(&dir);
 
     std::fs::remove_file(&filler).expect("room again");
