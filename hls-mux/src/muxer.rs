@@ -19,14 +19,11 @@ use ad_break::AdBreak;
 use fragments::{take_audio_from, Fragment, PendingSample};
 pub use options::{Format, MuxerOptions};
 pub use output::{Continuation, MuxError, Output};
+use ts_buffers::TsBuffers;
 
 /// How many timed metadata tags may wait for the next fragment
 /// ([`Muxer::push_metadata`]).
 pub const MAX_PENDING_METADATA: usize = 32;
-
-/// The largest buffer made ahead for an MPEG-TS segment: 16 MiB, a 6 s
-/// segment at about 20 Mbit/s. A larger one grows as it is written.
-const MAX_TS_SIZE_HINT: usize = 16 << 20;
 
 /// The segment being built.
 #[derive(Debug)]
@@ -149,10 +146,11 @@ pub struct Muxer {
     /// Segments in the window with their part counts, for [`Output::Removed`].
     live: VecDeque<(u64, u32)>,
     next_msn: u64,
-    /// MPEG-TS: the last segment's size, so the next one's buffer is made
-    /// that size once instead of doubling (a copy of all it holds at each
-    /// step, and on average a quarter of it left unused in the window).
-    ts_size_hint: usize,
+    /// MPEG-TS: the segments' buffers, made the last segment's size once
+    /// instead of doubling (a copy of all it holds at each step, and on
+    /// average a quarter of it left unused in the window), and reused once
+    /// the consumer has dropped them.
+    ts_buffers: TsBuffers,
     /// [`Muxer::continue_from`] was called: the first segment is discontinuous.
     continuing: bool,
     finished: bool,
@@ -267,7 +265,7 @@ impl Muxer {
             segment: None,
             fragments: VecDeque::new(),
             fragment_sequence: 1,
-            ts_size_hint: 0,
+            ts_buffers: TsBuffers::default(),
             last: [Last::default(); 2],
             clock: None,
             dates: ProgramDate::default(),
@@ -674,7 +672,7 @@ impl Muxer {
             discontinuity,
             head,
             data: Vec::new(),
-            ts: BytesMut::with_capacity(self.ts_size_hint),
+            ts: self.ts_buffers.take(),
             parts: 0,
             duration: None,
             origin: dts,
@@ -771,12 +769,7 @@ impl Muxer {
             return Ok(());
         };
         if !segment.ts.is_empty() {
-            let len = segment.ts.len();
-            // A little over the last size, so a slightly larger segment
-            // still fits; bounded, so one huge segment does not make every
-            // later buffer huge.
-            self.ts_size_hint = (len + len / 16).min(MAX_TS_SIZE_HINT);
-            segment.data.push(segment.ts.split().freeze());
+            segment.data.push(self.ts_buffers.publish(&mut segment.ts));
         }
         let extension = match self.options.format {
             Format::Ts => "ts",
@@ -836,6 +829,7 @@ mod fragments;
 mod options;
 mod output;
 mod program_date;
+mod ts_buffers;
 
 use program_date::ProgramDate;
 pub use program_date::{ClockAnchor, ALIGN_LIMIT, DRIFT_LIMIT};

@@ -1270,3 +1270,50 @@ fn timed_metadata_in_mpeg_ts_is_a_pes_packet_on_the_declared_id3_stream() {
     assert_eq!(pts, (1_200 + 1_400) * 90);
     assert_eq!(&pes[14..14 + tag.len()], &tag[..]);
 }
+
+/// Pushes 25 fps video and audio for `seconds`, one key frame a second,
+/// handing each MPEG-TS segment to `consume` as soon as it is out.
+fn ts_segments(seconds: i64, mut consume: impl FnMut(Bytes)) {
+    let mut m = muxer(Format::Ts, PlaylistKind::Vod, None);
+    m.set_config(avc(true)).unwrap();
+    m.set_config(aac()).unwrap();
+    for second in 0..seconds {
+        push_av(&mut m, second * 1000, 25, 25);
+        for output in outputs(&mut m) {
+            if let Output::Segment { data, .. } = output {
+                assert_eq!(data.len(), 1, "one buffer a TS segment");
+                consume(data.into_iter().next().unwrap());
+            }
+        }
+    }
+}
+
+#[test]
+fn a_ts_segment_s_buffer_is_reused_once_the_consumer_drops_it() {
+    let mut addresses = Vec::new();
+    ts_segments(8, |segment| addresses.push(segment.as_ptr()));
+    assert!(addresses.len() >= 6, "{} segments", addresses.len());
+    // Each segment is dropped on arrival; the buffer published two
+    // segments before is then free and taken back.
+    for k in 2..addresses.len() {
+        assert_eq!(addresses[k], addresses[k - 2], "segment {k}");
+    }
+}
+
+#[test]
+fn a_ts_segment_the_consumer_keeps_is_never_written_over() {
+    let mut kept = Vec::new();
+    ts_segments(8, |segment| kept.push((segment.to_vec(), segment)));
+    assert!(kept.len() >= 6, "{} segments", kept.len());
+    for (k, (copy, segment)) in kept.iter().enumerate() {
+        assert_eq!(
+            &copy[..],
+            &segment[..],
+            "segment {k} changed after it was out"
+        );
+        assert_eq!(segment.len() % 188, 0);
+        assert!(segment.chunks(188).all(|p| p[0] == 0x47), "segment {k}");
+    }
+    let addresses: std::collections::HashSet<_> = kept.iter().map(|(_, s)| s.as_ptr()).collect();
+    assert_eq!(addresses.len(), kept.len(), "each its own buffer");
+}
