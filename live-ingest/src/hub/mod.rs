@@ -120,14 +120,15 @@ impl Publishing {
     }
 }
 
-/// Payloads up to this size are copied into their own allocation before they are
+/// Payloads up to this size are copied out of the read buffer before they are
 /// kept (GOP cache, HLS segments, player queues). A message that fits one RTMP
 /// chunk arrives as a slice of the connection's read buffer (no copy), and keeping
 /// it would keep that whole buffer (64 KiB or more) alive for as long as the
 /// message is kept: with many streams that doubles the memory held. Larger messages
 /// were assembled from several chunks into an allocation of their own already.
 /// Publishers' sessions have their decoder make the copy
-/// (`ServerConfig::copy_payloads_below`); pulled streams go through [`compact`].
+/// (`ServerConfig::copy_payloads_below`), packed into 14 KiB slabs so that a copy
+/// costs no allocation of its own; pulled streams go through [`compact`].
 pub const COMPACT_BELOW: usize = 8192;
 
 /// `payload` in an allocation of its own if it is small (see [`COMPACT_BELOW`]).

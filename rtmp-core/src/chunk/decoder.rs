@@ -7,6 +7,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use super::error::ChunkError;
 use super::header::{be24, parse_basic, take, EXTENDED};
 use super::limits::DecoderLimits;
+use super::slab::Slab;
 use super::timestamp::unwrap;
 use super::{RawMessage, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, TYPE_ABORT, TYPE_SET_CHUNK_SIZE};
 
@@ -90,6 +91,8 @@ pub struct ChunkDecoder {
     /// Single-chunk messages up to this many bytes are copied out (see
     /// [`ChunkDecoder::set_copy_below`]).
     copy_below: usize,
+    /// Where those copies go.
+    slab: Slab,
 }
 
 impl Default for ChunkDecoder {
@@ -120,12 +123,15 @@ impl ChunkDecoder {
                 max: limits.max_buffered,
             },
             copy_below: 0,
+            slab: Slab::default(),
         }
     }
 
-    /// Copies a message that fits one chunk and has at most `bytes` bytes into
-    /// an allocation of its own instead of handing out a slice of the input's
-    /// buffer (0, the default: never).
+    /// Copies a message that fits one chunk and has at most `bytes` bytes out
+    /// of the input's buffer instead of handing out a slice of it (0, the
+    /// default: never). The copies are packed into buffers of 14 KiB shared
+    /// by count, so a copy costs no allocation of its own, and a copy kept
+    /// keeps at most its 14 KiB alive.
     ///
     /// A slice is free to make, but while it is kept it keeps the whole input
     /// buffer alive, and every slice made and dropped updates the buffer's
@@ -191,7 +197,7 @@ impl ChunkDecoder {
                 input.advance(start);
                 let payload = match len <= self.copy_below {
                     true => {
-                        let copy = Bytes::copy_from_slice(input.get(..len).unwrap_or_default());
+                        let copy = self.slab.copy(input.get(..len).unwrap_or_default());
                         input.advance(len);
                         copy
                     }

@@ -49,6 +49,7 @@ mod error;
 mod header;
 mod limits;
 mod output;
+mod slab;
 mod timestamp;
 
 #[cfg(feature = "tokio")]

@@ -176,7 +176,7 @@ fn publish_end_to_end_delivers_payloads_and_timestamps() {
 }
 
 #[test]
-fn small_media_payloads_are_copies_of_their_own_when_configured() {
+fn small_media_payloads_are_copied_out_when_configured() {
     for copy_below in [0, 64] {
         let config = ServerConfig {
             copy_payloads_below: copy_below,
@@ -188,19 +188,36 @@ fn small_media_payloads_are_copies_of_their_own_when_configured() {
         );
         pair.client.publish("cam1", "live");
         pair.pump(ACCEPT_ALL);
-        let audio = Bytes::from_static(&[0xAF, 0x01, 0x21, 0x10]);
+        let audio = [
+            Bytes::from_static(&[0xAF, 0x01, 0x21, 0x10]),
+            Bytes::from_static(&[0xAF, 0x01, 0x21, 0x11]),
+        ];
         let video = Bytes::from(vec![0x27; 100]);
-        assert!(pair.client.send_media(MediaKind::Audio, 1, audio.clone()));
-        assert!(pair.client.send_media(MediaKind::Video, 2, video.clone()));
+        assert!(pair
+            .client
+            .send_media(MediaKind::Audio, 1, audio[0].clone()));
+        assert!(pair
+            .client
+            .send_media(MediaKind::Audio, 2, audio[1].clone()));
+        assert!(pair.client.send_media(MediaKind::Video, 3, video.clone()));
         pair.pump(ACCEPT_ALL);
         let got = media(&pair.server_events);
-        assert_eq!(got.len(), 2);
-        assert_eq!((&got[0].payload, &got[1].payload), (&audio, &video));
-        // A copy is the only owner of its bytes; a slice shares the read buffer.
+        assert_eq!(got.len(), 3);
         assert_eq!(
-            (got[0].payload.is_unique(), got[1].payload.is_unique()),
-            (copy_below > 0, false),
+            (&got[0].payload, &got[1].payload, &got[2].payload),
+            (&audio[0], &audio[1], &video)
+        );
+        // Copies are packed one after the other; slices of the read buffer
+        // have the next message's chunk header between them.
+        let (first, second) = (&got[0].payload, &got[1].payload);
+        assert_eq!(
+            second.as_ptr() == first.as_ptr().wrapping_add(first.len()),
+            copy_below > 0,
             "copy_payloads_below {copy_below}"
+        );
+        assert!(
+            !got[2].payload.is_unique(),
+            "a slice shares the read buffer"
         );
     }
 }
