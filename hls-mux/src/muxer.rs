@@ -16,7 +16,7 @@ use crate::playlist::{
 use crate::segmenter::{seconds_to_ticks, Cut, CutReason, Segmenter, SegmenterOptions};
 use crate::ts::TsWriter;
 use ad_break::AdBreak;
-use fragments::{take_audio_from, Fragment, PendingSample};
+use fragments::{take_audio_from, with_room, Fragment, PendingSample};
 pub use options::{Format, MuxerOptions};
 pub use output::{Continuation, MuxError, Output};
 use ts_buffers::TsBuffers;
@@ -173,6 +173,9 @@ pub struct Muxer {
     /// fragment's first sample of the track starts there (see
     /// [`Muxer::continue_timeline`]).
     timeline_end: [Option<i64>; 2],
+    /// How many samples the last written fragment had: the next one's list
+    /// is made that long at once instead of growing by doubling.
+    samples_hint: usize,
 }
 
 /// How much media (90 kHz) the muxer holds back at the start waiting for
@@ -285,6 +288,7 @@ impl Muxer {
             writer_tracks: Tracks::default(),
             restarting: false,
             timeline_end: [None; 2],
+            samples_hint: 0,
             part_target_ms,
         })
     }
@@ -625,6 +629,7 @@ impl Muxer {
             Some(closing) if self.segment.is_some() => take_audio_from(closing, dts),
             _ => Vec::new(),
         };
+        let carried = with_room(carried, self.samples_hint);
         if self.segment.is_some() {
             self.end_segment(dts, pts)?;
         }

@@ -51,8 +51,21 @@ pub(super) fn take_audio_from(fragment: &mut Fragment, start: i64) -> Vec<Pendin
     later
 }
 
+/// The most samples a fragment's list is made ready for ahead (a 6 s
+/// fragment at 60 fps with 48 kHz AAC has about 640).
+const MAX_SAMPLES_HINT: usize = 1024;
+
+/// `samples` with room for `hint` in all (as many as the last fragment
+/// written had, bounded), so a fragment's list is allocated once instead of
+/// growing by doubling.
+pub(super) fn with_room(mut samples: Vec<PendingSample>, hint: usize) -> Vec<PendingSample> {
+    samples.reserve(hint.min(MAX_SAMPLES_HINT).saturating_sub(samples.len()));
+    samples
+}
+
 impl Muxer {
     pub(super) fn open_fragment(&mut self, start: i64, independent: bool) {
+        let hint = self.samples_hint;
         let Some(segment) = self.segment.as_mut() else {
             return;
         };
@@ -65,6 +78,7 @@ impl Muxer {
             Some(closing) => take_audio_from(closing, start),
             None => Vec::new(),
         };
+        let carried = with_room(carried, hint);
         self.fragments.push_back(Fragment {
             samples: carried,
             start,
@@ -244,6 +258,7 @@ impl Muxer {
     }
 
     pub(super) fn write_fragment(&mut self, mut fragment: Fragment) -> Result<(), MuxError> {
+        self.samples_hint = fragment.samples.len();
         let duration = self.part_seconds(&fragment);
         let mut samples: Vec<Sample> = Vec::with_capacity(fragment.samples.len());
         for pending in std::mem::take(&mut fragment.samples) {
