@@ -340,7 +340,6 @@ def ramp_step(bin_dir, n, args, work, kind="live-ingest"):
     latency = None
     try:
         base_rss = rss_bytes(server.pids())
-        c0, t0 = cpu_seconds(server.pids()), time.time()
         load = subprocess.Popen(
             pinned(load_cpu, [
                 os.path.join(bin_dir, "rtmp_load"), "--streams", str(n), "--url",
@@ -349,12 +348,19 @@ def ramp_step(bin_dir, n, args, work, kind="live-ingest"):
                 "--send-beat", str(args.send_beat)]),
             stdout=subprocess.PIPE, text=True,
             stderr=open(os.path.join(work, f"rtmp_load-{n}.log"), "w"))
-        # Memory and CPU while every stream is live, near the end of the step.
-        time.sleep(max(args.load_seconds - 3, 1))
+        # CPU over the step's second half, when every stream is connected
+        # (from the server's start it counted the connecting seconds, when
+        # the live windows are still empty, and read low), and memory near
+        # the end of the step.
+        half = max(args.load_seconds / 2, 1)
+        time.sleep(half)
+        c0, t0 = cpu_seconds(server.pids()), time.time()
+        g0 = cpu_seconds([load.pid, *children(load.pid)])
+        time.sleep(max(args.load_seconds - half - 3, 1))
         pids = server.pids()
         rss = rss_bytes(pids)
         c1, t1 = cpu_seconds(pids), time.time()
-        generator = cpu_seconds([load.pid, *children(load.pid)])
+        generator = cpu_seconds([load.pid, *children(load.pid)]) - g0
         ok, _ = http_ok(server.playlist(n - 1))
         latency = server.part_latency()
         try:
