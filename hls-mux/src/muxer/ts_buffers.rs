@@ -24,11 +24,10 @@ const KEPT: usize = 2;
 
 #[derive(Debug, Default)]
 pub(super) struct TsBuffers {
-    /// The last segment's size: the next one is likely about as large.
-    last_len: usize,
     /// Handles to the last published segments, oldest first. Held while the
     /// consumer holds them too, so they cost no memory of their own until
-    /// the consumer lets go; then one is reused and the rest dropped.
+    /// the consumer lets go; then one is reused and the rest dropped. The
+    /// newest is the last segment, whose size the next one likely has.
     kept: VecDeque<Bytes>,
 }
 
@@ -39,24 +38,23 @@ impl TsBuffers {
     /// fits without doubling), bounded so one huge segment does not make
     /// every later buffer huge.
     pub(super) fn take(&mut self) -> BytesMut {
+        let last_len = self.kept.back().map_or(0, Bytes::len);
         while self.kept.len() >= KEPT {
             let Some(oldest) = self.kept.pop_front() else {
                 break;
             };
             if let Ok(mut buffer) = oldest.try_into_mut() {
-                if buffer.capacity() >= self.last_len.min(MAX_SIZE_HINT) {
+                if buffer.capacity() >= last_len.min(MAX_SIZE_HINT) {
                     buffer.clear();
                     return buffer;
                 }
             }
         }
-        let len = self.last_len;
-        BytesMut::with_capacity(len.saturating_add(len / 16).min(MAX_SIZE_HINT))
+        BytesMut::with_capacity(last_len.saturating_add(last_len / 16).min(MAX_SIZE_HINT))
     }
 
     /// Publishes `segment`'s bytes, keeping a handle for [`TsBuffers::take`].
     pub(super) fn publish(&mut self, segment: &mut BytesMut) -> Bytes {
-        self.last_len = segment.len();
         let bytes = std::mem::take(segment).freeze();
         self.kept.push_back(bytes.clone());
         bytes
@@ -121,7 +119,6 @@ mod tests {
         let mut buffers = TsBuffers::default();
         let mut huge = BytesMut::zeroed(MAX_SIZE_HINT * 2);
         drop(buffers.publish(&mut huge));
-        buffers.kept.clear();
         assert_eq!(buffers.take().capacity(), MAX_SIZE_HINT);
     }
 }
