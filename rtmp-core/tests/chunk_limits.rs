@@ -95,6 +95,31 @@ fn many_partial_messages_share_one_budget() {
 }
 
 #[test]
+fn the_budget_stops_a_run_of_chunks_at_the_chunk_that_passes_it() {
+    let limits = DecoderLimits::default().with_max_buffered(300);
+    let mut dec = ChunkDecoder::with_limits(limits);
+    let mut input = BytesMut::new();
+    fmt0(&mut input, 3, 1000, 9);
+    input.put_slice(&[7; 128]);
+    for _ in 0..7 {
+        input.put_u8(0xC3); // type 3, csid 3
+        input.put_slice(&[7; 128]);
+    }
+    let total = input.len();
+    // Chunks 1 and 2 (256 bytes) fit; the third would hold 384 > 300.
+    assert_eq!(
+        dec.decode(&mut input),
+        Err(ChunkError::BufferLimit { limit: 300 })
+    );
+    assert_eq!(
+        total - input.len(),
+        12 + 128 + 1 + 128,
+        "consumed up to the third chunk"
+    );
+    assert_eq!(dec.buffered(), 256);
+}
+
+#[test]
 fn opening_65599_chunk_streams_hits_the_limit() {
     let mut dec = ChunkDecoder::new();
     let mut input = BytesMut::new();

@@ -107,6 +107,31 @@ fn one_byte_at_a_time() {
     assert_eq!(decode_split(&mut ChunkDecoder::new(), &wire, &cuts), msgs);
 }
 
+/// A message of many chunks in a row is copied chunk after chunk without
+/// parsing each header again (one-byte basic headers, no extended timestamp):
+/// the input may end anywhere in such a run, and a run stops at the first
+/// chunk of another chunk stream or with another header form.
+#[test]
+fn runs_of_continuation_chunks_stop_at_every_boundary() {
+    let msgs = vec![
+        message(3, 9, 1, 1000, 1000),        // 8 chunks in a row on csid 3
+        message(4, 8, 1, 1000, 300),         // then another stream's
+        message(3, 9, 1, 1040, 1000),        // a type-2 then 7 type-3 headers
+        message(3, 9, 1, 0x0100_0000, 700),  // extended: type-3 headers repeat it
+        message(64, 9, 1, 0x0100_0040, 700), // two-byte basic headers
+        message(3, 9, 1, 0x0100_0080, 0),    // empty
+        message(3, 9, 1, 0x0100_00C0, 129),  // one byte in its second chunk
+    ];
+    let wire = encode_all(&mut ChunkEncoder::new(), &msgs);
+    for cut in 0..=wire.len() {
+        assert_eq!(
+            decode_split(&mut ChunkDecoder::new(), &wire, &[cut]),
+            msgs,
+            "cut at {cut}"
+        );
+    }
+}
+
 #[test]
 fn encoder_picks_the_smallest_header() {
     let mut enc = ChunkEncoder::new();

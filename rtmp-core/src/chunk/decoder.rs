@@ -339,26 +339,23 @@ impl ChunkDecoder {
                     }
                 }
                 if st.in_progress {
-                    // Continuation chunk: the hot path.
-                    let remaining = (st.length - st.received) as usize;
-                    let n = remaining.min(chunk_size);
-                    let Some(piece) = d.get(off..off + n) else {
-                        return Ok(Step::Need { consumed: pos });
-                    };
-                    self.budget.take(n).map_err(|e| (pos, e))?;
-                    if st.buf.capacity() - st.buf.len() < n {
-                        self.budget.grow(st, n, remaining);
-                    }
-                    st.buf.extend_from_slice(piece);
-                    st.received += n as u32;
-                    pos += off + n;
-                    if n == remaining {
-                        let payload = self.budget.finish(st);
-                        return Ok(Step::Assembled {
-                            consumed: pos,
-                            csid,
-                            payload,
-                        });
+                    let run = continuation(st, &mut self.budget, d, off, chunk_size)
+                        .map_err(|(at, e)| (pos + at, e))?;
+                    match run {
+                        Run::Whole(used) => {
+                            let payload = self.budget.finish(st);
+                            return Ok(Step::Assembled {
+                                consumed: pos + used,
+                                csid,
+                                payload,
+                            });
+                        }
+                        Run::Need(used) => {
+                            return Ok(Step::Need {
+                                consumed: pos + used,
+                            })
+                        }
+                        Run::Next(used) => pos += used,
                     }
                     continue;
                 }
@@ -445,6 +442,60 @@ impl ChunkDecoder {
             st.received = n as u32;
             st.in_progress = true;
             pos += off + n;
+        }
+    }
+}
+
+/// Where a run of continuation chunks stopped; each holds the bytes of the
+/// input it read.
+enum Run {
+    /// The message is whole.
+    Whole(usize),
+    /// The next chunk of the message is not wholly in the input yet.
+    Need(usize),
+    /// The next chunk has another header: parse it as usual.
+    Next(usize),
+}
+
+/// Appends continuation chunks of `st`'s partial message: the one whose body
+/// starts at `d[off]`, then each next chunk while it carries the same
+/// one-byte basic header and no extended timestamp. At small chunk sizes a
+/// message is dozens of chunks in a row of one chunk stream, so this is the
+/// hot path: each of those chunks costs a byte compare and a copy, not a
+/// header parse and a stream lookup. Errors carry the offset in `d` of the
+/// chunk that failed.
+#[inline(always)]
+fn continuation(
+    st: &mut Stream,
+    budget: &mut Budget,
+    d: &[u8],
+    mut off: usize,
+    chunk_size: usize,
+) -> Result<Run, (usize, ChunkError)> {
+    let repeat = match (off, st.ext) {
+        (1, false) => d.first().copied(),
+        _ => None,
+    };
+    let mut start = 0;
+    loop {
+        let remaining = (st.length - st.received) as usize;
+        let n = remaining.min(chunk_size);
+        let Some(piece) = d.get(off..off + n) else {
+            return Ok(Run::Need(start));
+        };
+        budget.take(n).map_err(|e| (start, e))?;
+        if st.buf.capacity() - st.buf.len() < n {
+            budget.grow(st, n, remaining);
+        }
+        st.buf.extend_from_slice(piece);
+        st.received += n as u32;
+        start = off + n;
+        if n == remaining {
+            return Ok(Run::Whole(start));
+        }
+        match (repeat, d.get(start)) {
+            (Some(b), Some(&next)) if next == b => off = start + 1,
+            _ => return Ok(Run::Next(start)),
         }
     }
 }
