@@ -257,7 +257,7 @@ pub(crate) fn sample_entry(
         .into(),
         TrackConfig::Aac(c) => mp4a_aac(c, info),
         TrackConfig::Mp3(c) => mp4a_mp3(c, info),
-        TrackConfig::Opus(c) => opus(c).map_err(|reason| unsupported(media, reason))?,
+        TrackConfig::Opus(c) => opus(media, c)?,
         TrackConfig::Flac(c) => flac(c),
     })
 }
@@ -414,11 +414,14 @@ fn mp4a_mp3(c: &Mp3Config, info: &TrackInfo) -> Codec {
 /// `dOps` from the Ogg `OpusHead`: the same fields, but big-endian and version 0
 /// (Opus in ISOBMFF 4.3.2). mp4-atom's `Dops` has no channel mapping table, so
 /// only mapping family 0 (mono/stereo) can be described.
-fn opus(c: &OpusHead) -> Result<Codec, String> {
+fn opus(media: MediaKind, c: &OpusHead) -> Result<Codec, Fmp4Error> {
     if c.mapping_family != 0 {
-        return Err(format!(
-            "Opus channel mapping family {} (only family 0, mono or stereo, can be written)",
-            c.mapping_family
+        return Err(unsupported(
+            media,
+            format!(
+                "Opus channel mapping family {} (only family 0, mono or stereo, can be written)",
+                c.mapping_family
+            ),
         ));
     }
     Ok(Opus {
