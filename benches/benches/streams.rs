@@ -48,12 +48,17 @@ const WARM_SECONDS: u64 = 30;
 /// The server's `copy_payloads_below`.
 const COPY_BELOW: usize = 8 * 1024;
 
-/// One stream's input: the chunk bytes and where each read of `ms` ends.
+/// One stream's input: the chunk bytes and where each message ends in them.
 struct Input {
     wire: Bytes,
     /// Per media message: its timestamp and the offset in `wire` after it.
     ends: Vec<(u64, usize)>,
-    frames: u64,
+}
+
+impl Input {
+    fn messages(&self) -> u64 {
+        self.ends.len() as u64
+    }
 }
 
 /// The file as (kind, timestamp, payload), looped to `SECONDS` with its
@@ -72,17 +77,14 @@ fn media(flv: Vec<u8>) -> Vec<(MediaKind, u64, Bytes)> {
         }
     }
     let span = tags.iter().map(|t| t.1).max().unwrap_or(0) + 33;
-    let mut out = Vec::new();
-    for round in 0.. {
-        for (kind, ts, body) in &tags {
-            let at = ts + round * span;
-            if at >= SECONDS * 1000 {
-                return out;
-            }
-            out.push((*kind, at, body.clone()));
-        }
-    }
-    out
+    let rounds = (SECONDS * 1000).div_ceil(span);
+    (0..rounds)
+        .flat_map(|round| {
+            tags.iter()
+                .map(move |(kind, ts, body)| (*kind, ts + round * span, body.clone()))
+        })
+        .take_while(|(_, at, _)| *at < SECONDS * 1000)
+        .collect()
 }
 
 /// The media as one publisher's chunk stream at 4096 bytes.
@@ -92,8 +94,6 @@ fn input(media: &[(MediaKind, u64, Bytes)]) -> Input {
     let mut out = ChunkOutput::new();
     let mut wire = BytesMut::new();
     let mut ends = Vec::new();
-    let mut dec = ChunkDecoder::new();
-    dec.set_chunk_size(4096).expect("a valid chunk size");
     for (kind, ts, payload) in media {
         let message = RawMessage {
             chunk_stream_id: if *kind == MediaKind::Video { 6 } else { 4 },
@@ -107,7 +107,6 @@ fn input(media: &[(MediaKind, u64, Bytes)]) -> Input {
         ends.push((*ts, wire.len()));
     }
     Input {
-        frames: ends.len() as u64,
         wire: wire.freeze(),
         ends,
     }
@@ -286,7 +285,7 @@ fn measure(streams: usize, order: usize) -> Option<f64> {
     };
     let media = media(flv);
     let input = input(&media);
-    let rate = input.frames as f64 / SECONDS as f64;
+    let rate = input.messages() as f64 / SECONDS as f64;
     assert!(
         (rate - MESSAGES_PER_SECOND).abs() < 1.0,
         "the input has {rate:.1} messages a second, not {MESSAGES_PER_SECOND}"
@@ -296,7 +295,7 @@ fn measure(streams: usize, order: usize) -> Option<f64> {
         println!(
             "streams: {streams} publishers of bench_360p_600k.flv, {SECONDS} s of media each ({} messages, {} bytes of chunks); \
              the first {WARM_SECONDS} s fill the live window, the rest is timed; each order in a fresh process",
-            input.frames,
+            input.messages(),
             input.wire.len()
         );
     }
@@ -320,7 +319,7 @@ fn measure(streams: usize, order: usize) -> Option<f64> {
     let after = usage();
     assert_eq!(
         warm.0 + timed.0,
-        input.frames * streams as u64,
+        input.messages() * streams as u64,
         "{name}: every message handed on"
     );
     for p in &publishers {
