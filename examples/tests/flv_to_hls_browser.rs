@@ -174,7 +174,11 @@ browser_tests! {
     fmp4_audio_only: "c_aac_only", Fmp4, [("audio", "mp4a.40.2")], sizes [], frames 0;
     ts_video_only: "d_h264_only", Ts, [("video", "avc1")], sizes [(320, 240)], frames 180;
     fmp4_video_only: "d_h264_only", Fmp4, [("video", "avc1")], sizes [(320, 240)], frames 180;
-    ts_resolution_change: "h_h264_reschange", Ts, [("video", "avc1"), ("audio", "mp4a.40.2")], sizes [(320, 240), (640, 360)], frames 180;
+    // The same start race as `ts_mp3` below, seen once under CI's load
+    // (2026-12-08, "seeking from 0 to 0.166"; never in 5 runs alone): all
+    // 180 pictures were still shown and it played to 6.14 s.
+    ts_resolution_change: "h_h264_reschange", Ts, [("video", "avc1"), ("audio", "mp4a.40.2")], sizes [(320, 240), (640, 360)], frames 180,
+        tolerate ["bufferSeekOverHole"];
     // hls.js skips the hole and 0.1 s more: 4 pictures are never shown.
     fmp4_resolution_change: "h_h264_reschange", Fmp4, [("audiovideo", "avc1")], sizes [(320, 240), (640, 360)], frames 175,
         tolerate ["bufferStalledError", "bufferSeekOverHole"];
